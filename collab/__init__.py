@@ -1,0 +1,52 @@
+"""collab: the REST backend of an enterprise collaboration platform."""
+from pathlib import Path
+
+from flask import Flask
+from flask_migrate import Migrate, upgrade
+from flask_smorest import Api
+
+from collab import auth
+from collab.db import db
+from collab.errors import register_error_handlers
+from config import BASE_DIR, config_for_environment
+
+MIGRATIONS_DIR = str(BASE_DIR / "migrations")
+migrate = Migrate(directory=MIGRATIONS_DIR, render_as_batch=True)
+
+
+def create_app(overrides: dict | None = None) -> Flask:
+    """Build the application; `overrides` replace settings (tests use it)."""
+    app = Flask(__name__, instance_path=str(BASE_DIR / "instance"))
+    app.config.from_object(config_for_environment())
+    app.config.update(overrides or {})
+    _ensure_sqlite_directory(app.config["SQLALCHEMY_DATABASE_URI"])
+
+    db.init_app(app)
+    migrate.init_app(app, db)
+    api = Api(app, spec_kwargs={"components": {"securitySchemes": {
+        "bearerAuth": {"type": "http", "scheme": "bearer"}}}, "security": [{"bearerAuth": []}]})
+    _register_features(app, api)
+    register_error_handlers(app)
+    auth.init_app(app)
+
+    if app.config["AUTO_MIGRATE"]:
+        with app.app_context():
+            upgrade(directory=MIGRATIONS_DIR)
+    return app
+
+
+def _register_features(app: Flask, api: Api) -> None:
+    import collab.ideas.models  # noqa: F401  (tables known to Alembic and the ORM)
+    import collab.threads.models  # noqa: F401
+    from collab.communities.api import blueprint as communities
+    from collab.people.api import blueprint as people
+    from collab.people.cli import users_cli
+
+    for blueprint in (people, communities):
+        api.register_blueprint(blueprint, url_prefix="/api/v1")
+    app.cli.add_command(users_cli)
+
+
+def _ensure_sqlite_directory(uri: str) -> None:
+    if uri.startswith("sqlite:///"):
+        Path(uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,1 @@
+"""Purpose-driven communities and their memberships."""

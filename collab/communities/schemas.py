@@ -1,0 +1,100 @@
+"""Communities and memberships in and out."""
+from marshmallow import ValidationError, fields, validate, validates
+
+from collab.communities.models import MembershipStatus, Role, Visibility
+from collab.people.schemas import AUDIENCE, UserRef
+from collab.schemas import PageArgs, StrictSchema
+
+SLUG = validate.Regexp(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$",
+                       error="1-64 lowercase letters, digits and inner hyphens.")
+VISIBILITY = validate.OneOf([v.value for v in Visibility])
+ROLE = validate.OneOf([r.value for r in Role])
+
+
+def _unique(values: list) -> None:
+    if len(set(values)) != len(values):
+        raise ValidationError("Values must be unique.")
+
+
+class CommunityFields(StrictSchema):
+    name = fields.String(validate=validate.Length(1, 120))
+    purpose = fields.String(validate=validate.Length(1, 2000),
+                            metadata={"description": "Why this community exists."})
+    description = fields.String(validate=validate.Length(max=20000))
+    visibility = fields.String(validate=VISIBILITY)
+    audiences = fields.List(fields.String(validate=AUDIENCE), validate=validate.Length(1, 3))
+    organizations = fields.List(fields.String(validate=validate.Length(1, 120)),
+                                validate=validate.Length(max=100),
+                                metadata={"description": "Partner/customer companies allowed."})
+
+    @validates("audiences")
+    def _audiences_unique(self, value, **kwargs):
+        _unique(value)
+
+    @validates("organizations")
+    def _organizations_unique(self, value, **kwargs):
+        _unique(value)
+
+
+class CommunityCreate(CommunityFields):
+    slug = fields.String(required=True, validate=SLUG)
+    name = fields.String(required=True, validate=validate.Length(1, 120))
+    purpose = fields.String(required=True, validate=validate.Length(1, 2000))
+    visibility = fields.String(load_default=Visibility.OPEN.value, validate=VISIBILITY)
+    audiences = fields.List(fields.String(validate=AUDIENCE), load_default=lambda: ["employee"],
+                            validate=validate.Length(1, 3))
+
+
+class CommunityUpdate(CommunityFields):
+    archived = fields.Boolean()
+
+
+class MyMembership(StrictSchema):
+    role = fields.String()
+    status = fields.String()
+
+
+class CommunityOut(StrictSchema):
+    id = fields.Integer()
+    slug = fields.String()
+    name = fields.String()
+    purpose = fields.String()
+    description = fields.String()
+    visibility = fields.String()
+    audiences = fields.List(fields.String())
+    organizations = fields.List(fields.String())
+    archived = fields.Boolean()
+    created_at = fields.DateTime()
+    member_count = fields.Integer()
+    my_membership = fields.Nested(MyMembership, allow_none=True)
+
+
+class CommunityListArgs(PageArgs):
+    member = fields.Boolean(metadata={"description": "Only communities I am an active member of."})
+    visibility = fields.String(validate=VISIBILITY)
+    audience = fields.String(validate=AUDIENCE)
+    archived = fields.Boolean()
+
+
+class MemberAdd(StrictSchema):
+    user_id = fields.Integer(metadata={"description": "Omit to join yourself; set to invite."})
+    role = fields.String(validate=ROLE)
+
+
+class MemberUpdate(StrictSchema):
+    role = fields.String(validate=ROLE)
+    status = fields.String(validate=validate.OneOf([MembershipStatus.ACTIVE, MembershipStatus.BANNED]))
+
+
+class MemberListArgs(PageArgs):
+    status = fields.String(load_default=MembershipStatus.ACTIVE.value,
+                           validate=validate.OneOf([s.value for s in MembershipStatus]))
+    role = fields.String(validate=ROLE)
+
+
+class MembershipOut(StrictSchema):
+    user = fields.Nested(UserRef)
+    role = fields.String()
+    status = fields.String()
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()

@@ -1,0 +1,275 @@
+"""Community rules: who creates and changes communities, who joins, invites, approves and bans."""
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+
+from collab.communities.models import (
+    Community,
+    CommunityAudience,
+    CommunityOrganization,
+    Membership,
+    MembershipStatus,
+    Role,
+    Visibility,
+)
+from collab.db import db
+from collab.errors import Conflict, Forbidden, InvalidInput, NotFound
+from collab.pagination import Page, SortKey, paginate
+from collab.people.models import Audience, User
+from collab.permissions import (
+    find_community_for_membership,
+    find_visible_community,
+    membership_of,
+    require_moderator,
+    visible_communities,
+)
+
+
+@dataclass
+class CommunityView:
+    """A community with what the caller should see beside it."""
+
+    community: Community
+    member_count: int
+    my_membership: Membership | None
+
+    def __getattr__(self, name):
+        return getattr(self.community, name)
+
+
+def _views(viewer: User, communities: list[Community]) -> list[CommunityView]:
+    ids = [c.id for c in communities]
+    counts = dict(db.session.execute(
+        select(Membership.community_id, func.count())
+        .where(Membership.community_id.in_(ids), Membership.status == MembershipStatus.ACTIVE)
+        .group_by(Membership.community_id)).all()) if ids else {}
+    mine = {m.community_id: m for m in db.session.scalars(select(Membership).where(
+        Membership.community_id.in_(ids), Membership.user_id == viewer.id))} if ids else {}
+    return [CommunityView(c, counts.get(c.id, 0), mine.get(c.id)) for c in communities]
+
+
+def _view(viewer: User, community: Community) -> CommunityView:
+    return _views(viewer, [community])[0]
+
+
+def _set_audiences(community: Community, audiences: list[str]) -> None:
+    community.audience_rows = [CommunityAudience(audience=a) for a in sorted(audiences)]
+
+
+def _set_organizations(community: Community, organizations: list[str]) -> None:
+    community.organization_rows = [CommunityOrganization(organization=o)
+                                   for o in sorted(organizations)]
+
+
+def create_community(actor: User, fields: dict) -> CommunityView:
+    if not (actor.is_admin or actor.audience == Audience.EMPLOYEE):
+        raise Forbidden("Only employees create communities.")
+    if db.session.scalar(select(Community.id).where(Community.slug == fields["slug"])):
+        raise Conflict("That slug is already taken.", errors={"slug": ["Already taken."]})
+    community = Community(
+        slug=fields["slug"], name=fields["name"], purpose=fields["purpose"],
+        description=fields.get("description", ""), visibility=fields["visibility"],
+        created_by_id=actor.id,
+    )
+    _set_audiences(community, fields["audiences"])
+    _set_organizations(community, fields.get("organizations", []))
+    db.session.add(community)
+    db.session.flush()
+    db.session.add(Membership(community_id=community.id, user_id=actor.id, role=Role.OWNER,
+                              status=MembershipStatus.ACTIVE))
+    db.session.commit()
+    return _view(actor, community)
+
+
+def get_community(viewer: User, slug: str) -> CommunityView:
+    return _view(viewer, find_visible_community(viewer, slug))
+
+
+def list_communities(viewer: User, args: dict) -> Page:
+    statement = select(Community).where(visible_communities(viewer))
+    if args.get("member"):
+        statement = statement.where(Community.id.in_(select(Membership.community_id).where(
+            Membership.user_id == viewer.id, Membership.status == MembershipStatus.ACTIVE)))
+    if "visibility" in args:
+        statement = statement.where(Community.visibility == args["visibility"])
+    if "archived" in args:
+        statement = statement.where(Community.archived == args["archived"])
+    if "audience" in args:
+        statement = statement.where(Community.id.in_(select(CommunityAudience.community_id).where(
+            CommunityAudience.audience == args["audience"])))
+    page = paginate(statement, [SortKey(Community.name, descending=False),
+                                SortKey(Community.id, descending=False)],
+                    args["limit"], args["cursor"])
+    page.items = _views(viewer, page.items)
+    return page
+
+
+def update_community(actor: User, slug: str, fields: dict) -> CommunityView:
+    community = find_visible_community(actor, slug)
+    require_moderator(actor, community)
+    for name in ("name", "purpose", "description", "visibility", "archived"):
+        if name in fields:
+            setattr(community, name, fields[name])
+    if "audiences" in fields:
+        _set_audiences(community, fields["audiences"])
+    if "organizations" in fields:
+        _set_organizations(community, fields["organizations"])
+    db.session.commit()
+    return _view(actor, community)
+
+
+# Memberships ---------------------------------------------------------------
+
+def _eligible_to_join(user: User, community: Community) -> bool:
+    """Visible without membership: the audience and allow-list rules of an open/restricted space."""
+    if community.visibility == Visibility.PRIVATE:
+        return False
+    if user.audience not in community.audiences:
+        return False
+    if user.audience == Audience.EMPLOYEE or not community.organizations:
+        return True
+    return user.organization in community.organizations
+
+
+def add_member(actor: User, slug: str, fields: dict) -> tuple[Membership, bool]:
+    """Join (no user_id, or your own) or invite (another user). Returns (membership, created)."""
+    target_id = fields.get("user_id", actor.id)
+    if target_id == actor.id:
+        if "role" in fields and fields["role"] != Role.MEMBER:
+            raise InvalidInput({"role": ["You join as a member; an owner can promote you."]})
+        return _join(actor, find_community_for_membership(actor, slug))
+    return _invite(actor, find_visible_community(actor, slug), target_id,
+                   fields.get("role", Role.MEMBER))
+
+
+def _join(user: User, community: Community) -> tuple[Membership, bool]:
+    membership = membership_of(user, community)
+    if membership is not None:
+        if membership.status == MembershipStatus.BANNED:
+            raise Forbidden("You are banned from this community.")
+        if membership.status == MembershipStatus.INVITED:
+            membership.status = MembershipStatus.ACTIVE
+            db.session.commit()
+        return membership, False
+    if community.archived:
+        raise Forbidden("The community is archived.")
+    if user.is_admin:
+        status = MembershipStatus.ACTIVE
+    elif not _eligible_to_join(user, community):
+        raise Forbidden("This community is not open to you; ask an owner for an invitation.")
+    elif community.visibility == Visibility.RESTRICTED:
+        status = MembershipStatus.PENDING
+    else:
+        status = MembershipStatus.ACTIVE
+    membership = Membership(community_id=community.id, user_id=user.id, role=Role.MEMBER,
+                            status=status)
+    db.session.add(membership)
+    db.session.commit()
+    return membership, True
+
+
+def _require_role_power(actor: User, community: Community, role: str) -> None:
+    """Moderators manage members; only owners (and admins) hand out or touch staff roles."""
+    if role in (Role.OWNER, Role.MODERATOR) and not _is_owner(actor, community):
+        raise Forbidden("Only owners grant or change the owner and moderator roles.")
+
+
+def _is_owner(user: User, community: Community) -> bool:
+    if user.is_admin:
+        return True
+    membership = membership_of(user, community)
+    return (membership is not None and membership.status == MembershipStatus.ACTIVE
+            and membership.role == Role.OWNER)
+
+
+def _invite(actor: User, community: Community, user_id: int, role: str) -> tuple[Membership, bool]:
+    require_moderator(actor, community)
+    _require_role_power(actor, community, role)
+    if community.archived:
+        raise Forbidden("The community is archived.")
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise InvalidInput({"user_id": ["No such user."]})
+    membership = membership_of(user, community)
+    if membership is not None:
+        if membership.status == MembershipStatus.PENDING:
+            membership.status = MembershipStatus.ACTIVE
+            membership.role = role
+            db.session.commit()
+            return membership, False
+        raise Conflict(f"The user is already {membership.status} here.")
+    membership = Membership(community_id=community.id, user_id=user.id, role=role,
+                            status=MembershipStatus.INVITED, invited_by_id=actor.id)
+    db.session.add(membership)
+    db.session.commit()
+    return membership, True
+
+
+def list_members(viewer: User, slug: str, args: dict) -> Page:
+    community = find_visible_community(viewer, slug)
+    if args["status"] != MembershipStatus.ACTIVE:
+        require_moderator(viewer, community)
+    statement = select(Membership).where(Membership.community_id == community.id,
+                                         Membership.status == args["status"])
+    if "role" in args:
+        statement = statement.where(Membership.role == args["role"])
+    return paginate(statement, [SortKey(Membership.id, descending=False)],
+                    args["limit"], args["cursor"])
+
+
+def _find_membership(actor: User, slug: str, user_id: int) -> tuple[Community, Membership]:
+    community = find_community_for_membership(actor, slug)
+    membership = db.session.scalar(select(Membership).where(
+        Membership.community_id == community.id, Membership.user_id == user_id))
+    if membership is None:
+        raise NotFound(f"User {user_id} has no membership here.")
+    return community, membership
+
+
+def _other_active_owners(community: Community, user_id: int) -> int:
+    return db.session.scalar(select(func.count()).where(
+        Membership.community_id == community.id, Membership.role == Role.OWNER,
+        Membership.status == MembershipStatus.ACTIVE, Membership.user_id != user_id))
+
+
+def update_member(actor: User, slug: str, user_id: int, fields: dict) -> Membership:
+    if not fields:
+        raise InvalidInput({"_schema": ["Give a role or a status to change."]})
+    community, membership = _find_membership(actor, slug, user_id)
+    is_self = user_id == actor.id
+    status = fields.get("status")
+    if status == MembershipStatus.ACTIVE and membership.status != MembershipStatus.ACTIVE:
+        if is_self and membership.status == MembershipStatus.INVITED:
+            pass  # accepting an invitation
+        else:
+            require_moderator(actor, community)  # approving a request, or lifting a ban
+    elif status == MembershipStatus.BANNED and membership.status != MembershipStatus.BANNED:
+        if is_self:
+            raise Forbidden("You cannot ban yourself.")
+        require_moderator(actor, community)
+        _require_role_power(actor, community, membership.role)
+    if "role" in fields and fields["role"] != membership.role:
+        _require_role_power(actor, community, Role.OWNER)
+        if membership.role == Role.OWNER and not _other_active_owners(community, user_id):
+            raise Conflict("A community keeps at least one owner.")
+        membership.role = fields["role"]
+    if status == MembershipStatus.BANNED and membership.role == Role.OWNER \
+            and not _other_active_owners(community, user_id):
+        raise Conflict("A community keeps at least one owner.")
+    if status is not None:
+        membership.status = status
+    db.session.commit()
+    return membership
+
+
+def remove_member(actor: User, slug: str, user_id: int) -> None:
+    """Leave, decline an invitation, cancel a request, reject a request, remove, or unban."""
+    community, membership = _find_membership(actor, slug, user_id)
+    if user_id != actor.id or membership.status == MembershipStatus.BANNED:
+        require_moderator(actor, community)
+        _require_role_power(actor, community, membership.role)
+    if membership.role == Role.OWNER and membership.status == MembershipStatus.ACTIVE \
+            and not _other_active_owners(community, user_id):
+        raise Conflict("A community keeps at least one owner; name another owner first.")
+    db.session.delete(membership)
+    db.session.commit()

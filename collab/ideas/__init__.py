@@ -1,0 +1,1 @@
+"""Idea voting, the idea status lifecycle and merging duplicates."""

@@ -1,0 +1,41 @@
+"""Votes on ideas and the history of idea status changes."""
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from collab import time
+from collab.db import UTCDateTime, db
+from collab.people.models import User
+
+
+class Vote(db.Model):
+    __tablename__ = "votes"
+    __table_args__ = (
+        UniqueConstraint("thread_id", "user_id"),
+        Index("ix_votes_thread_audience", "thread_id", "audience"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    thread_id: Mapped[int] = mapped_column(ForeignKey("threads.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    value: Mapped[int] = mapped_column(Integer)
+    # The voter's audience when voting, so votes split by audience without a join.
+    audience: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=time.now)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=time.now)
+
+
+class IdeaStatusChange(db.Model):
+    __tablename__ = "idea_status_changes"
+    __table_args__ = (Index("ix_idea_status_changes_thread", "thread_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    thread_id: Mapped[int] = mapped_column(ForeignKey("threads.id", ondelete="CASCADE"))
+    from_status: Mapped[str] = mapped_column(String(16))
+    to_status: Mapped[str] = mapped_column(String(16))
+    note: Mapped[str] = mapped_column(Text, default="")
+    actor_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=time.now)
+
+    actor: Mapped[User] = relationship(lazy="joined")

@@ -1,0 +1,1 @@
+"""People: users, their audience and organization, and API tokens."""

@@ -1,0 +1,37 @@
+"""`flask users create`: bootstrap users and tokens from the command line."""
+import click
+from flask.cli import AppGroup
+
+from collab.errors import DomainError
+from collab.people import service
+from collab.people.models import Audience
+
+users_cli = AppGroup("users", help="Manage users.")
+
+
+@users_cli.command("create")
+@click.option("--handle", required=True)
+@click.option("--email", required=True)
+@click.option("--audience", required=True, type=click.Choice([a.value for a in Audience]))
+@click.option("--name", "display_name", default=None, help="Display name (default: handle).")
+@click.option("--organization", default=None, help="The partner's or customer's company.")
+@click.option("--admin", "is_admin", is_flag=True, help="Make the user an administrator.")
+def create(handle, email, audience, display_name, organization, is_admin):
+    """Create a user and print a new API token as the last line."""
+    from collab.people.schemas import UserCreate
+
+    fields = {"handle": handle, "email": email, "audience": audience, "is_admin": is_admin,
+              "organization": organization}
+    if display_name:
+        fields["display_name"] = display_name
+    errors = UserCreate().validate(fields)
+    if errors:
+        raise click.UsageError(f"invalid user: {errors}")
+    try:
+        user = service.create_user(None, **fields)
+    except DomainError as error:
+        raise click.ClickException(error.detail) from None
+    _, token = service.issue_token(None, user.id, "cli")
+    click.echo(f"Created user {user.handle} (id {user.id}, {user.audience}"
+               f"{', admin' if user.is_admin else ''}). Token (shown once):")
+    click.echo(token)

@@ -1,0 +1,126 @@
+"""The one door for visibility: which communities a caller may see, and what they may do there.
+
+Every read of communities, threads, posts and search results filters through
+`visible_communities()`; an empty result means nothing, never everything.
+"""
+from sqlalchemy import ColumnElement, Select, and_, exists, false, or_, select, true
+
+from collab.communities.models import (
+    Community,
+    CommunityAudience,
+    CommunityOrganization,
+    Membership,
+    MembershipStatus,
+    Role,
+    Visibility,
+)
+from collab.db import db
+from collab.errors import Forbidden, NotFound
+from collab.people.models import Audience, User
+
+MODERATOR_ROLES = (Role.OWNER, Role.MODERATOR)
+
+
+def visible_communities(user: User) -> ColumnElement[bool]:
+    """SQL condition on Community, true where `user` may see the community and its content."""
+    if user.is_admin:
+        return true()
+    member_of = select(Membership.community_id).where(
+        Membership.user_id == user.id, Membership.status == MembershipStatus.ACTIVE
+    )
+    banned_from = select(Membership.community_id).where(
+        Membership.user_id == user.id, Membership.status == MembershipStatus.BANNED
+    )
+    open_to_audience = exists().where(
+        CommunityAudience.community_id == Community.id, CommunityAudience.audience == user.audience
+    )
+    has_allow_list = exists().where(CommunityOrganization.community_id == Community.id)
+    organization_allowed = (
+        exists().where(
+            CommunityOrganization.community_id == Community.id,
+            CommunityOrganization.organization == user.organization,
+        )
+        if user.organization
+        else false()
+    )
+    # An allow-list names partner and customer companies; employees pass by audience alone.
+    organization_ok = (
+        true() if user.audience == Audience.EMPLOYEE else or_(~has_allow_list, organization_allowed)
+    )
+    eligible = and_(
+        Community.visibility.in_([Visibility.OPEN, Visibility.RESTRICTED]),
+        open_to_audience,
+        organization_ok,
+        Community.id.not_in(banned_from),
+    )
+    return or_(Community.id.in_(member_of), eligible)
+
+
+def visible_community_ids(user: User) -> Select:
+    """Ids of the communities `user` may see, as a subquery for IN filters."""
+    return select(Community.id).where(visible_communities(user))
+
+
+def visible_community_id_list(user: User) -> list[int]:
+    """The same set materialised, for engines outside the database (Elasticsearch)."""
+    return list(db.session.scalars(visible_community_ids(user)))
+
+
+def find_visible_community(user: User, slug: str) -> Community:
+    """The community `user` may see, or 404 exactly as if it did not exist."""
+    community = db.session.scalar(
+        select(Community).where(Community.slug == slug, visible_communities(user))
+    )
+    if community is None:
+        raise NotFound(f"No community '{slug}'.")
+    return community
+
+
+def find_community_for_membership(user: User, slug: str) -> Community:
+    """Like find_visible_community, but an invitee may also reach the community to answer."""
+    community = db.session.scalar(select(Community).where(
+        Community.slug == slug,
+        or_(visible_communities(user), Community.id.in_(select(Membership.community_id).where(
+            Membership.user_id == user.id, Membership.status == MembershipStatus.INVITED))),
+    ))
+    if community is None:
+        raise NotFound(f"No community '{slug}'.")
+    return community
+
+
+def membership_of(user: User, community: Community) -> Membership | None:
+    return db.session.scalar(
+        select(Membership).where(
+            Membership.community_id == community.id, Membership.user_id == user.id
+        )
+    )
+
+
+def is_active_member(user: User, community: Community) -> bool:
+    membership = membership_of(user, community)
+    return membership is not None and membership.status == MembershipStatus.ACTIVE
+
+
+def is_moderator(user: User, community: Community) -> bool:
+    """Admins, and active owners or moderators of the community."""
+    if user.is_admin:
+        return True
+    membership = membership_of(user, community)
+    return (
+        membership is not None
+        and membership.status == MembershipStatus.ACTIVE
+        and membership.role in MODERATOR_ROLES
+    )
+
+
+def require_moderator(user: User, community: Community) -> None:
+    if not is_moderator(user, community):
+        raise Forbidden("Only the community's owners and moderators may do this.")
+
+
+def require_can_contribute(user: User, community: Community) -> None:
+    """Writing needs an active membership in a community that is not archived."""
+    if community.archived:
+        raise Forbidden("The community is archived and read-only.")
+    if not is_active_member(user, community):
+        raise Forbidden("Join the community to contribute.")

@@ -1,0 +1,1 @@
+"""Threads (discussion, question, idea, announcement) and their posts."""

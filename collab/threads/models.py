@@ -1,0 +1,106 @@
+"""Threads, their tags and posts."""
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from collab import time
+from collab.communities.models import Community
+from collab.db import UTCDateTime, db
+from collab.people.models import User
+
+
+class ThreadKind(StrEnum):
+    DISCUSSION = "discussion"
+    QUESTION = "question"
+    IDEA = "idea"
+    ANNOUNCEMENT = "announcement"
+
+
+class ThreadStatus(StrEnum):
+    OPEN = "open"          # discussions, announcements, unanswered questions
+    ANSWERED = "answered"  # a question with an accepted answer
+    # The idea lifecycle:
+    NEW = "new"
+    UNDER_REVIEW = "under_review"
+    PLANNED = "planned"
+    IN_PROGRESS = "in_progress"
+    DONE = "done"
+    DECLINED = "declined"
+
+
+class Thread(db.Model):
+    __tablename__ = "threads"
+    __table_args__ = (
+        Index("ix_threads_community_created", "community_id", "created_at", "id"),
+        Index("ix_threads_community_active", "community_id", "last_activity_at", "id"),
+        Index("ix_threads_community_top", "community_id", "top_score", "id"),
+        Index("ix_threads_community_trending", "community_id", "trending_score", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id", ondelete="CASCADE"))
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16))
+    pinned: Mapped[bool] = mapped_column(Boolean, default=False)
+    locked: Mapped[bool] = mapped_column(Boolean, default=False)
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("threads.id"))
+    accepted_post_id: Mapped[int | None] = mapped_column(
+        ForeignKey("posts.id", use_alter=True, ondelete="SET NULL")
+    )
+    reply_count: Mapped[int] = mapped_column(Integer, default=0)
+    upvotes: Mapped[int] = mapped_column(Integer, default=0)
+    downvotes: Mapped[int] = mapped_column(Integer, default=0)
+    top_score: Mapped[float] = mapped_column(Float, default=0.0)
+    trending_score: Mapped[float] = mapped_column(Float, default=0.0)
+    # Bumped by every change that alters the thread's search document.
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=time.now)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=time.now)
+    last_activity_at: Mapped[datetime] = mapped_column(UTCDateTime, default=time.now)
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    community: Mapped[Community] = relationship(lazy="joined")
+    author: Mapped[User] = relationship(lazy="joined")
+    tag_rows: Mapped[list["ThreadTag"]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin", order_by="ThreadTag.tag"
+    )
+
+    @property
+    def tags(self) -> list[str]:
+        return [row.tag for row in self.tag_rows]
+
+    @property
+    def score(self) -> int:
+        return self.upvotes - self.downvotes
+
+
+class ThreadTag(db.Model):
+    __tablename__ = "thread_tags"
+
+    thread_id: Mapped[int] = mapped_column(
+        ForeignKey("threads.id", ondelete="CASCADE"), primary_key=True
+    )
+    tag: Mapped[str] = mapped_column(String(40), primary_key=True, index=True)
+
+
+class Post(db.Model):
+    __tablename__ = "posts"
+    __table_args__ = (Index("ix_posts_thread_created", "thread_id", "created_at", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    thread_id: Mapped[int] = mapped_column(ForeignKey("threads.id", ondelete="CASCADE"))
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("posts.id"))
+    body: Mapped[str] = mapped_column(Text)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=time.now)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=time.now)
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    thread: Mapped[Thread] = relationship(foreign_keys=[thread_id])
+    author: Mapped[User] = relationship(lazy="joined")

@@ -1,0 +1,60 @@
+"""Settings per environment, every value read from environment variables."""
+import os
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+
+
+def _flag(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+class Config:
+    SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-not-secret")
+    SQLALCHEMY_DATABASE_URI = os.environ.get(
+        "DATABASE_URL", f"sqlite:///{BASE_DIR / 'instance' / 'collab.db'}"
+    )
+    # Apply Alembic migrations when the app starts (the embedded default wants this).
+    AUTO_MIGRATE = _flag("AUTO_MIGRATE", True)
+    ELASTICSEARCH_URL = os.environ.get("ELASTICSEARCH_URL") or None
+    SEARCH_INDEX_PREFIX = os.environ.get("SEARCH_INDEX_PREFIX", "collab")
+    # Drain the search outbox after each commit in a background thread (dev and embedded).
+    SEARCH_SYNC_IN_PROCESS = _flag("SEARCH_SYNC_IN_PROCESS", True)
+    JSON_SORT_KEYS = False
+
+    API_TITLE = "collab"
+    API_VERSION = "v1"
+    OPENAPI_VERSION = "3.0.3"
+    OPENAPI_URL_PREFIX = "/api/v1"
+    OPENAPI_JSON_PATH = "openapi.json"
+    OPENAPI_SWAGGER_UI_PATH = "docs"
+    OPENAPI_SWAGGER_UI_URL = "https://cdn.jsdelivr.net/npm/swagger-ui-dist/"
+
+
+class DevelopmentConfig(Config):
+    DEBUG = True
+
+
+class TestingConfig(Config):
+    TESTING = True
+    SEARCH_SYNC_IN_PROCESS = _flag("SEARCH_SYNC_IN_PROCESS", False)
+
+
+class ProductionConfig(Config):
+    AUTO_MIGRATE = _flag("AUTO_MIGRATE", False)
+    SEARCH_SYNC_IN_PROCESS = _flag("SEARCH_SYNC_IN_PROCESS", False)
+
+
+CONFIGS = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}
+
+
+def config_for_environment() -> type[Config]:
+    """Pick the settings class from COLLAB_ENV (development by default)."""
+    return CONFIGS[os.environ.get("COLLAB_ENV", "development")]
