@@ -81,3 +81,17 @@ def make_community_factory():
         return response.get_json()
 
     return make_community
+
+
+def set_membership(app, slug: str, user_id: int, status: str, role: str = "member") -> None:
+    """Put a user in any membership state directly (the API flows are tested elsewhere)."""
+    from sqlalchemy import select
+
+    from collab.communities.models import Community, Membership
+
+    with app.app_context():
+        community = db.session.scalar(select(Community).where(Community.slug == slug))
+        db.session.add(Membership(community_id=community.id, user_id=user_id, role=role,
+                                  status=status))
+        db.session.commit()
+        db.session.remove()
