@@ -40,11 +40,13 @@ def _register_features(app: Flask, api: Api) -> None:
     import collab.threads.models  # noqa: F401
     from collab.communities.api import blueprint as communities
     from collab.people.api import blueprint as people
+    from collab.demo import seed_cli
     from collab.people.cli import users_cli
 
     for blueprint in (people, communities):
         api.register_blueprint(blueprint, url_prefix="/api/v1")
     app.cli.add_command(users_cli)
+    app.cli.add_command(seed_cli)
 
 
 def _ensure_sqlite_directory(uri: str) -> None:
