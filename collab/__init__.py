@@ -4,10 +4,12 @@ from pathlib import Path
 from flask import Flask
 from flask_migrate import Migrate, upgrade
 from flask_smorest import Api
+from werkzeug.routing import IntegerConverter
 
 from collab import auth
 from collab.db import db
 from collab.errors import register_error_handlers
+from collab.schemas import MAX_ID
 from config import BASE_DIR, config_for_environment
 
 MIGRATIONS_DIR = str(BASE_DIR / "migrations")
@@ -21,6 +23,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.config.update(overrides or {})
     _ensure_sqlite_directory(app.config["SQLALCHEMY_DATABASE_URI"])
 
+    app.url_map.converters["int"] = BoundedIntConverter
     db.init_app(app)
     migrate.init_app(app, db)
     api = Api(app, spec_kwargs={"components": {"securitySchemes": {
@@ -47,6 +50,14 @@ def _register_features(app: Flask, api: Api) -> None:
         api.register_blueprint(blueprint, url_prefix="/api/v1")
     app.cli.add_command(users_cli)
     app.cli.add_command(seed_cli)
+
+
+class BoundedIntConverter(IntegerConverter):
+    """`<int:id>` only matches ids that fit the id columns, so huge ids are a plain 404."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(map, *args, **kwargs)
 
 
 def _ensure_sqlite_directory(uri: str) -> None:

@@ -2,7 +2,7 @@
 import logging
 
 from flask import Flask, Response, json
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError
 from werkzeug.exceptions import HTTPException
 
 from collab.db import db
@@ -106,6 +106,14 @@ def register_error_handlers(app: Flask) -> None:
         db.session.rollback()
         log.info("integrity error: %s", error.orig)
         return problem(409, Conflict.title, "The change conflicts with existing data.", Conflict.slug)
+
+    @app.errorhandler(DataError)
+    def _data(error: DataError) -> Response:
+        """A value the database refuses (out of range, bad encoding) is the caller's error."""
+        db.session.rollback()
+        log.info("data error: %s", error.orig)
+        return problem(422, InvalidInput.title, "A value is out of range or malformed.",
+                       InvalidInput.slug)
 
     @app.errorhandler(HTTPException)
     def _http(error: HTTPException) -> Response:

@@ -3,7 +3,7 @@ from marshmallow import ValidationError, fields, validate, validates
 
 from collab.communities.models import MembershipStatus, Role, Visibility
 from collab.people.schemas import AUDIENCE, UserRef
-from collab.schemas import PageArgs, StrictSchema
+from collab.schemas import Id, PageArgs, StrictSchema
 
 SLUG = validate.Regexp(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$",
                        error="1-64 lowercase letters, digits and inner hyphens.")
@@ -77,7 +77,7 @@ class CommunityListArgs(PageArgs):
 
 
 class MemberAdd(StrictSchema):
-    user_id = fields.Integer(metadata={"description": "Omit to join yourself; set to invite."})
+    user_id = Id(metadata={"description": "Omit to join yourself; set to invite."})
     role = fields.String(validate=ROLE)
 
 

@@ -262,3 +262,10 @@ def test_archived_community_cannot_be_joined(make_user, make_community):
     alice.patch("/api/v1/communities/old", json={"archived": True})
     assert bob.get("/api/v1/communities/old").status_code == 200
     assert bob.post("/api/v1/communities/old/members", json={}).status_code == 403
+
+
+def test_out_of_range_user_id_is_422(make_user, make_community):
+    alice = make_user("alice")
+    make_community(alice, "team")
+    response = alice.post("/api/v1/communities/team/members", json={"user_id": 2**40})
+    assert response.status_code == 422 and "user_id" in response.get_json()["errors"]

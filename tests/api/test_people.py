@@ -128,3 +128,17 @@ def test_openapi_document_is_public_and_lists_paths(anonymous):
     paths = response.get_json()["paths"]
     assert "/api/v1/communities/{slug}/members" in paths
     assert anonymous.get("/api/v1/docs").status_code == 200
+
+
+def test_huge_ids_are_404_not_500(make_user):
+    alice = make_user("alice")
+    assert alice.get("/api/v1/users/99999999999999999999").status_code == 404
+    assert alice.delete("/api/v1/tokens/3000000000").status_code == 404
+
+
+def test_nul_characters_are_422(make_user):
+    admin = make_user("root", is_admin=True)
+    response = admin.post("/api/v1/users", json={
+        "handle": "bob", "email": "b@example.com", "audience": "employee", "display_name": "B\x00b"})
+    assert response.status_code == 422
+    assert "display_name" in response.get_json()["errors"]
