@@ -45,8 +45,10 @@ def _register_features(app: Flask, api: Api) -> None:
     from collab.people.api import blueprint as people
     from collab.demo import seed_cli
     from collab.people.cli import users_cli
+    from collab.ideas.api import blueprint as ideas
+    from collab.threads.api import blueprint as threads
 
-    for blueprint in (people, communities):
+    for blueprint in (people, communities, threads, ideas):
         api.register_blueprint(blueprint, url_prefix="/api/v1")
     app.cli.add_command(users_cli)
     app.cli.add_command(seed_cli)

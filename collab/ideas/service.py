@@ -1,0 +1,172 @@
+"""Idea rules: one vote per person, the status lifecycle, and merging duplicates.
+
+Every change of votes locks the thread row first, writes, then recounts from the votes table,
+so counts stay exact under concurrent voters.
+"""
+from sqlalchemy import func, select
+
+from collab import time
+from collab.db import db
+from collab.errors import Conflict, InvalidInput
+from collab.ideas import ranking
+from collab.ideas.models import IdeaStatusChange, Vote
+from collab.people.models import User
+from collab.threads.models import Thread, ThreadKind, ThreadStatus
+from collab.threads.service import (
+    ThreadView,
+    find_visible_thread,
+    lock_thread,
+    reread_thread,
+    require_can_write,
+    require_thread_moderator,
+    status_history,
+    thread_view,
+)
+
+S = ThreadStatus
+# Forward (steps may be skipped), any open state to declined, and declined reopens for review.
+TRANSITIONS: dict[str, tuple[str, ...]] = {
+    S.NEW: (S.UNDER_REVIEW, S.PLANNED, S.IN_PROGRESS, S.DONE, S.DECLINED),
+    S.UNDER_REVIEW: (S.PLANNED, S.IN_PROGRESS, S.DONE, S.DECLINED),
+    S.PLANNED: (S.IN_PROGRESS, S.DONE, S.DECLINED),
+    S.IN_PROGRESS: (S.DONE, S.DECLINED),
+    S.DONE: (),
+    S.DECLINED: (S.UNDER_REVIEW,),
+}
+FROZEN = (S.DONE, S.DECLINED)
+
+
+def _require_idea(thread: Thread) -> None:
+    if thread.kind != ThreadKind.IDEA:
+        raise Conflict(f"Thread {thread.id} is a {thread.kind}, not an idea.")
+
+
+def _require_votable(actor: User, thread: Thread) -> None:
+    """Checked again under the lock, so a concurrent status change or merge is seen."""
+    require_can_write(actor, thread)
+    _require_idea(thread)
+    if thread.status in FROZEN:
+        raise Conflict(f"Votes are frozen: the idea is {thread.status}.")
+
+
+def _recount(thread: Thread) -> None:
+    counts = dict(db.session.execute(select(Vote.value, func.count()).where(
+        Vote.thread_id == thread.id).group_by(Vote.value)).all())
+    thread.upvotes = counts.get(1, 0)
+    thread.downvotes = counts.get(-1, 0)
+    thread.top_score = ranking.wilson_lower_bound(thread.upvotes, thread.downvotes)
+
+
+def _my_vote(actor: User, thread: Thread) -> Vote | None:
+    return db.session.scalar(select(Vote).where(Vote.thread_id == thread.id,
+                                                Vote.user_id == actor.id))
+
+
+def vote(actor: User, thread_id: int, value: int) -> ThreadView:
+    """Cast or change the caller's vote; repeating the same vote changes nothing."""
+    thread = find_visible_thread(actor, thread_id)
+    _require_votable(actor, thread)
+    lock_thread(thread)
+    _require_votable(actor, thread)
+    existing = _my_vote(actor, thread)
+    if existing is None or existing.value != value:
+        now = time.now()
+        if existing is None:
+            db.session.add(Vote(thread_id=thread.id, user_id=actor.id, value=value,
+                                audience=actor.audience, created_at=now, updated_at=now))
+        else:
+            existing.value, existing.audience, existing.updated_at = value, actor.audience, now
+        db.session.flush()
+        reread_thread(thread)
+        _recount(thread)
+        if value > 0:
+            thread.trending_score = ranking.add_activity(thread.trending_score,
+                                                         ranking.UPVOTE_WEIGHT, now)
+    db.session.commit()
+    return thread_view(actor, thread, history=False)
+
+
+def withdraw_vote(actor: User, thread_id: int) -> ThreadView:
+    """Remove the caller's vote (if any); past activity still counts, decaying, for trending."""
+    thread = find_visible_thread(actor, thread_id)
+    _require_votable(actor, thread)
+    lock_thread(thread)
+    _require_votable(actor, thread)
+    existing = _my_vote(actor, thread)
+    if existing is not None:
+        db.session.delete(existing)
+        db.session.flush()
+        reread_thread(thread)
+        _recount(thread)
+    db.session.commit()
+    return thread_view(actor, thread, history=False)
+
+
+def change_status(actor: User, thread_id: int, fields: dict) -> IdeaStatusChange:
+    """Move an idea along its lifecycle (owners and moderators), recorded with a public note."""
+    thread = find_visible_thread(actor, thread_id)
+    require_thread_moderator(actor, thread)
+    _require_idea(thread)
+    lock_thread(thread)
+    target = fields["status"]
+    allowed = TRANSITIONS[thread.status]
+    if target not in allowed:
+        detail = (f"An idea cannot go from {thread.status} to {target}; allowed: "
+                  f"{', '.join(allowed) or 'none'}.")
+        raise Conflict(detail, errors={"status": [detail]})
+    now = time.now()
+    change = IdeaStatusChange(thread_id=thread.id, from_status=thread.status, to_status=target,
+                              note=fields["note"], actor_id=actor.id, created_at=now)
+    db.session.add(change)
+    thread.status = target
+    thread.updated_at = now
+    db.session.commit()
+    return change
+
+
+def list_status_changes(viewer: User, thread_id: int) -> list[IdeaStatusChange]:
+    return status_history(find_visible_thread(viewer, thread_id))
+
+
+def merge(actor: User, thread_id: int, into: int) -> ThreadView:
+    """Fold a duplicate idea into another: votes move (a voter's vote on the target wins)."""
+    source = find_visible_thread(actor, thread_id)
+    require_thread_moderator(actor, source)
+    _require_idea(source)
+    if into == source.id:
+        raise InvalidInput({"into": ["An idea cannot be merged into itself."]})
+    target = db.session.scalar(select(Thread).where(
+        Thread.id == into, Thread.community_id == source.community_id, Thread.deleted_at.is_(None)))
+    if target is None:
+        raise InvalidInput({"into": ["No such thread in this community."]})
+    if target.kind != ThreadKind.IDEA:
+        raise InvalidInput({"into": [f"Thread {target.id} is a {target.kind}, not an idea."]})
+    for thread in sorted((source, target), key=lambda t: t.id):  # one lock order: no deadlocks
+        lock_thread(thread)
+    if source.merged_into_id is not None:
+        raise Conflict(f"This idea was already merged into thread {source.merged_into_id}.")
+    if target.merged_into_id is not None:
+        raise InvalidInput({"into": [f"Thread {target.id} was itself merged into "
+                                     f"thread {target.merged_into_id}."]})
+    target_voters = set(db.session.scalars(select(Vote.user_id).where(Vote.thread_id == target.id)))
+    moved_upvotes = []
+    for vote_row in db.session.scalars(select(Vote).where(Vote.thread_id == source.id)).all():
+        if vote_row.user_id in target_voters:
+            db.session.delete(vote_row)
+        else:
+            vote_row.thread_id = target.id
+            if vote_row.value > 0:
+                moved_upvotes.append(vote_row.updated_at)
+    db.session.flush()
+    now = time.now()
+    for thread in (source, target):
+        reread_thread(thread)
+        _recount(thread)
+    for at in moved_upvotes:
+        target.trending_score = ranking.add_activity(target.trending_score,
+                                                     ranking.UPVOTE_WEIGHT, at)
+    source.merged_into_id = target.id
+    source.locked = True
+    source.updated_at = now
+    db.session.commit()
+    return thread_view(actor, source)

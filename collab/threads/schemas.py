@@ -1,0 +1,153 @@
+"""Threads and posts in and out."""
+import re
+
+from marshmallow import ValidationError, fields, validate
+
+from collab.people.schemas import UserRef
+from collab.schemas import PageArgs, StrictSchema
+from collab.threads.models import ThreadKind, ThreadStatus
+
+MAX_TAGS = 10
+TAG_PATTERN = re.compile(r"^[a-z0-9\-_.+#]{1,40}$")
+KIND = validate.OneOf([k.value for k in ThreadKind])
+STATUS = validate.OneOf([s.value for s in ThreadStatus])
+SORTS = ("new", "active", "top", "trending")
+BODY = validate.Length(1, 100_000)
+
+
+class Trimmed(fields.String):
+    """A string with surrounding whitespace removed before it is validated."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        return super()._deserialize(value, attr, data, **kwargs).strip()
+
+
+class Tag(fields.String):
+    """Lowercase, trimmed, 1-40 of [a-z0-9-_.+#]."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        tag = super()._deserialize(value, attr, data, **kwargs).strip().lower()
+        if not TAG_PATTERN.match(tag):
+            raise ValidationError("1-40 characters of a-z, 0-9, '-', '_', '.', '+', '#'.")
+        return tag
+
+
+class Tags(fields.List):
+    """Normalised tags, duplicates dropped (first one kept), at most MAX_TAGS of them."""
+
+    def __init__(self, **kwargs):
+        super().__init__(Tag(), validate=validate.Length(max=MAX_TAGS,
+                                                         error=f"At most {MAX_TAGS} tags."),
+                         **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        return list(dict.fromkeys(super()._deserialize(value, attr, data, **kwargs)))
+
+
+class ThreadCreate(StrictSchema):
+    kind = fields.String(required=True, validate=KIND,
+                         metadata={"description": "Announcements: owners and moderators only."})
+    title = Trimmed(required=True, validate=validate.Length(1, 200))
+    body = fields.String(required=True, validate=BODY, metadata={"description": "Markdown."})
+    tags = Tags(load_default=list)
+
+
+class ThreadUpdate(StrictSchema):
+    title = Trimmed(validate=validate.Length(1, 200))
+    body = fields.String(validate=BODY)
+    tags = Tags()
+    pinned = fields.Boolean(metadata={"description": "Moderators only."})
+    locked = fields.Boolean(metadata={"description": "Moderators only."})
+
+
+class ThreadListArgs(PageArgs):
+    kind = fields.String(validate=KIND)
+    status = fields.String(validate=STATUS)
+    tag = Tag()
+    author = fields.Integer(metadata={"description": "The author's user id."})
+    sort = fields.String(
+        load_default="new", validate=validate.OneOf(SORTS),
+        metadata={"description": "new (created, newest first), active (last reply), top "
+                                 "(Wilson lower bound of the up-vote share), trending (decayed "
+                                 "votes and replies). Pinned threads come first for new and "
+                                 "active. Merged duplicates are left out of lists."})
+
+
+class AudienceVotes(StrictSchema):
+    up = fields.Integer()
+    down = fields.Integer()
+
+
+class StatusChangeOut(StrictSchema):
+    id = fields.Integer()
+    from_status = fields.String()
+    to_status = fields.String()
+    note = fields.String()
+    actor = fields.Nested(UserRef)
+    created_at = fields.DateTime()
+
+
+class VotesOut(StrictSchema):
+    """What a vote changes: the counts, the caller's vote and the stored ranks."""
+
+    thread_id = fields.Integer(attribute="id")
+    score = fields.Integer(metadata={"description": "upvotes - downvotes"})
+    upvotes = fields.Integer()
+    downvotes = fields.Integer()
+    my_vote = fields.Integer(allow_none=True, metadata={"description": "1, -1 or null"})
+    votes_by_audience = fields.Dict(keys=fields.String(), values=fields.Nested(AudienceVotes))
+    top_score = fields.Float()
+    trending_score = fields.Float()
+
+
+class ThreadOut(StrictSchema):
+    id = fields.Integer()
+    community = fields.String(attribute="community.slug")
+    community_id = fields.Integer()
+    kind = fields.String()
+    title = fields.String()
+    body = fields.String()
+    tags = fields.List(fields.String())
+    status = fields.String()
+    pinned = fields.Boolean()
+    locked = fields.Boolean()
+    author = fields.Nested(UserRef)
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+    last_activity_at = fields.DateTime()
+    reply_count = fields.Integer()
+    accepted_post_id = fields.Integer(allow_none=True)
+    merged_into = fields.Integer(attribute="merged_into_id", allow_none=True)
+    score = fields.Integer(metadata={"description": "upvotes - downvotes"})
+    upvotes = fields.Integer()
+    downvotes = fields.Integer()
+    my_vote = fields.Integer(allow_none=True, metadata={"description": "1, -1 or null"})
+    votes_by_audience = fields.Dict(keys=fields.String(), values=fields.Nested(AudienceVotes))
+    top_score = fields.Float()
+    trending_score = fields.Float()
+
+
+class ThreadDetailOut(ThreadOut):
+    status_history = fields.List(fields.Nested(StatusChangeOut),
+                                 metadata={"description": "Idea status changes, oldest first."})
+
+
+class PostCreate(StrictSchema):
+    body = fields.String(required=True, validate=BODY, metadata={"description": "Markdown."})
+    parent_id = fields.Integer(load_default=None, allow_none=True,
+                               metadata={"description": "A post of the same thread."})
+
+
+class PostUpdate(StrictSchema):
+    body = fields.String(required=True, validate=BODY)
+
+
+class PostOut(StrictSchema):
+    id = fields.Integer()
+    thread_id = fields.Integer()
+    parent_id = fields.Integer(allow_none=True)
+    author = fields.Nested(UserRef)
+    body = fields.String()
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+    accepted = fields.Boolean()

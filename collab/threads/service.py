@@ -1,0 +1,317 @@
+"""Thread and post rules: who reads, writes, moderates; how lists sort; answers to questions.
+
+Vote tallies and idea status history are read here too, because every thread payload carries
+them; the rules that change them live in collab.ideas.service.
+"""
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, select
+
+from collab import time
+from collab.communities.models import Community
+from collab.db import db
+from collab.errors import Conflict, Forbidden, InvalidInput, NotFound
+from collab.ideas import ranking
+from collab.ideas.models import IdeaStatusChange, Vote
+from collab.pagination import Page, SortKey, paginate
+from collab.people.models import Audience, User
+from collab.permissions import (
+    find_visible_community,
+    is_moderator,
+    require_can_contribute,
+    visible_communities,
+)
+from collab.threads.models import Post, Thread, ThreadKind, ThreadStatus, ThreadTag
+
+INITIAL_STATUS = {
+    ThreadKind.DISCUSSION: ThreadStatus.OPEN,
+    ThreadKind.QUESTION: ThreadStatus.OPEN,
+    ThreadKind.ANNOUNCEMENT: ThreadStatus.OPEN,
+    ThreadKind.IDEA: ThreadStatus.NEW,
+}
+
+SORT_KEYS = {
+    "new": [SortKey(Thread.pinned), SortKey(Thread.created_at), SortKey(Thread.id)],
+    "active": [SortKey(Thread.pinned), SortKey(Thread.last_activity_at), SortKey(Thread.id)],
+    "top": [SortKey(Thread.top_score), SortKey(Thread.id)],
+    "trending": [SortKey(Thread.trending_score), SortKey(Thread.id)],
+}
+
+
+@dataclass
+class ThreadView:
+    """A thread with what the caller should see beside it."""
+
+    thread: Thread
+    my_vote: int | None
+    votes_by_audience: dict
+    status_history: list = field(default_factory=list)
+
+    def __getattr__(self, name):
+        return getattr(self.thread, name)
+
+
+@dataclass
+class PostView:
+    post: Post
+    accepted: bool
+
+    def __getattr__(self, name):
+        return getattr(self.post, name)
+
+
+# Reading -------------------------------------------------------------------
+
+def thread_views(viewer: User, threads: list[Thread], *, history: bool = False) -> list[ThreadView]:
+    """Views for a page of threads: one grouped query for the tallies, one for the caller's votes."""
+    ids = [t.id for t in threads]
+    tallies = {t: {a.value: {"up": 0, "down": 0} for a in Audience} for t in ids}
+    mine: dict[int, int] = {}
+    if ids:
+        for thread_id, audience, value, count in db.session.execute(
+                select(Vote.thread_id, Vote.audience, Vote.value, func.count())
+                .where(Vote.thread_id.in_(ids))
+                .group_by(Vote.thread_id, Vote.audience, Vote.value)):
+            by_value = tallies[thread_id].setdefault(audience, {"up": 0, "down": 0})
+            by_value["up" if value > 0 else "down"] += count
+        mine = dict(db.session.execute(select(Vote.thread_id, Vote.value).where(
+            Vote.thread_id.in_(ids), Vote.user_id == viewer.id)).all())
+    views = [ThreadView(t, mine.get(t.id), tallies[t.id]) for t in threads]
+    if history:
+        for view in views:
+            view.status_history = status_history(view.thread)
+    return views
+
+
+def thread_view(viewer: User, thread: Thread, *, history: bool = True) -> ThreadView:
+    return thread_views(viewer, [thread], history=history)[0]
+
+
+def status_history(thread: Thread) -> list[IdeaStatusChange]:
+    return list(db.session.scalars(select(IdeaStatusChange).where(
+        IdeaStatusChange.thread_id == thread.id).order_by(IdeaStatusChange.id)))
+
+
+def find_visible_thread(viewer: User, thread_id: int) -> Thread:
+    """A live thread in a community `viewer` may see, or 404 exactly as if it did not exist."""
+    thread = db.session.scalar(
+        select(Thread).join(Community, Community.id == Thread.community_id)
+        .where(Thread.id == thread_id, Thread.deleted_at.is_(None), visible_communities(viewer)))
+    if thread is None:
+        raise NotFound(f"No thread {thread_id}.")
+    return thread
+
+
+def find_visible_post(viewer: User, post_id: int) -> Post:
+    post = db.session.scalar(
+        select(Post).join(Thread, Thread.id == Post.thread_id)
+        .join(Community, Community.id == Thread.community_id)
+        .where(Post.id == post_id, Post.deleted_at.is_(None), Thread.deleted_at.is_(None),
+               visible_communities(viewer)))
+    if post is None:
+        raise NotFound(f"No post {post_id}.")
+    return post
+
+
+def get_thread(viewer: User, thread_id: int) -> ThreadView:
+    return thread_view(viewer, find_visible_thread(viewer, thread_id))
+
+
+def list_threads(viewer: User, slug: str, args: dict) -> Page:
+    community = find_visible_community(viewer, slug)
+    statement = select(Thread).where(Thread.community_id == community.id,
+                                     Thread.deleted_at.is_(None), Thread.merged_into_id.is_(None))
+    if "kind" in args:
+        statement = statement.where(Thread.kind == args["kind"])
+    if "status" in args:
+        statement = statement.where(Thread.status == args["status"])
+    if "author" in args:
+        statement = statement.where(Thread.author_id == args["author"])
+    if "tag" in args:
+        statement = statement.where(Thread.id.in_(
+            select(ThreadTag.thread_id).where(ThreadTag.tag == args["tag"])))
+    page = paginate(statement, SORT_KEYS[args["sort"]], args["limit"], args["cursor"])
+    page.items = thread_views(viewer, page.items)
+    return page
+
+
+# Write rules -----------------------------------------------------------------
+
+def require_contributor(actor: User, community: Community) -> bool:
+    """Writing needs a live community and an active membership (moderators and admins pass).
+
+    Returns whether `actor` moderates the community.
+    """
+    if community.archived:
+        raise Forbidden("The community is archived and read-only.")
+    moderator = is_moderator(actor, community)
+    if not moderator:
+        require_can_contribute(actor, community)
+    return moderator
+
+
+def require_not_merged(thread: Thread) -> None:
+    if thread.merged_into_id is not None:
+        raise Conflict(f"This idea was merged into thread {thread.merged_into_id} and is read-only.")
+
+
+def require_can_write(actor: User, thread: Thread) -> bool:
+    """Contributing to a thread: a contributor, not a merged duplicate, unlocked unless moderating.
+
+    Returns whether `actor` moderates the thread's community.
+    """
+    moderator = require_contributor(actor, thread.community)
+    require_not_merged(thread)
+    if thread.locked and not moderator:
+        raise Forbidden("The thread is locked.")
+    return moderator
+
+
+def require_thread_moderator(actor: User, thread: Thread) -> None:
+    """Moderation of a thread: owners, moderators and admins; never on a read-only duplicate."""
+    if not require_contributor(actor, thread.community):
+        raise Forbidden("Only the community's owners and moderators may do this.")
+    require_not_merged(thread)
+
+
+def lock_thread(thread: Thread) -> None:
+    """Re-read the thread under a row lock (held until commit) before changing its counters."""
+    db.session.refresh(thread, with_for_update=True)
+
+
+def reread_thread(thread: Thread) -> None:
+    """Read the thread again after the operation's first write.
+
+    SQLite ignores FOR UPDATE and serialises writers at their first write instead, so only
+    from there on is what we read current; on PostgreSQL this reads what the lock already gave.
+    """
+    db.session.refresh(thread)
+
+
+# Threads -------------------------------------------------------------------
+
+def create_thread(actor: User, slug: str, fields: dict) -> ThreadView:
+    community = find_visible_community(actor, slug)
+    moderator = require_contributor(actor, community)
+    if fields["kind"] == ThreadKind.ANNOUNCEMENT and not moderator:
+        raise Forbidden("Only owners and moderators post announcements.")
+    now = time.now()
+    thread = Thread(
+        community_id=community.id, author_id=actor.id, kind=fields["kind"],
+        title=fields["title"], body=fields["body"], status=INITIAL_STATUS[fields["kind"]],
+        tag_rows=[ThreadTag(tag=tag) for tag in fields["tags"]],
+        created_at=now, updated_at=now, last_activity_at=now,
+        trending_score=ranking.initial_trending_score(now),
+    )
+    db.session.add(thread)
+    db.session.commit()
+    return thread_view(actor, thread)
+
+
+def update_thread(actor: User, thread_id: int, fields: dict) -> ThreadView:
+    thread = find_visible_thread(actor, thread_id)
+    moderator = require_can_write(actor, thread)
+    if ({"pinned", "locked"} & fields.keys()) and not moderator:
+        raise Forbidden("Only owners and moderators pin or lock threads.")
+    if ({"title", "body", "tags"} & fields.keys()) and not (moderator or thread.author_id == actor.id):
+        raise Forbidden("Only the author and moderators edit a thread.")
+    for name in ("title", "body", "pinned", "locked"):
+        if name in fields:
+            setattr(thread, name, fields[name])
+    if "tags" in fields and fields["tags"] != thread.tags:
+        thread.tag_rows = [ThreadTag(tag=tag) for tag in fields["tags"]]
+    thread.updated_at = time.now()
+    db.session.commit()
+    return thread_view(actor, thread)
+
+
+def delete_thread(actor: User, thread_id: int) -> None:
+    thread = find_visible_thread(actor, thread_id)
+    moderator = require_can_write(actor, thread)
+    if not (moderator or thread.author_id == actor.id):
+        raise Forbidden("Only the author and moderators delete a thread.")
+    thread.deleted_at = time.now()
+    db.session.commit()
+
+
+# Posts ---------------------------------------------------------------------
+
+def _post_views(posts: list[Post]) -> list[PostView]:
+    return [PostView(p, p.thread.accepted_post_id == p.id) for p in posts]
+
+
+def create_post(actor: User, thread_id: int, fields: dict) -> PostView:
+    thread = find_visible_thread(actor, thread_id)
+    require_can_write(actor, thread)
+    parent_id = fields.get("parent_id")
+    if parent_id is not None and db.session.scalar(select(Post.id).where(
+            Post.id == parent_id, Post.thread_id == thread.id, Post.deleted_at.is_(None))) is None:
+        raise InvalidInput({"parent_id": ["No such post in this thread."]})
+    now = time.now()
+    lock_thread(thread)
+    post = Post(thread_id=thread.id, author_id=actor.id, parent_id=parent_id, body=fields["body"],
+                created_at=now, updated_at=now)
+    db.session.add(post)
+    db.session.flush()
+    reread_thread(thread)
+    thread.reply_count += 1
+    thread.last_activity_at = now
+    thread.trending_score = ranking.add_activity(thread.trending_score, ranking.REPLY_WEIGHT, now)
+    db.session.commit()
+    return _post_views([post])[0]
+
+
+def list_posts(viewer: User, thread_id: int, args: dict) -> Page:
+    thread = find_visible_thread(viewer, thread_id)
+    statement = select(Post).where(Post.thread_id == thread.id, Post.deleted_at.is_(None))
+    page = paginate(statement, [SortKey(Post.created_at, descending=False),
+                                SortKey(Post.id, descending=False)],
+                    args["limit"], args["cursor"])
+    page.items = _post_views(page.items)
+    return page
+
+
+def _writable_post(actor: User, post_id: int) -> tuple[Post, bool]:
+    post = find_visible_post(actor, post_id)
+    moderator = require_can_write(actor, post.thread)
+    if not (moderator or post.author_id == actor.id):
+        raise Forbidden("Only the author and moderators change a post.")
+    return post, moderator
+
+
+def update_post(actor: User, post_id: int, fields: dict) -> PostView:
+    post, _ = _writable_post(actor, post_id)
+    post.body = fields["body"]
+    post.updated_at = time.now()
+    db.session.commit()
+    return _post_views([post])[0]
+
+
+def delete_post(actor: User, post_id: int) -> None:
+    """Soft delete; an accepted answer that goes away reopens its question."""
+    post, _ = _writable_post(actor, post_id)
+    thread = post.thread
+    lock_thread(thread)
+    post.deleted_at = time.now()
+    db.session.flush()
+    reread_thread(thread)
+    thread.reply_count = max(thread.reply_count - 1, 0)
+    if thread.accepted_post_id == post.id:
+        thread.accepted_post_id = None
+        thread.status = ThreadStatus.OPEN
+    db.session.commit()
+
+
+def accept_post(actor: User, post_id: int) -> PostView:
+    """The question's author or a moderator accepts one answer; accepting another switches."""
+    post = find_visible_post(actor, post_id)
+    thread = post.thread
+    moderator = require_can_write(actor, thread)
+    if thread.kind != ThreadKind.QUESTION:
+        raise Conflict("Only answers to questions are accepted.")
+    if not (moderator or thread.author_id == actor.id):
+        raise Forbidden("Only the question's author and moderators accept an answer.")
+    thread.accepted_post_id = post.id
+    thread.status = ThreadStatus.ANSWERED
+    db.session.commit()
+    return _post_views([post])[0]
