@@ -6,7 +6,7 @@ from flask_migrate import Migrate, upgrade
 from flask_smorest import Api
 from werkzeug.routing import IntegerConverter
 
-from collab import auth
+from collab import auth, outbox
 from collab.db import db
 from collab.errors import register_error_handlers
 from collab.schemas import MAX_ID
@@ -26,6 +26,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.url_map.converters["int"] = BoundedIntConverter
     db.init_app(app)
     migrate.init_app(app, db)
+    outbox.init_app(app)
     api = Api(app, spec_kwargs={"components": {"securitySchemes": {
         "bearerAuth": {"type": "http", "scheme": "bearer"}}}, "security": [{"bearerAuth": []}]})
     _register_features(app, api)
@@ -47,11 +48,14 @@ def _register_features(app: Flask, api: Api) -> None:
     from collab.people.cli import users_cli
     from collab.ideas.api import blueprint as ideas
     from collab.threads.api import blueprint as threads
+    from collab.search.api import blueprint as search
+    from search.cli import search_cli
 
-    for blueprint in (people, communities, threads, ideas):
+    for blueprint in (people, communities, threads, ideas, search):
         api.register_blueprint(blueprint, url_prefix="/api/v1")
     app.cli.add_command(users_cli)
     app.cli.add_command(seed_cli)
+    app.cli.add_command(search_cli)
 
 
 class BoundedIntConverter(IntegerConverter):

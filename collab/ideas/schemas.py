@@ -1,7 +1,7 @@
 """Votes, idea status changes and merges in (their payloads out are in collab.threads.schemas)."""
 from marshmallow import fields, validate
 
-from collab.schemas import StrictSchema
+from collab.schemas import Id, StrictSchema
 from collab.threads.models import ThreadStatus
 
 IDEA_STATUSES = [ThreadStatus.NEW, ThreadStatus.UNDER_REVIEW, ThreadStatus.PLANNED,
@@ -21,5 +21,5 @@ class StatusChangeIn(StrictSchema):
 
 
 class MergeIn(StrictSchema):
-    into = fields.Integer(required=True, strict=True,
-                          metadata={"description": "The idea (same community) that absorbs this one."})
+    into = Id(required=True,
+              metadata={"description": "The idea (same community) that absorbs this one."})

@@ -4,7 +4,7 @@ import re
 from marshmallow import ValidationError, fields, validate
 
 from collab.people.schemas import UserRef
-from collab.schemas import PageArgs, StrictSchema
+from collab.schemas import MAX_ID, Id, PageArgs, StrictSchema
 from collab.threads.models import ThreadKind, ThreadStatus
 
 MAX_TAGS = 10
@@ -64,7 +64,8 @@ class ThreadListArgs(PageArgs):
     kind = fields.String(validate=KIND)
     status = fields.String(validate=STATUS)
     tag = Tag()
-    author = fields.Integer(metadata={"description": "The author's user id."})
+    author = fields.Integer(validate=validate.Range(1, MAX_ID),
+                            metadata={"description": "The author's user id."})
     sort = fields.String(
         load_default="new", validate=validate.OneOf(SORTS),
         metadata={"description": "new (created, newest first), active (last reply), top "
@@ -134,8 +135,8 @@ class ThreadDetailOut(ThreadOut):
 
 class PostCreate(StrictSchema):
     body = fields.String(required=True, validate=BODY, metadata={"description": "Markdown."})
-    parent_id = fields.Integer(load_default=None, allow_none=True,
-                               metadata={"description": "A post of the same thread."})
+    parent_id = Id(load_default=None, allow_none=True,
+                   metadata={"description": "A post of the same thread."})
 
 
 class PostUpdate(StrictSchema):

@@ -30,6 +30,7 @@ INITIAL_STATUS = {
     ThreadKind.IDEA: ThreadStatus.NEW,
 }
 
+
 SORT_KEYS = {
     "new": [SortKey(Thread.pinned), SortKey(Thread.created_at), SortKey(Thread.id)],
     "active": [SortKey(Thread.pinned), SortKey(Thread.last_activity_at), SortKey(Thread.id)],
@@ -176,7 +177,8 @@ def require_thread_moderator(actor: User, thread: Thread) -> None:
 
 def lock_thread(thread: Thread) -> None:
     """Re-read the thread under a row lock (held until commit) before changing its counters."""
-    db.session.refresh(thread, with_for_update=True)
+    db.session.execute(select(Thread.id).where(Thread.id == thread.id).with_for_update())
+    db.session.refresh(thread)
 
 
 def reread_thread(thread: Thread) -> None:
@@ -220,7 +222,8 @@ def update_thread(actor: User, thread_id: int, fields: dict) -> ThreadView:
             setattr(thread, name, fields[name])
     if "tags" in fields and fields["tags"] != thread.tags:
         thread.tag_rows = [ThreadTag(tag=tag) for tag in fields["tags"]]
-    thread.updated_at = time.now()
+    if fields:
+        thread.updated_at = time.now()
     db.session.commit()
     return thread_view(actor, thread)
 

@@ -269,3 +269,15 @@ def test_out_of_range_user_id_is_422(make_user, make_community):
     make_community(alice, "team")
     response = alice.post("/api/v1/communities/team/members", json={"user_id": 2**40})
     assert response.status_code == 422 and "user_id" in response.get_json()["errors"]
+
+
+def test_forged_cursor_with_wrong_types_is_422(make_user):
+    import base64
+    import json
+
+    alice = make_user("alice")
+    for values in ([True, "x"], ["name", "not-an-id"], [1, 2, 3], {"a": 1}, ["name", 2**70]):
+        cursor = base64.urlsafe_b64encode(json.dumps(values).encode()).decode().rstrip("=")
+        response = alice.get(f"/api/v1/communities?cursor={cursor}")
+        assert response.status_code == 422, values
+        assert "cursor" in response.get_json()["errors"]

@@ -1,0 +1,203 @@
+"""The search outbox: every change that alters a search document writes a row in the same transaction.
+
+Services never call this module. SQLAlchemy session events watch threads, posts, votes, tags and
+communities (with their audiences and allow-lists); after each flush they bump the version of the
+documents concerned and insert one outbox row per entity, on the flush's own connection, so the
+change and its outbox row commit or roll back together. The indexer (search/indexer.py) drains it.
+"""
+from datetime import datetime
+from enum import StrEnum
+
+from flask import Flask, current_app, has_app_context
+from sqlalchemy import BigInteger, Index, Integer, String, Text, event, insert, select, update
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from collab import time
+from collab.communities.models import Community, CommunityAudience, CommunityOrganization
+from collab.db import UTCDateTime, db
+from collab.ideas.models import Vote
+from collab.threads.models import Post, Thread, ThreadTag
+
+PENDING_KEY = "search_outbox_pending"
+
+
+class OutboxEntity(StrEnum):
+    """What a row asks the indexer to rebuild."""
+
+    THREAD = "thread"                          # the thread's own document
+    THREAD_WITH_POSTS = "thread_with_posts"    # the thread and every post document (they copy it)
+    POST = "post"
+    COMMUNITY = "community"                    # every thread and post of the community
+
+
+class OutboxRow(db.Model):
+    __tablename__ = "search_outbox"
+    __table_args__ = (
+        Index("ix_search_outbox_pending", "processed_at", "next_attempt_at", "id"),
+        Index("ix_search_outbox_created_at", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"), primary_key=True)
+    entity: Mapped[str] = mapped_column(String(24))
+    entity_id: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=time.now)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=time.now)
+    # A worker's lease: rows claimed longer ago than the lease are claimable again (crashed worker).
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    # Kept for a while after success so a reindex can replay what happened during its scan.
+    processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+# Thread columns copied into its posts' documents: a change to one of them rebuilds the posts too.
+THREAD_FIELDS_IN_POSTS = frozenset({
+    "community_id", "kind", "title", "status", "deleted_at", "merged_into_id", "accepted_post_id",
+    "upvotes", "downvotes",
+})
+
+
+class _Changes:
+    """Entity ids touched by one flush, by the scope of documents to rebuild."""
+
+    def __init__(self):
+        self.threads: set[int] = set()
+        self.thread_trees: set[int] = set()
+        self.posts: set[int] = set()
+        self.communities: set[int] = set()
+
+    def __bool__(self) -> bool:
+        return bool(self.threads or self.thread_trees or self.posts or self.communities)
+
+
+def _changed_columns(obj) -> set[str]:
+    state = db.inspect(obj)
+    return {attr.key for attr in state.mapper.column_attrs
+            if state.attrs[attr.key].history.has_changes()}
+
+
+def _collect(session: Session) -> _Changes:
+    changes = _Changes()
+    for obj in session.new:
+        if isinstance(obj, Thread):
+            changes.threads.add(obj.id)
+        elif isinstance(obj, Post):
+            changes.posts.add(obj.id)
+        elif isinstance(obj, (Vote, ThreadTag)):
+            changes.thread_trees.add(obj.thread_id)
+        elif isinstance(obj, (CommunityAudience, CommunityOrganization)):
+            changes.communities.add(obj.community_id)
+    for obj in session.dirty:
+        if isinstance(obj, Thread):
+            columns = _changed_columns(obj)
+            if columns & THREAD_FIELDS_IN_POSTS:
+                changes.thread_trees.add(obj.id)
+            elif columns - {"version"}:
+                changes.threads.add(obj.id)
+        elif isinstance(obj, Post):
+            columns = _changed_columns(obj) - {"version"}
+            if "thread_id" in columns:  # moved by a merge: the old thread's count changes too
+                old = db.inspect(obj).attrs["thread_id"].history.deleted
+                changes.threads.update(i for i in old if i is not None)
+            if columns:
+                changes.posts.add(obj.id)
+        elif isinstance(obj, (Vote, ThreadTag)):
+            if _changed_columns(obj):
+                changes.thread_trees.add(obj.thread_id)
+        elif isinstance(obj, Community):
+            if _changed_columns(obj) - {"updated_at"}:
+                changes.communities.add(obj.id)
+        elif isinstance(obj, (CommunityAudience, CommunityOrganization)):
+            if _changed_columns(obj):
+                changes.communities.add(obj.community_id)
+    for obj in session.deleted:
+        if isinstance(obj, Thread):
+            changes.thread_trees.add(obj.id)
+        elif isinstance(obj, Post):
+            changes.posts.add(obj.id)
+            changes.threads.add(obj.thread_id)
+        elif isinstance(obj, (Vote, ThreadTag)):
+            changes.thread_trees.add(obj.thread_id)
+        elif isinstance(obj, (Community, CommunityAudience, CommunityOrganization)):
+            changes.communities.add(obj.id if isinstance(obj, Community) else obj.community_id)
+    changes.threads -= changes.thread_trees
+    for ids in (changes.threads, changes.thread_trees, changes.posts, changes.communities):
+        ids.discard(None)
+    return changes
+
+
+def _after_flush(session: Session, flush_context) -> None:
+    changes = _collect(session)
+    if not changes:
+        return
+    connection = session.connection()
+    threads, posts = Thread.__table__, Post.__table__
+    thread_ids = changes.threads | changes.thread_trees
+    if thread_ids:
+        connection.execute(update(threads).where(threads.c.id.in_(thread_ids))
+                           .values(version=threads.c.version + 1))
+    if changes.thread_trees:
+        connection.execute(update(posts).where(posts.c.thread_id.in_(changes.thread_trees))
+                           .values(version=posts.c.version + 1))
+    if changes.posts:
+        connection.execute(update(posts).where(posts.c.id.in_(changes.posts))
+                           .values(version=posts.c.version + 1))
+    if changes.communities:
+        in_communities = threads.c.community_id.in_(changes.communities)
+        connection.execute(update(threads).where(in_communities)
+                           .values(version=threads.c.version + 1))
+        connection.execute(update(posts).where(posts.c.thread_id.in_(
+            select(threads.c.id).where(in_communities))).values(version=posts.c.version + 1))
+    stamp = time.now()
+    rows = [{"entity": entity, "entity_id": entity_id, "created_at": stamp,
+             "next_attempt_at": stamp, "attempts": 0}
+            for entity, ids in ((OutboxEntity.THREAD, changes.threads),
+                                (OutboxEntity.THREAD_WITH_POSTS, changes.thread_trees),
+                                (OutboxEntity.POST, changes.posts),
+                                (OutboxEntity.COMMUNITY, changes.communities))
+            for entity_id in sorted(ids)]
+    connection.execute(insert(OutboxRow.__table__), rows)
+    session.info[PENDING_KEY] = True
+
+
+def _after_commit(session: Session) -> None:
+    if not session.info.pop(PENDING_KEY, False) or not has_app_context():
+        return
+    wake = current_app.extensions.get("search_outbox_wake")
+    if wake is not None:
+        wake()
+
+
+def _after_rollback(session: Session) -> None:
+    session.info.pop(PENDING_KEY, None)
+
+
+def listen(session_class: type[Session]) -> None:
+    """Attach the listeners once per session class (idempotent)."""
+    for name, listener in (("after_flush", _after_flush), ("after_commit", _after_commit),
+                           ("after_rollback", _after_rollback)):
+        if not event.contains(session_class, name, listener):
+            event.listen(session_class, name, listener)
+
+
+# Full-text structures of the database search engine (migration 0002), unknown to the ORM.
+FULL_TEXT_STRUCTURES = ("threads_fts", "posts_fts", "ix_threads_search_vector",
+                        "ix_posts_search_vector")
+
+
+def _include_in_autogenerate(obj, name, type_, reflected, compare_to) -> bool:
+    return not (reflected and name and name.startswith(FULL_TEXT_STRUCTURES))
+
+
+def init_app(app: Flask) -> None:
+    """Outbox rows for every document change; in-process draining when configured."""
+    from flask_sqlalchemy.session import Session as FlaskSession
+
+    listen(FlaskSession)
+    migrate_config = app.extensions.get("migrate")
+    if migrate_config is not None:  # keep `flask db migrate` from dropping them
+        migrate_config.configure_args.setdefault("include_object", _include_in_autogenerate)
+    from search.indexer import install_in_process_sync  # the projection layer drains
+
+    install_in_process_sync(app)

@@ -1,0 +1,1 @@
+"""Search and discovery: full-text search, typeahead, related threads and similar ideas."""
