@@ -1,0 +1,210 @@
+"""Search benchmark: seed a realistic corpus, reindex, then measure search latency through our API
+at a fixed request rate and the same queries sent straight to Elasticsearch.
+
+    python benchmarks/search_benchmark.py --es http://127.0.0.1:9200 [--posts 100000 | --large]
+        [--database sqlite:///...|postgresql+psycopg://...] [--rate 20] [--requests 400]
+
+Seeding writes rows with bulk INSERTs (no outbox: the reindex builds the index). Not part of the
+test run. Prints: seeding time, reindex docs/s, p50/p95/p99 through the API (Flask test client,
+in process) and direct to Elasticsearch, and their ratio (the cost of our layer: permissions,
+the database reads of the page's threads, serialisation).
+"""
+import argparse
+import random
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import click  # noqa: E402
+from sqlalchemy import insert  # noqa: E402
+
+from collab import create_app  # noqa: E402
+from collab.communities.models import Community, CommunityAudience, Membership  # noqa: E402
+from collab.db import db  # noqa: E402
+from collab.people import service as people  # noqa: E402
+from collab.threads.models import Post, Thread, ThreadTag  # noqa: E402
+from search import client as search_client  # noqa: E402
+from search import queries, reindex  # noqa: E402
+
+WORDS = ("deploy pipeline kafka consumer rebalance latency dashboard export csv billing invoice "
+         "login sso okta saml token expiry mobile offline sync conflict search index relevance "
+         "release train rollback database migration postgres replica backup restore alert pager "
+         "incident review onboarding laptop vpn network proxy certificate renewal api rate limit "
+         "webhook retry queue worker memory leak cpu spike cache eviction feature flag rollout "
+         "dark mode theme accessibility contrast keyboard shortcut notification email digest").split()
+TAGS = ("sso", "kafka", "billing", "mobile", "search", "infra", "security", "ux", "api", "data")
+QUERIES = ("kafka consumer", "sso login", '"release train"', "dashboard -mobile", "billing invoic",
+           "postgres replica backup", "dark mode", "rate limit webhook", "memory leak", "okta")
+KINDS = ("discussion", "question", "idea", "announcement")
+
+
+def sentence(rng: random.Random, n: int) -> str:
+    return " ".join(rng.choice(WORDS) for _ in range(n)).capitalize() + "."
+
+
+def seed(app, posts: int, posts_per_thread: int, communities: int, rng: random.Random) -> tuple[int, str]:
+    """Bulk-inserts users, communities, threads and posts; returns (threads, a caller's token)."""
+    with app.app_context():
+        owner = people.create_user(None, handle="bench-owner", email="owner@bench.test",
+                                   audience="employee")
+        reader = people.create_user(None, handle="bench-reader", email="reader@bench.test",
+                                    audience="employee")
+        _, token = people.issue_token(None, reader.id, "bench")
+        authors = [owner.id, reader.id]
+        community_ids = []
+        for i in range(communities):
+            community = Community(slug=f"bench-{i}", name=f"Bench {i}", purpose="benchmark",
+                                  visibility="private" if i % 5 == 4 else "open",
+                                  created_by_id=owner.id)
+            db.session.add(community)
+            db.session.flush()
+            db.session.add(CommunityAudience(community_id=community.id, audience="employee"))
+            db.session.add(Membership(community_id=community.id, user_id=owner.id, role="owner",
+                                      status="active"))
+            community_ids.append(community.id)
+        db.session.commit()
+        thread_count = max(posts // posts_per_thread, 1)
+        now = datetime.now(UTC)
+        connection = db.session.connection()
+        with click.progressbar(length=thread_count + posts, label="seeding", show_pos=True) as bar:
+            next_thread = 1
+            while next_thread <= thread_count:
+                batch = range(next_thread, min(next_thread + 1000, thread_count + 1))
+                thread_rows, tag_rows, post_rows = [], [], []
+                for thread_id in batch:
+                    kind = rng.choice(KINDS)
+                    created = now - timedelta(days=rng.randint(0, 720), minutes=rng.randint(0, 1440))
+                    replies = posts_per_thread
+                    up = int(rng.paretovariate(1.5)) - 1
+                    thread_rows.append({
+                        "id": thread_id, "community_id": rng.choice(community_ids),
+                        "author_id": rng.choice(authors), "kind": kind,
+                        "title": sentence(rng, rng.randint(3, 8)).rstrip("."),
+                        "body": " ".join(sentence(rng, rng.randint(8, 20)) for _ in range(3)),
+                        "status": "new" if kind == "idea" else "open", "pinned": False,
+                        "locked": False, "reply_count": replies, "upvotes": up, "downvotes": 0,
+                        "top_score": 0.0, "trending_score": 0.0, "version": 1,
+                        "created_at": created, "updated_at": created, "last_activity_at": created})
+                    for tag in rng.sample(TAGS, rng.randint(0, 3)):
+                        tag_rows.append({"thread_id": thread_id, "tag": tag})
+                    for _ in range(replies):
+                        post_rows.append({
+                            "thread_id": thread_id, "author_id": rng.choice(authors),
+                            "body": " ".join(sentence(rng, rng.randint(6, 18))
+                                             for _ in range(rng.randint(1, 4))),
+                            "version": 1, "created_at": created, "updated_at": created})
+                connection.execute(insert(Thread.__table__), thread_rows)
+                if tag_rows:
+                    connection.execute(insert(ThreadTag.__table__), tag_rows)
+                connection.execute(insert(Post.__table__), post_rows)
+                db.session.commit()
+                connection = db.session.connection()
+                bar.update(len(thread_rows) + len(post_rows))
+                next_thread = batch[-1] + 1
+        if db.engine.dialect.name == "postgresql":
+            db.session.execute(db.text(
+                "SELECT setval('threads_id_seq', (SELECT max(id) FROM threads))"))
+            db.session.commit()
+        db.session.remove()
+    return thread_count, token
+
+
+def percentiles(samples: list[float]) -> tuple[float, float, float]:
+    ordered = sorted(samples)
+
+    def pick(p):
+        return ordered[min(int(p * len(ordered)), len(ordered) - 1)] * 1000
+
+    return pick(0.50), pick(0.95), pick(0.99)
+
+
+def paced(requests: int, rate: float, call) -> list[float]:
+    """Sends `requests` calls at a fixed rate (open loop, one at a time); returns latencies."""
+    interval = 1.0 / rate
+    latencies = []
+    start = time.perf_counter()
+    for i in range(requests):
+        due = start + i * interval
+        pause = due - time.perf_counter()
+        if pause > 0:
+            time.sleep(pause)
+        began = time.perf_counter()
+        call(i)
+        latencies.append(time.perf_counter() - began)
+    return latencies
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--es", required=True, help="Elasticsearch URL (e.g. a dev node)")
+    parser.add_argument("--database", help="SQLAlchemy URL of an EMPTY database (default: temp SQLite)")
+    parser.add_argument("--posts", type=int, default=100_000)
+    parser.add_argument("--large", action="store_true", help="1,000,000 posts")
+    parser.add_argument("--posts-per-thread", type=int, default=10)
+    parser.add_argument("--communities", type=int, default=50)
+    parser.add_argument("--rate", type=float, default=20.0, help="requests per second")
+    parser.add_argument("--requests", type=int, default=400)
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+    posts = 1_000_000 if args.large else args.posts
+    database = args.database or f"sqlite:///{tempfile.mkdtemp()}/bench.db"
+    prefix = f"bench-{int(time.time())}"
+    app = create_app({"SQLALCHEMY_DATABASE_URI": database, "AUTO_MIGRATE": True,
+                      "ELASTICSEARCH_URL": args.es, "SEARCH_INDEX_PREFIX": prefix,
+                      "SEARCH_SYNC_IN_PROCESS": False})
+    rng = random.Random(args.seed)
+    began = time.perf_counter()
+    threads, token = seed(app, posts, args.posts_per_thread, args.communities, rng)
+    print(f"seeded {threads} threads and {posts} posts in {time.perf_counter() - began:.1f}s "
+          f"({database.split(':')[0]})")
+
+    with app.app_context():
+        total = reindex.count_documents_to_build()
+        with click.progressbar(length=total, label="reindex", show_pos=True) as bar:
+            result = reindex.reindex(app, progress=bar.update)
+        db.session.remove()
+    print(f"reindex: {result.documents} documents in {result.seconds:.1f}s = {result.rate:.0f} docs/s")
+
+    client = app.test_client()
+    headers = {"Authorization": f"Bearer {token}"}
+
+    def through_api(i):
+        response = client.get("/api/v1/search", headers=headers,
+                              query_string={"q": QUERIES[i % len(QUERIES)], "limit": 20})
+        assert response.status_code == 200 and response.get_json()["engine"] == "elasticsearch"
+
+    with app.app_context():
+        from collab.people.models import User
+        from collab.permissions import visible_community_id_list
+        reader = db.session.scalar(db.select(User).where(User.handle == "bench-reader"))
+        visible = visible_community_id_list(reader)
+        bodies = [queries.search_body(queries.parse(q), queries.Filters(visible_community_ids=visible),
+                                      "relevance", queries.Page(20)) for q in QUERIES]
+        es = search_client.client(app)
+        alias = search_client.settings(app).alias
+        db.session.remove()
+
+    def direct(i):
+        es.search(index=alias, body=bodies[i % len(bodies)])
+
+    for call in (through_api, direct):  # warm caches
+        paced(20, 1000, call)
+    api = percentiles(paced(args.requests, args.rate, through_api))
+    raw = percentiles(paced(args.requests, args.rate, direct))
+    print(f"search at {args.rate:g} req/s, {args.requests} requests, {len(QUERIES)} queries:")
+    print(f"  through the API:      p50 {api[0]:7.1f} ms  p95 {api[1]:7.1f} ms  p99 {api[2]:7.1f} ms")
+    print(f"  Elasticsearch direct: p50 {raw[0]:7.1f} ms  p95 {raw[1]:7.1f} ms  p99 {raw[2]:7.1f} ms")
+    print(f"  ratio API/direct:     p50 {api[0] / raw[0]:.2f}x  p95 {api[1] / raw[1]:.2f}x  "
+          f"p99 {api[2] / raw[2]:.2f}x")
+    with app.app_context():
+        names = list(es.indices.get(index=f"{prefix}-content-v*"))
+        es.indices.delete(index=",".join(names))
+    print(f"(deleted benchmark index {', '.join(names)})")
+
+
+if __name__ == "__main__":
+    main()

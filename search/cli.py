@@ -1,0 +1,63 @@
+"""`flask search init | reindex | sync [--follow] | status`."""
+import json
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from search import client as search_client
+from search import indexer, reindex
+
+search_cli = AppGroup("search", help="Elasticsearch index: create, rebuild, sync, inspect.")
+
+
+def _require_cluster() -> None:
+    if not search_client.is_configured():
+        raise click.ClickException("ELASTICSEARCH_URL is not set; search answers from the database.")
+
+
+@search_cli.command("init")
+def init_command():
+    """Create the content index and its alias (no-op when the alias exists)."""
+    _require_cluster()
+    index, created = reindex.init_index(current_app)
+    alias = search_client.settings().alias
+    click.echo(f"{'created' if created else 'exists'}: {alias} -> {index}")
+
+
+@search_cli.command("reindex")
+@click.option("--batch", default=reindex.SCAN_BATCH, show_default=True, help="Threads per batch.")
+def reindex_command(batch):
+    """Build a new index from the database, swap the alias atomically, delete the old index."""
+    _require_cluster()
+    total = reindex.count_documents_to_build()
+    with click.progressbar(length=total, label="indexing", show_pos=True) as bar:
+        result = reindex.reindex(current_app, progress=bar.update, batch=batch)
+    click.echo(f"{search_client.settings().alias} -> {result.index}: {result.documents} documents "
+               f"in {result.seconds:.1f}s ({result.rate:.0f} docs/s); replayed {result.replayed} "
+               f"outbox entities; deleted {', '.join(result.deleted_indices) or 'no old index'}")
+
+
+@search_cli.command("sync")
+@click.option("--follow", is_flag=True, help="Keep draining the outbox (the production worker).")
+@click.option("--poll", default=1.0, show_default=True, help="Seconds between polls when idle.")
+def sync_command(follow, poll):
+    """Drain the search outbox into Elasticsearch."""
+    _require_cluster()
+    try:
+        stats = indexer.run_worker(current_app, follow=follow, poll_seconds=poll, echo=click.echo)
+    except search_client.SearchUnavailable as error:
+        raise click.ClickException(f"Elasticsearch unavailable: {error}") from None
+    except KeyboardInterrupt:
+        return
+    click.echo(f"done: {stats.rows} outbox rows, {stats.documents} documents, "
+               f"{stats.failed_rows} scheduled for retry")
+
+
+@search_cli.command("status")
+def status_command():
+    """Engine, alias, index, document count and outbox backlog, as JSON."""
+    from collab.people.models import User
+    from collab.search import service
+
+    click.echo(json.dumps(service.status(User(is_admin=True)), indent=2, default=str))

@@ -1,0 +1,577 @@
+"""The only place that builds search queries: Elasticsearch request bodies and the database fallback.
+
+Both engines read the same parsed query text (`parse`) and the same filters, and both are handed the
+caller's visible community ids from the one permission door: an empty set builds a query that
+matches nothing (never a missing filter).
+"""
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    bindparam,
+    desc,
+    false,
+    func,
+    literal_column,
+    or_,
+    select,
+    text,
+)
+
+from collab.communities.models import Community
+from collab.errors import InvalidInput
+from collab.people.models import User
+from collab.threads.models import Post, Thread, ThreadTag
+
+MAX_CLAUSES = 32
+HIGHLIGHT_PRE, HIGHLIGHT_POST = "<mark>", "</mark>"
+# Markers the database highlighters wrap matches in; replaced by <mark> after HTML-escaping.
+DB_MARK_START, DB_MARK_END = "\x01", "\x02"
+# Lucene's English stop words: dropped from database queries, as the English analyzer does.
+ENGLISH_STOP_WORDS = frozenset(
+    "a an and are as at be but by for if in into is it no not of on or such that the their then "
+    "there these they this to was will with".split())
+
+# Weights of the relevance formula (docs/search.md).
+TITLE_BOOST, TAGS_BOOST, BODY_BOOST, THREAD_TITLE_BOOST = 3.0, 2.0, 1.0, 0.5
+PHRASE_BOOST = 2.0
+VOTES_WEIGHT, REPLIES_WEIGHT, ACCEPTED_WEIGHT, FRESHNESS_WEIGHT = 0.5, 0.25, 0.5, 0.5
+FRESHNESS_SCALE, FRESHNESS_OFFSET = "90d", "7d"
+
+TEXT_FIELDS = [f"title^{TITLE_BOOST}", f"tags.text^{TAGS_BOOST}", f"body^{BODY_BOOST}",
+               f"thread_title^{THREAD_TITLE_BOOST}"]
+PHRASE_FIELDS = [f"title^{TITLE_BOOST}", f"body^{BODY_BOOST}"]
+
+
+# Query text --------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class QueryText:
+    """`q` split into words, "quoted phrases", and -excluded words or -"phrases"."""
+
+    terms: tuple[str, ...] = ()
+    phrases: tuple[str, ...] = ()
+    excluded: tuple[str, ...] = ()  # words and phrases alike
+
+    @property
+    def positive(self) -> bool:
+        return bool(self.terms or self.phrases)
+
+    @property
+    def empty(self) -> bool:
+        return not (self.positive or self.excluded)
+
+
+_TOKEN = re.compile(r'\s*(-?)(?:"([^"]*)"|([^\s"]+))')
+
+
+def parse(q: str | None) -> QueryText:
+    """Parses the search box; an unbalanced quote is the caller's error (422), never a 500."""
+    q = (q or "").strip()
+    if q.count('"') % 2:
+        raise InvalidInput({"q": ["Unbalanced quote: close every \" you open."]})
+    terms, phrases, excluded = [], [], []
+    position = 0
+    while position < len(q):
+        match = _TOKEN.match(q, position)
+        if match is None:
+            break
+        position = match.end()
+        negated, phrase, word = match.groups()
+        value = " ".join((phrase if phrase is not None else word).split())
+        if not value or value == "-":
+            continue
+        if negated:
+            excluded.append(value)
+        elif phrase is not None:
+            phrases.append(value)
+        else:
+            terms.append(value)
+    if len(terms) + len(phrases) + len(excluded) > MAX_CLAUSES:
+        raise InvalidInput({"q": [f"At most {MAX_CLAUSES} words and phrases."]})
+    return QueryText(tuple(terms), tuple(phrases), tuple(excluded))
+
+
+def words(value: str) -> list[str]:
+    """Word characters only, lowercased: what the database engines may be given."""
+    return [w.lower() for w in re.findall(r"\w+", value)]
+
+
+@dataclass
+class Filters:
+    visible_community_ids: list[int]
+    community_id: int | None = None
+    kind: str | None = None
+    status: str | None = None
+    tag: str | None = None
+    author: str | None = None
+    audience: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    # A requested community the caller may not see: match nothing, say nothing.
+    impossible: bool = False
+
+
+# Elasticsearch ------------------------------------------------------------------
+
+MATCH_NONE = {"match_none": {}}
+
+
+def permission_filter(visible_community_ids: list[int]) -> dict:
+    """Fail closed: no visible community means a query that matches nothing."""
+    if not visible_community_ids:
+        return MATCH_NONE
+    return {"terms": {"community_id": sorted(visible_community_ids)}}
+
+
+def _filters(filters: Filters) -> list[dict]:
+    clauses = [permission_filter(filters.visible_community_ids)]
+    if filters.impossible:
+        clauses.append(MATCH_NONE)
+    for name, value in (("community_id", filters.community_id), ("kind", filters.kind),
+                        ("status", filters.status), ("tags", filters.tag),
+                        ("author_handle", filters.author), ("author_audience", filters.audience)):
+        if value is not None:
+            clauses.append({"term": {name: value}})
+    if filters.since or filters.until:
+        bounds = {}
+        if filters.since:
+            bounds["gte"] = filters.since.isoformat()
+        if filters.until:
+            bounds["lt"] = filters.until.isoformat()
+        clauses.append({"range": {"thread_created_at": bounds}})
+    return clauses
+
+
+def _text_query(text_query: QueryText) -> dict:
+    must, should, must_not = [], [], []
+    for term in text_query.terms:
+        must.append({"multi_match": {"query": term, "fields": TEXT_FIELDS, "type": "best_fields",
+                                     "fuzziness": "AUTO", "prefix_length": 1,
+                                     "zero_terms_query": "all"}})
+    for phrase in text_query.phrases:
+        must.append({"multi_match": {"query": phrase, "fields": TEXT_FIELDS, "type": "phrase",
+                                     "zero_terms_query": "all"}})
+    if len(text_query.terms) > 1:
+        should.append({"multi_match": {"query": " ".join(text_query.terms), "fields": PHRASE_FIELDS,
+                                       "type": "phrase", "slop": 1, "boost": PHRASE_BOOST}})
+    for excluded in text_query.excluded:
+        must_not.append({"multi_match": {"query": excluded,
+                                         "fields": ["title", "tags.text", "body"],
+                                         "type": "phrase"}})
+    if not must:
+        must.append({"match_all": {}})
+    return {"bool": {"must": must, "should": should, "must_not": must_not}}
+
+
+def _ranked(query: dict) -> dict:
+    """Text relevance times (1 + crowd signals + freshness); see docs/search.md."""
+    return {"function_score": {
+        "query": query,
+        "functions": [
+            {"weight": 1},
+            {"field_value_factor": {"field": "crowd", "modifier": "log1p", "missing": 0},
+             "weight": VOTES_WEIGHT},
+            {"field_value_factor": {"field": "reply_count", "modifier": "log1p", "missing": 0},
+             "weight": REPLIES_WEIGHT},
+            {"filter": {"term": {"accepted": True}}, "weight": ACCEPTED_WEIGHT},
+            {"gauss": {"created_at": {"origin": "now", "scale": FRESHNESS_SCALE,
+                                      "offset": FRESHNESS_OFFSET, "decay": 0.5}},
+             "weight": FRESHNESS_WEIGHT},
+        ],
+        "score_mode": "sum",
+        "boost_mode": "multiply",
+    }}
+
+
+def _highlight() -> dict:
+    return {"pre_tags": [HIGHLIGHT_PRE], "post_tags": [HIGHLIGHT_POST], "encoder": "html",
+            "fields": {"title": {"number_of_fragments": 0},
+                       "body": {"fragment_size": 160, "number_of_fragments": 2}}}
+
+
+def _facet(field_name: str, size: int = 20) -> dict:
+    return {"terms": {"field": field_name, "size": size, "order": {"threads": "desc"}},
+            "aggs": {"threads": {"cardinality": {"field": "thread_id",
+                                                 "precision_threshold": 40000}}}}
+
+
+FACET_FIELDS = {"community": "community_slug", "kind": "kind", "status": "status",
+                "tags": "tags", "audience": "author_audience"}
+
+
+@dataclass
+class Page:
+    limit: int
+    offset: int = 0
+    after_thread_id: int | None = None
+
+
+SORTS = ("relevance", "new", "top")
+
+
+def search_body(text_query: QueryText, filters: Filters, sort: str, page: Page) -> dict:
+    """One item per thread (collapse on thread_id), its best post and highlights, facets, total.
+
+    Elasticsearch only accepts search_after with collapse when sorting on the collapse field, so
+    `new` pages with search_after on thread_id and `relevance`/`top` page by offset.
+    """
+    query = {"bool": {"must": [_text_query(text_query)], "filter": _filters(filters)}}
+    body: dict = {
+        "size": page.limit + 1,
+        "_source": ["thread_id", "doc_type", "post_id"],
+        "track_total_hits": False,
+        "collapse": {"field": "thread_id", "inner_hits": {
+            "name": "best", "size": 2, "_source": ["doc_type", "post_id"],
+            "highlight": _highlight()}},
+        "aggs": {"total_threads": {"cardinality": {"field": "thread_id",
+                                                   "precision_threshold": 40000}},
+                 **{name: _facet(f) for name, f in FACET_FIELDS.items()}},
+    }
+    if sort == "relevance":
+        body["query"] = _ranked(query)
+        body["sort"] = [{"_score": "desc"}, {"thread_id": "desc"}]
+    elif sort == "top":
+        body["query"] = query
+        body["sort"] = [{"score": "desc"}, {"thread_id": "desc"}]
+    else:
+        body["query"] = query
+        body["sort"] = [{"thread_id": "desc"}]
+        if page.after_thread_id is not None:
+            body["search_after"] = [page.after_thread_id]
+    if sort != "new":
+        body["from"] = page.offset
+    return body
+
+
+def suggest_titles_body(prefix: str, visible_community_ids: list[int], size: int) -> dict:
+    return {"size": size, "_source": ["thread_id", "title", "community_slug"],
+            "query": {"bool": {
+                "must": [{"match": {"title.prefix": {"query": prefix, "operator": "and"}}}],
+                "filter": [permission_filter(visible_community_ids),
+                           {"term": {"doc_type": "thread"}}]}}}
+
+
+def suggest_tags_body(prefix: str, visible_community_ids: list[int], size: int) -> dict:
+    folded = prefix.strip().lower()
+    return {"size": 0,
+            "query": {"bool": {"filter": [permission_filter(visible_community_ids),
+                                          {"term": {"doc_type": "thread"}},
+                                          {"prefix": {"tags": folded}}]}},
+            "aggs": {"tags": {"terms": {"field": "tags", "size": size,
+                                        "include": re.escape(folded) + ".*"}}}}
+
+
+def more_like_this_body(like: list[str], visible_community_ids: list[int], size: int,
+                        exclude_thread_id: int | None = None, community_id: int | None = None,
+                        kind: str | None = None) -> dict:
+    filters = [permission_filter(visible_community_ids), {"term": {"doc_type": "thread"}}]
+    if community_id is not None:
+        filters.append({"term": {"community_id": community_id}})
+    if kind is not None:
+        filters.append({"term": {"kind": kind}})
+    must_not = [{"term": {"thread_id": exclude_thread_id}}] if exclude_thread_id else []
+    return {"size": size, "_source": ["thread_id"],
+            "query": {"bool": {
+                "must": [{"more_like_this": {
+                    "fields": ["title", "body", "tags.text"], "like": like,
+                    "min_term_freq": 1, "min_doc_freq": 1, "max_query_terms": 25,
+                    "minimum_should_match": "30%"}}],
+                "filter": filters, "must_not": must_not}}}
+
+
+# The database (no Elasticsearch) ---------------------------------------------------
+
+ENGLISH = literal_column("'english'::regconfig")
+# Must match the expression indexes of migration 0002 exactly.
+PG_THREAD_VECTOR = literal_column(
+    "(setweight(to_tsvector('english'::regconfig, threads.title), 'A')"
+    " || setweight(to_tsvector('english'::regconfig, threads.body), 'B'))")
+PG_POST_VECTOR = literal_column("to_tsvector('english'::regconfig, posts.body)")
+
+
+def _fts5_string(value: str) -> str:
+    return '"' + value.replace('"', '""') + '"'
+
+
+def fts5_expression(text_query: QueryText, any_word: bool = False) -> str | None:
+    """FTS5 MATCH syntax built from words only (every token quoted), or None for no text."""
+    positives = []
+    for term in text_query.terms:
+        positives += [_fts5_string(w) for w in words(term) if w not in ENGLISH_STOP_WORDS]
+    for phrase in text_query.phrases:
+        if words(phrase):
+            positives.append(_fts5_string(" ".join(words(phrase))))
+    if not positives:
+        return None
+    expression = "(" + (" OR " if any_word else " AND ").join(positives) + ")"
+    for excluded in text_query.excluded:
+        if words(excluded):
+            expression += " NOT " + _fts5_string(" ".join(words(excluded)))
+    return expression
+
+
+def pg_tsquery(text_query: QueryText, any_word: bool = False) -> ColumnElement | None:
+    parts = []
+    for index, term in enumerate(text_query.terms):
+        parts.append(func.plainto_tsquery(ENGLISH, bindparam(f"term_{index}", term)))
+    for index, phrase in enumerate(text_query.phrases):
+        parts.append(func.phraseto_tsquery(ENGLISH, bindparam(f"phrase_{index}", phrase)))
+    if not parts:
+        return None
+    query = parts[0]
+    for part in parts[1:]:
+        query = func.tsquery_or(query, part) if any_word else func.tsquery_and(query, part)
+    for index, excluded in enumerate(text_query.excluded):
+        query = func.tsquery_and(query, func.tsquery_not(
+            func.phraseto_tsquery(ENGLISH, bindparam(f"excluded_{index}", excluded))))
+    return query
+
+
+def _thread_filters(filters: Filters, visible_ids: Select) -> list[ColumnElement]:
+    """Live threads in visible communities, narrowed by the request's filters."""
+    conditions = [Thread.community_id.in_(visible_ids), Thread.deleted_at.is_(None),
+                  Thread.merged_into_id.is_(None)]
+    if filters.impossible:
+        conditions.append(false())
+    if filters.community_id is not None:
+        conditions.append(Thread.community_id == filters.community_id)
+    if filters.kind:
+        conditions.append(Thread.kind == filters.kind)
+    if filters.status:
+        conditions.append(Thread.status == filters.status)
+    if filters.tag:
+        conditions.append(Thread.id.in_(select(ThreadTag.thread_id).where(
+            ThreadTag.tag == filters.tag)))
+    if filters.author:
+        conditions.append(Thread.author_id.in_(select(User.id).where(User.handle == filters.author)))
+    if filters.audience:
+        conditions.append(Thread.author_id.in_(select(User.id).where(
+            User.audience == filters.audience)))
+    if filters.since:
+        conditions.append(Thread.created_at >= filters.since)
+    if filters.until:
+        conditions.append(Thread.created_at < filters.until)
+    return conditions
+
+
+@dataclass
+class DatabaseSearch:
+    """The statements of one database search: matching threads with a rank, and per-page extras."""
+
+    dialect: str
+    text_query: QueryText
+    ranked: Select  # columns: thread_id, rank (higher is better)
+    fts5: str | None = None
+    tsquery: ColumnElement | None = None
+
+
+def database_search(dialect: str, text_query: QueryText, filters: Filters,
+                    visible_ids: Select) -> DatabaseSearch:
+    conditions = _thread_filters(filters, visible_ids)
+    if dialect == "sqlite":
+        expression = fts5_expression(text_query)
+        if expression is None:
+            ranked = select(Thread.id.label("thread_id"), literal_column("0.0").label("rank"))
+            return DatabaseSearch(dialect, text_query, ranked.where(*conditions))
+        thread_hits = text(
+            "SELECT rowid AS thread_id, -bm25(threads_fts, 3.0, 1.0) AS rank "
+            "FROM threads_fts WHERE threads_fts MATCH :fts_threads").bindparams(
+            fts_threads=expression)
+        post_hits = text(
+            "SELECT posts.thread_id AS thread_id, -bm25(posts_fts) * 0.5 AS rank "
+            "FROM posts_fts JOIN posts ON posts.id = posts_fts.rowid "
+            "WHERE posts_fts MATCH :fts_posts AND posts.deleted_at IS NULL").bindparams(
+            fts_posts=expression)
+        hits = (select(literal_column("thread_id"), literal_column("rank"))
+                .select_from(thread_hits.columns(thread_id=Thread.id.type,
+                                                 rank=Thread.top_score.type).subquery()))
+        hits = hits.union_all(select(literal_column("thread_id"), literal_column("rank"))
+                              .select_from(post_hits.columns(thread_id=Thread.id.type,
+                                                             rank=Thread.top_score.type)
+                                           .subquery())).subquery("hits")
+        best = (select(hits.c.thread_id, func.max(hits.c.rank).label("rank"))
+                .group_by(hits.c.thread_id).subquery("best"))
+        ranked = (select(Thread.id.label("thread_id"), best.c.rank)
+                  .join(best, best.c.thread_id == Thread.id).where(*conditions))
+        return DatabaseSearch(dialect, text_query, ranked, fts5=expression)
+    query = pg_tsquery(text_query)
+    if query is None:
+        ranked = select(Thread.id.label("thread_id"), literal_column("0.0").label("rank"))
+        return DatabaseSearch(dialect, text_query, ranked.where(*conditions))
+    thread_hits = select(Thread.id.label("thread_id"),
+                         func.ts_rank_cd(PG_THREAD_VECTOR, query).label("rank")) \
+        .where(PG_THREAD_VECTOR.op("@@")(query))
+    post_hits = select(Post.thread_id.label("thread_id"),
+                       (func.ts_rank_cd(PG_POST_VECTOR, query) * 0.5).label("rank")) \
+        .where(PG_POST_VECTOR.op("@@")(query), Post.deleted_at.is_(None))
+    hits = thread_hits.union_all(post_hits).subquery("hits")
+    best = (select(hits.c.thread_id, func.max(hits.c.rank).label("rank"))
+            .group_by(hits.c.thread_id).subquery("best"))
+    ranked = (select(Thread.id.label("thread_id"), best.c.rank)
+              .join(best, best.c.thread_id == Thread.id).where(*conditions))
+    return DatabaseSearch(dialect, text_query, ranked, tsquery=query)
+
+
+def database_page(search: DatabaseSearch, sort: str, page: Page) -> Select:
+    matches = search.ranked.subquery("matches")
+    statement = select(matches.c.thread_id, matches.c.rank).join(
+        Thread, Thread.id == matches.c.thread_id)
+    if sort == "new":
+        if page.after_thread_id is not None:
+            statement = statement.where(matches.c.thread_id < page.after_thread_id)
+        statement = statement.order_by(desc(matches.c.thread_id))
+    else:
+        if sort == "top":
+            order = [desc(Thread.upvotes - Thread.downvotes), desc(matches.c.thread_id)]
+        else:
+            order = [desc(matches.c.rank), desc(matches.c.thread_id)]
+        statement = statement.order_by(*order).offset(page.offset)
+    return statement.limit(page.limit + 1)
+
+
+def database_total(search: DatabaseSearch) -> Select:
+    return select(func.count()).select_from(search.ranked.subquery())
+
+
+def database_facets(search: DatabaseSearch) -> dict[str, Select]:
+    ids = select(search.ranked.subquery().c.thread_id)
+    count = func.count(func.distinct(Thread.id)).label("count")
+    in_ids = Thread.id.in_(ids)
+    return {
+        "community": select(Community.slug, count).join(Thread, Thread.community_id == Community.id)
+        .where(in_ids).group_by(Community.slug).order_by(desc("count")).limit(20),
+        "kind": select(Thread.kind, count).where(in_ids).group_by(Thread.kind)
+        .order_by(desc("count")),
+        "status": select(Thread.status, count).where(in_ids).group_by(Thread.status)
+        .order_by(desc("count")),
+        "tags": select(ThreadTag.tag, count).join(Thread, Thread.id == ThreadTag.thread_id)
+        .where(in_ids).group_by(ThreadTag.tag).order_by(desc("count"), ThreadTag.tag).limit(20),
+        "audience": select(User.audience, count).join(Thread, Thread.author_id == User.id)
+        .where(in_ids).group_by(User.audience).order_by(desc("count")),
+    }
+
+
+def database_highlights(search: DatabaseSearch, thread_ids: list[int]) -> Select | None:
+    """Title and body fragments for a page of threads, wrapped in DB_MARK_* markers."""
+    if not thread_ids or not search.text_query.positive:
+        return None
+    if search.dialect == "sqlite":
+        if search.fts5 is None:
+            return None
+        return text(
+            "SELECT rowid AS thread_id, "
+            "highlight(threads_fts, 0, :start, :end) AS title, "
+            "snippet(threads_fts, 1, :start, :end, '…', 24) AS body "
+            "FROM threads_fts WHERE threads_fts MATCH :fts AND rowid IN :ids"
+        ).bindparams(bindparam("ids", expanding=True), fts=search.fts5, ids=thread_ids,
+                     start=DB_MARK_START, end=DB_MARK_END)
+    options = f"StartSel={DB_MARK_START}, StopSel={DB_MARK_END}"
+    return select(
+        Thread.id.label("thread_id"),
+        func.ts_headline(ENGLISH, Thread.title, search.tsquery,
+                         options + ", HighlightAll=true").label("title"),
+        func.ts_headline(ENGLISH, Thread.body, search.tsquery,
+                         options + ", MaxFragments=2, MaxWords=30, MinWords=10").label("body"),
+    ).where(Thread.id.in_(thread_ids), PG_THREAD_VECTOR.op("@@")(search.tsquery))
+
+
+def database_best_posts(search: DatabaseSearch, thread_ids: list[int]) -> Select | None:
+    """Matching live posts of a page of threads, best first: (thread_id, post_id, fragment)."""
+    if not thread_ids or not search.text_query.positive:
+        return None
+    if search.dialect == "sqlite":
+        if search.fts5 is None:
+            return None
+        return text(
+            "SELECT posts.thread_id AS thread_id, posts.id AS post_id, "
+            "snippet(posts_fts, 0, :start, :end, '…', 24) AS body "
+            "FROM posts_fts JOIN posts ON posts.id = posts_fts.rowid "
+            "WHERE posts_fts MATCH :fts AND posts.deleted_at IS NULL AND posts.thread_id IN :ids "
+            "ORDER BY bm25(posts_fts)"
+        ).bindparams(bindparam("ids", expanding=True), fts=search.fts5, ids=thread_ids,
+                     start=DB_MARK_START, end=DB_MARK_END)
+    options = f"StartSel={DB_MARK_START}, StopSel={DB_MARK_END}, MaxFragments=2, MaxWords=30, MinWords=10"
+    return (select(Post.thread_id, Post.id.label("post_id"),
+                   func.ts_headline(ENGLISH, Post.body, search.tsquery, options).label("body"))
+            .where(Post.thread_id.in_(thread_ids), Post.deleted_at.is_(None),
+                   PG_POST_VECTOR.op("@@")(search.tsquery))
+            .order_by(desc(func.ts_rank_cd(PG_POST_VECTOR, search.tsquery))))
+
+
+def database_similar(dialect: str, like: str, visible_ids: Select, size: int,
+                     exclude_thread_id: int | None = None, community_id: int | None = None,
+                     kind: str | None = None) -> Select | None:
+    """Threads sharing the most significant words with `like` (a weak more_like_this)."""
+    significant = [w for w in dict.fromkeys(words(like))
+                   if w not in ENGLISH_STOP_WORDS and len(w) > 2][:25]
+    if not significant:
+        return None
+    text_query = QueryText(terms=tuple(significant))
+    filters = Filters(visible_community_ids=[], community_id=community_id, kind=kind)
+    conditions = _thread_filters(filters, visible_ids)
+    if exclude_thread_id is not None:
+        conditions.append(Thread.id != exclude_thread_id)
+    if dialect == "sqlite":
+        hits = text("SELECT rowid AS thread_id, -bm25(threads_fts, 3.0, 1.0) AS rank "
+                    "FROM threads_fts WHERE threads_fts MATCH :fts") \
+            .bindparams(fts=fts5_expression(text_query, any_word=True)) \
+            .columns(thread_id=Thread.id.type, rank=Thread.top_score.type).subquery("hits")
+        return (select(hits.c.thread_id, hits.c.rank).join(Thread, Thread.id == hits.c.thread_id)
+                .where(*conditions).order_by(desc(hits.c.rank), desc(hits.c.thread_id))
+                .limit(size))
+    query = pg_tsquery(text_query, any_word=True)
+    rank = func.ts_rank_cd(PG_THREAD_VECTOR, query).label("rank")
+    return (select(Thread.id.label("thread_id"), rank)
+            .where(PG_THREAD_VECTOR.op("@@")(query), *conditions)
+            .order_by(desc("rank"), desc(Thread.id)).limit(size))
+
+
+def database_suggest_titles(dialect: str, prefix: str, visible_ids: Select, size: int) -> Select | None:
+    tokens = words(prefix)
+    if not tokens:
+        return None
+    conditions = _thread_filters(Filters(visible_community_ids=[]), visible_ids)
+    if dialect == "sqlite":
+        fts = "title : (" + " AND ".join(
+            [_fts5_string(t) for t in tokens[:-1]] + [_fts5_string(tokens[-1]) + " *"]) + ")"
+        hits = text("SELECT rowid AS thread_id, -bm25(threads_fts, 3.0, 1.0) AS rank "
+                    "FROM threads_fts WHERE threads_fts MATCH :fts").bindparams(fts=fts) \
+            .columns(thread_id=Thread.id.type, rank=Thread.top_score.type).subquery("hits")
+        return (select(Thread.id, Thread.title, Community.slug)
+                .join(hits, hits.c.thread_id == Thread.id)
+                .join(Community, Community.id == Thread.community_id)
+                .where(*conditions).order_by(desc(hits.c.rank), desc(Thread.id)).limit(size))
+    tsquery = " & ".join(tokens[:-1] + [tokens[-1] + ":*"])
+    query = func.to_tsquery(ENGLISH, bindparam("prefix_query", tsquery))
+    return (select(Thread.id, Thread.title, Community.slug)
+            .join(Community, Community.id == Thread.community_id)
+            .where(func.to_tsvector(ENGLISH, Thread.title).op("@@")(query), *conditions)
+            .order_by(desc(Thread.upvotes - Thread.downvotes), desc(Thread.id)).limit(size))
+
+
+def _like_prefix(prefix: str) -> str:
+    escaped = prefix.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return escaped + "%"
+
+
+def database_suggest_tags(prefix: str, visible_ids: Select, size: int) -> Select:
+    conditions = _thread_filters(Filters(visible_community_ids=[]), visible_ids)
+    return (select(ThreadTag.tag, func.count().label("count"))
+            .join(Thread, Thread.id == ThreadTag.thread_id)
+            .where(func.lower(ThreadTag.tag).like(_like_prefix(prefix), escape="\\"), *conditions)
+            .group_by(ThreadTag.tag).order_by(desc("count"), ThreadTag.tag).limit(size))
+
+
+def suggest_communities(prefix: str, visible: ColumnElement, size: int) -> Select:
+    """Communities (the caller may see) whose name, a word of its name, or slug starts so."""
+    pattern = _like_prefix(prefix.strip())
+    return (select(Community).where(visible, or_(
+        func.lower(Community.name).like(pattern, escape="\\"),
+        func.lower(Community.name).like("% " + pattern, escape="\\"),
+        Community.slug.like(pattern, escape="\\")))
+        .order_by(Community.name, Community.id).limit(size))
+

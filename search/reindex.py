@@ -1,0 +1,129 @@
+"""Creating the content index behind its alias, and rebuilding it from the database without downtime.
+
+A rebuild writes a new physical index (`<prefix>-content-v<N>-<timestamp>`) while the old one keeps
+serving, then swaps the alias in one atomic request. Changes made during the scan are not lost:
+the outbox rows newer than the high-water mark noted before the scan (and any row created in a
+safety margin before it, for transactions that were still open) are replayed into the new index
+before and after the swap. External versions make every replay harmless.
+"""
+import time as clock
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
+from elasticsearch import Elasticsearch, NotFoundError
+from flask import Flask
+from sqlalchemy import func, or_, select
+
+from collab import time
+from collab.db import db
+from collab.outbox import OutboxRow
+from collab.threads.models import Post, Thread
+from search import client as search_client
+from search import documents, indexer
+
+SCAN_BATCH = 500
+# Transactions open longer than this when the scan starts may have changes the scan misses.
+REPLAY_MARGIN = timedelta(minutes=5)
+
+
+def _create(es: Elasticsearch, name: str, refresh_interval: str | None = None) -> None:
+    body = search_client.content_index_body()
+    index_settings = dict(body["settings"])
+    if refresh_interval is not None:
+        index_settings["refresh_interval"] = refresh_interval
+    es.indices.create(index=name, settings=index_settings, mappings=body["mappings"])
+
+
+def indices_behind_alias(es: Elasticsearch, alias: str) -> list[str]:
+    try:
+        return sorted(es.indices.get_alias(name=alias).keys())
+    except NotFoundError:
+        return []
+
+
+def init_index(app: Flask) -> tuple[str, bool]:
+    """Creates the first physical index and its alias unless the alias exists; returns (index, created)."""
+    current = search_client.settings(app)
+    es = search_client.client(app, timeout=search_client.WRITE_TIMEOUT)
+    existing = indices_behind_alias(es, current.alias)
+    if existing:
+        return existing[-1], False
+    name = current.new_index_name()
+    _create(es, name)
+    es.indices.put_alias(index=name, name=current.alias, is_write_index=True)
+    return name, True
+
+
+@dataclass
+class ReindexResult:
+    index: str
+    documents: int
+    seconds: float
+    replayed: int
+    deleted_indices: list[str]
+
+    @property
+    def rate(self) -> float:
+        return self.documents / self.seconds if self.seconds else 0.0
+
+
+def _replay(es: Elasticsearch, index: str, high_water: int, since) -> int:
+    entities = list(dict.fromkeys(tuple(row) for row in db.session.execute(
+        select(OutboxRow.entity, OutboxRow.entity_id)
+        .where(or_(OutboxRow.id > high_water, OutboxRow.created_at >= since))
+        .order_by(OutboxRow.id)).all()))
+    for start in range(0, len(entities), indexer.BATCH_SIZE):
+        indexer.apply(es, index, entities[start:start + indexer.BATCH_SIZE], require_alias=False)
+        db.session.remove()
+    return len(entities)
+
+
+def count_documents_to_build() -> int:
+    threads = db.session.scalar(select(func.count()).select_from(Thread))
+    posts = db.session.scalar(select(func.count()).select_from(Post))
+    return threads + posts
+
+
+def reindex(app: Flask, progress: Callable[[int], None] | None = None,
+            batch: int = SCAN_BATCH) -> ReindexResult:
+    """Builds a new index from the database, swaps the alias atomically, deletes the old index."""
+    current = search_client.settings(app)
+    es = search_client.client(app, timeout=search_client.WRITE_TIMEOUT)
+    started = clock.monotonic()
+    scan_started_at = time.now()
+    high_water = db.session.scalar(select(func.coalesce(func.max(OutboxRow.id), 0)))
+    db.session.commit()
+    name = current.new_index_name()
+    _create(es, name, refresh_interval="-1")
+    written = 0
+    after = 0
+    while True:
+        thread_ids = documents.threads_batch(after, batch)
+        if not thread_ids:
+            break
+        docs = documents.thread_documents(thread_ids) + documents.posts_of_threads(thread_ids)
+        live = [d for d in docs if not d.is_delete]
+        failures = indexer.write(es, name, live, require_alias=False)
+        if failures:
+            raise RuntimeError(f"{len(failures)} documents rejected, e.g. {next(iter(failures.items()))}")
+        written += len(live)
+        if progress:
+            progress(len(docs))
+        after = thread_ids[-1]
+        db.session.remove()
+    es.indices.put_settings(index=name, settings={"refresh_interval": "1s"})
+    es.indices.refresh(index=name)
+    since = scan_started_at - REPLAY_MARGIN
+    replayed = _replay(es, name, high_water, since)
+    old = indices_behind_alias(es, current.alias)
+    actions = [{"remove": {"index": index, "alias": current.alias}} for index in old]
+    actions.append({"add": {"index": name, "alias": current.alias, "is_write_index": True}})
+    es.indices.update_aliases(actions=actions)
+    # Rows the worker sent to the old index between the first replay and the swap.
+    replayed += _replay(es, name, high_water, since)
+    es.indices.refresh(index=name)
+    for index in old:
+        es.indices.delete(index=index)
+    indexer.forget_alias(app)
+    return ReindexResult(name, written, clock.monotonic() - started, replayed, old)
