@@ -1,7 +1,6 @@
 """Community and membership endpoints."""
-from flask_smorest import Blueprint
-
 from collab.auth import current_user
+from collab.blueprints import Blueprint
 from collab.communities import service
 from collab.communities.schemas import (
     CommunityCreate,

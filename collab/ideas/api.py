@@ -1,7 +1,6 @@
 """Idea endpoints: votes, the status lifecycle and merging duplicates."""
-from flask_smorest import Blueprint
-
 from collab.auth import current_user
+from collab.blueprints import Blueprint
 from collab.ideas import service
 from collab.ideas.schemas import MergeIn, StatusChangeIn, VoteIn
 from collab.threads.schemas import StatusChangeOut, ThreadDetailOut, VotesOut

@@ -1,8 +1,8 @@
 """People endpoints: users, tokens, and the caller themselves."""
 from flask import jsonify
-from flask_smorest import Blueprint
 
 from collab.auth import current_user
+from collab.blueprints import Blueprint
 from collab.people import service
 from collab.people.schemas import (
     NewTokenOut,

@@ -1,7 +1,6 @@
 """Thread and post endpoints."""
-from flask_smorest import Blueprint
-
 from collab.auth import current_user
+from collab.blueprints import Blueprint
 from collab.schemas import PageArgs, page_schema
 from collab.threads import service
 from collab.threads.schemas import (

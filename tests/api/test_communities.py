@@ -281,3 +281,9 @@ def test_forged_cursor_with_wrong_types_is_422(make_user):
         response = alice.get(f"/api/v1/communities?cursor={cursor}")
         assert response.status_code == 422, values
         assert "cursor" in response.get_json()["errors"]
+
+
+def test_unknown_query_parameter_is_422(make_user):
+    response = make_user().get("/api/v1/communities?visibilty=open")
+    assert response.status_code == 422
+    assert "visibilty" in response.get_json()["errors"]
