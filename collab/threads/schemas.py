@@ -88,10 +88,9 @@ class StatusChangeOut(StrictSchema):
     created_at = fields.DateTime()
 
 
-class VotesOut(StrictSchema):
-    """What a vote changes: the counts, the caller's vote and the stored ranks."""
+class VoteTally(StrictSchema):
+    """The counts, the caller's vote and the stored ranks, as every thread payload carries them."""
 
-    thread_id = fields.Integer(attribute="id")
     score = fields.Integer(metadata={"description": "upvotes - downvotes"})
     upvotes = fields.Integer()
     downvotes = fields.Integer()
@@ -101,7 +100,13 @@ class VotesOut(StrictSchema):
     trending_score = fields.Float()
 
 
-class ThreadOut(StrictSchema):
+class VotesOut(VoteTally):
+    """What a vote changes."""
+
+    thread_id = fields.Integer(attribute="id")
+
+
+class ThreadOut(VoteTally):
     id = fields.Integer()
     community = fields.String(attribute="community.slug")
     community_id = fields.Integer()
@@ -119,13 +124,6 @@ class ThreadOut(StrictSchema):
     reply_count = fields.Integer()
     accepted_post_id = fields.Integer(allow_none=True)
     merged_into = fields.Integer(attribute="merged_into_id", allow_none=True)
-    score = fields.Integer(metadata={"description": "upvotes - downvotes"})
-    upvotes = fields.Integer()
-    downvotes = fields.Integer()
-    my_vote = fields.Integer(allow_none=True, metadata={"description": "1, -1 or null"})
-    votes_by_audience = fields.Dict(keys=fields.String(), values=fields.Nested(AudienceVotes))
-    top_score = fields.Float()
-    trending_score = fields.Float()
 
 
 class ThreadDetailOut(ThreadOut):
