@@ -122,12 +122,19 @@ def test_unknown_route_is_problem_404(make_user):
     assert response.mimetype == "application/problem+json"
 
 
-def test_openapi_document_is_public_and_lists_paths(anonymous):
+def test_openapi_document_is_public_valid_and_lists_paths(anonymous):
+    from openapi_spec_validator import validate
+
     response = anonymous.get("/api/v1/openapi.json")
     assert response.status_code == 200
-    paths = response.get_json()["paths"]
-    assert "/api/v1/communities/{slug}/members" in paths
-    assert anonymous.get("/api/v1/docs").status_code == 200
+    spec = response.get_json()
+    validate(spec)
+    for path in ("/api/v1/communities/{slug}/members", "/api/v1/threads/{thread_id}/vote",
+                 "/api/v1/posts/{post_id}/accept", "/api/v1/threads/{thread_id}/merge"):
+        assert path in spec["paths"]
+    assert spec["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
+    docs = anonymous.get("/api/v1/docs")
+    assert docs.status_code == 200 and b"swagger" in docs.data.lower()
 
 
 def test_huge_ids_are_404_not_500(make_user):
