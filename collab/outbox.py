@@ -1,15 +1,18 @@
 """The search outbox: every change that alters a search document writes a row in the same transaction.
 
 Services never call this module. SQLAlchemy session events watch threads, posts, votes, tags and
-communities (with their audiences and allow-lists); after each flush they bump the version of the
-documents concerned and insert one outbox row per entity, on the flush's own connection, so the
-change and its outbox row commit or roll back together. The indexer (search/indexer.py) drains it.
+communities (with their audiences and allow-lists). Every search document is a thread (its posts
+nested inside), so each change maps to threads: a post to its thread (a post moved by a merge to
+both), a vote or tag to its thread, a community to all its threads. After each flush they bump
+`threads.version` (and a changed post's own `version`) and insert one outbox row per thread or
+community, on the flush's own connection, so the change and its outbox row commit or roll back
+together. The indexer (search/indexer.py) drains it.
 """
 from datetime import datetime
 from enum import StrEnum
 
 from flask import Flask, current_app, has_app_context
-from sqlalchemy import BigInteger, Index, Integer, String, Text, event, insert, select, update
+from sqlalchemy import BigInteger, Index, Integer, String, Text, event, insert, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from collab import time
@@ -22,12 +25,10 @@ PENDING_KEY = "search_outbox_pending"
 
 
 class OutboxEntity(StrEnum):
-    """What a row asks the indexer to rebuild."""
+    """What a row asks the indexer to rebuild: thread documents (posts live inside them)."""
 
-    THREAD = "thread"                          # the thread's own document
-    THREAD_WITH_POSTS = "thread_with_posts"    # the thread and every post document (they copy it)
-    POST = "post"
-    COMMUNITY = "community"                    # every thread and post of the community
+    THREAD = "thread"        # the thread's document, with its posts
+    COMMUNITY = "community"  # every thread document of the community
 
 
 class OutboxRow(db.Model):
@@ -51,24 +52,16 @@ class OutboxRow(db.Model):
     last_error: Mapped[str | None] = mapped_column(Text)
 
 
-# Thread columns copied into its posts' documents: a change to one of them rebuilds the posts too.
-THREAD_FIELDS_IN_POSTS = frozenset({
-    "community_id", "kind", "title", "status", "deleted_at", "merged_into_id", "accepted_post_id",
-    "upvotes", "downvotes",
-})
-
-
 class _Changes:
-    """Entity ids touched by one flush, by the scope of documents to rebuild."""
+    """Entity ids touched by one flush: threads whose document changes, posts, communities."""
 
     def __init__(self):
         self.threads: set[int] = set()
-        self.thread_trees: set[int] = set()
-        self.posts: set[int] = set()
+        self.posts: set[int] = set()  # their versions are bumped; their threads are rebuilt
         self.communities: set[int] = set()
 
     def __bool__(self) -> bool:
-        return bool(self.threads or self.thread_trees or self.posts or self.communities)
+        return bool(self.threads or self.posts or self.communities)
 
 
 def _changed_columns(obj) -> set[str]:
@@ -84,27 +77,23 @@ def _collect(session: Session) -> _Changes:
             changes.threads.add(obj.id)
         elif isinstance(obj, Post):
             changes.posts.add(obj.id)
+            changes.threads.add(obj.thread_id)
         elif isinstance(obj, (Vote, ThreadTag)):
-            changes.thread_trees.add(obj.thread_id)
+            changes.threads.add(obj.thread_id)
         elif isinstance(obj, (CommunityAudience, CommunityOrganization)):
             changes.communities.add(obj.community_id)
     for obj in session.dirty:
         if isinstance(obj, Thread):
-            columns = _changed_columns(obj)
-            if columns & THREAD_FIELDS_IN_POSTS:
-                changes.thread_trees.add(obj.id)
-            elif columns - {"version"}:
+            if _changed_columns(obj) - {"version"}:
                 changes.threads.add(obj.id)
-        elif isinstance(obj, Post):
+        elif isinstance(obj, (Post, Vote, ThreadTag)):
             columns = _changed_columns(obj) - {"version"}
-            if "thread_id" in columns:  # moved by a merge: the old thread's count changes too
-                old = db.inspect(obj).attrs["thread_id"].history.deleted
-                changes.threads.update(i for i in old if i is not None)
+            if "thread_id" in columns:  # moved by a merge: it leaves the old thread's document
+                changes.threads.update(db.inspect(obj).attrs["thread_id"].history.deleted)
             if columns:
-                changes.posts.add(obj.id)
-        elif isinstance(obj, (Vote, ThreadTag)):
-            if _changed_columns(obj):
-                changes.thread_trees.add(obj.thread_id)
+                changes.threads.add(obj.thread_id)
+                if isinstance(obj, Post):
+                    changes.posts.add(obj.id)
         elif isinstance(obj, Community):
             if _changed_columns(obj) - {"updated_at"}:
                 changes.communities.add(obj.id)
@@ -113,16 +102,15 @@ def _collect(session: Session) -> _Changes:
                 changes.communities.add(obj.community_id)
     for obj in session.deleted:
         if isinstance(obj, Thread):
-            changes.thread_trees.add(obj.id)
+            changes.threads.add(obj.id)
         elif isinstance(obj, Post):
             changes.posts.add(obj.id)
             changes.threads.add(obj.thread_id)
         elif isinstance(obj, (Vote, ThreadTag)):
-            changes.thread_trees.add(obj.thread_id)
+            changes.threads.add(obj.thread_id)
         elif isinstance(obj, (Community, CommunityAudience, CommunityOrganization)):
             changes.communities.add(obj.id if isinstance(obj, Community) else obj.community_id)
-    changes.threads -= changes.thread_trees
-    for ids in (changes.threads, changes.thread_trees, changes.posts, changes.communities):
+    for ids in (changes.threads, changes.posts, changes.communities):
         ids.discard(None)
     return changes
 
@@ -133,32 +121,24 @@ def _after_flush(session: Session, flush_context) -> None:
         return
     connection = session.connection()
     threads, posts = Thread.__table__, Post.__table__
-    thread_ids = changes.threads | changes.thread_trees
-    if thread_ids:
-        connection.execute(update(threads).where(threads.c.id.in_(thread_ids))
+    if changes.threads:
+        connection.execute(update(threads).where(threads.c.id.in_(changes.threads))
                            .values(version=threads.c.version + 1))
-    if changes.thread_trees:
-        connection.execute(update(posts).where(posts.c.thread_id.in_(changes.thread_trees))
-                           .values(version=posts.c.version + 1))
     if changes.posts:
         connection.execute(update(posts).where(posts.c.id.in_(changes.posts))
                            .values(version=posts.c.version + 1))
     if changes.communities:
-        in_communities = threads.c.community_id.in_(changes.communities)
-        connection.execute(update(threads).where(in_communities)
+        connection.execute(update(threads).where(threads.c.community_id.in_(changes.communities))
                            .values(version=threads.c.version + 1))
-        connection.execute(update(posts).where(posts.c.thread_id.in_(
-            select(threads.c.id).where(in_communities))).values(version=posts.c.version + 1))
     stamp = time.now()
     rows = [{"entity": entity, "entity_id": entity_id, "created_at": stamp,
              "next_attempt_at": stamp, "attempts": 0}
             for entity, ids in ((OutboxEntity.THREAD, changes.threads),
-                                (OutboxEntity.THREAD_WITH_POSTS, changes.thread_trees),
-                                (OutboxEntity.POST, changes.posts),
                                 (OutboxEntity.COMMUNITY, changes.communities))
             for entity_id in sorted(ids)]
-    connection.execute(insert(OutboxRow.__table__), rows)
-    session.info[PENDING_KEY] = True
+    if rows:
+        connection.execute(insert(OutboxRow.__table__), rows)
+        session.info[PENDING_KEY] = True
 
 
 def _after_commit(session: Session) -> None:

@@ -31,10 +31,11 @@ def reindex_command(batch):
     """Build a new index from the database, swap the alias atomically, delete the old index."""
     _require_cluster()
     total = reindex.count_documents_to_build()
-    with click.progressbar(length=total, label="indexing", show_pos=True) as bar:
+    with click.progressbar(length=total, label="indexing threads", show_pos=True) as bar:
         result = reindex.reindex(current_app, progress=bar.update, batch=batch)
-    click.echo(f"{search_client.settings().alias} -> {result.index}: {result.documents} documents "
-               f"in {result.seconds:.1f}s ({result.rate:.0f} docs/s); replayed {result.replayed} "
+    click.echo(f"{search_client.settings().alias} -> {result.index}: {result.documents} threads "
+               f"with {result.posts} posts in {result.seconds:.1f}s ({result.rate:.0f} threads/s, "
+               f"{result.posts_rate:.0f} posts/s); replayed {result.replayed} "
                f"outbox entities; deleted {', '.join(result.deleted_indices) or 'no old index'}")
 
 

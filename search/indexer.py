@@ -1,6 +1,6 @@
 """Drains the search outbox into Elasticsearch: claim rows, rebuild documents from the database, bulk.
 
-Writes use `version_type=external_gte` with the row's version, so replays are harmless and a late
+Writes use `version_type=external_gte` with the thread's version, so replays are harmless and a late
 write never overwrites a newer document. Two workers never process the same row: the claim is one
 UPDATE (with `FOR UPDATE SKIP LOCKED` on PostgreSQL; SQLite has one writer at a time), and a
 claim older than the lease is taken over (a crashed worker's rows). A cluster that cannot be
@@ -22,8 +22,8 @@ from flask import Flask, current_app
 from sqlalchemy import and_, delete, func, or_, select, update
 
 from collab import time
-from collab.db import db
 from collab.communities.models import Community
+from collab.db import db
 from collab.outbox import OutboxEntity, OutboxRow
 from search import client as search_client
 from search import documents
@@ -33,6 +33,8 @@ from search.documents import DELETED_VERSION, Document
 log = logging.getLogger(__name__)
 
 BATCH_SIZE = 200
+# Thread documents built and written together (each carries its posts).
+DOCUMENT_BATCH = 200
 BULK_CHUNK = 1000
 LEASE = timedelta(seconds=120)
 RETENTION = timedelta(hours=24)
@@ -53,40 +55,32 @@ class ApplyResult:
 
 # Building and writing documents ------------------------------------------------
 
-def _documents_for(entities: Iterable[tuple[str, int]]) -> tuple[list[Document], set[int], set[int]]:
-    """Documents to write for these outbox entities, and the vanished threads and communities."""
-    threads, trees, posts, communities = set(), set(), set(), set()
+def _threads_for(entities: Iterable[tuple[str, int]]) -> tuple[list[int], set[int]]:
+    """Threads whose documents to rebuild for these outbox entities, and vanished communities."""
+    threads, communities = set(), set()
     for entity, entity_id in entities:
-        {OutboxEntity.THREAD: threads, OutboxEntity.THREAD_WITH_POSTS: trees,
-         OutboxEntity.POST: posts, OutboxEntity.COMMUNITY: communities}[entity].add(entity_id)
-    community_threads = documents.thread_ids_of_communities(communities)
-    trees |= set(community_threads)
+        if entity == OutboxEntity.COMMUNITY:
+            communities.add(entity_id)
+        else:
+            threads.add(entity_id)
+    threads |= set(documents.thread_ids_of_communities(communities))
     existing_communities = set(db.session.scalars(
         select(Community.id).where(Community.id.in_(communities)))) if communities else set()
-    docs = documents.thread_documents(threads | trees)
-    docs += documents.posts_of_threads(trees)
-    docs += documents.post_documents(posts)
-    vanished_threads = {d.thread_id for d in docs
-                        if d.is_delete and d.version == DELETED_VERSION and d.thread_id in trees}
-    # Deduplicate by id, keeping the newest version.
-    newest: dict[str, Document] = {}
-    for doc in docs:
-        if doc.id not in newest or doc.version > newest[doc.id].version:
-            newest[doc.id] = doc
-    return list(newest.values()), vanished_threads, communities - existing_communities
+    return sorted(threads), communities - existing_communities
 
 
-def _orphans(es: Elasticsearch, index: str, field_name: str, ids: set[int]) -> list[Document]:
-    """Documents left in the index by entities that no longer exist (cascaded database deletes)."""
-    if not ids:
+def _orphans(es: Elasticsearch, index: str, community_ids: set[int],
+             known: set[str]) -> list[Document]:
+    """Thread documents left in the index by communities deleted with their threads (cascade)."""
+    if not community_ids:
         return []
     try:
-        found = es.search(index=index, query={"terms": {field_name: sorted(ids)}},
+        found = es.search(index=index, query={"terms": {"community_id": sorted(community_ids)}},
                           _source=["thread_id"], size=10000)
     except NotFoundError:
         return []
     return [Document(hit["_id"], DELETED_VERSION, None, hit["_source"].get("thread_id"))
-            for hit in found["hits"]["hits"]]
+            for hit in found["hits"]["hits"] if hit["_id"] not in known]
 
 
 def _action(doc: Document) -> tuple[dict, dict | None]:
@@ -129,19 +123,24 @@ def write(es: Elasticsearch, index: str, docs: list[Document], require_alias: bo
 def apply(es: Elasticsearch, index: str, entities: list[tuple[str, int]],
           require_alias: bool = True) -> ApplyResult:
     """Bring the index up to date with the database for these outbox entities."""
-    docs, vanished_threads, vanished_communities = _documents_for(entities)
-    docs += _orphans(es, index, "thread_id", vanished_threads)
-    docs += _orphans(es, index, "community_id", vanished_communities)
-    failures = write(es, index, docs, require_alias)
-    result = ApplyResult(written=len(docs) - len(failures))
+    thread_ids, vanished_communities = _threads_for(entities)
+    written, failures, known = 0, {}, set()
+    # A community's threads are built and sent a slice at a time, not all in memory at once.
+    for start in range(0, len(thread_ids), DOCUMENT_BATCH):
+        docs = documents.thread_documents(thread_ids[start:start + DOCUMENT_BATCH])
+        known.update(d.id for d in docs)
+        batch_failures = write(es, index, docs, require_alias)
+        failures.update(batch_failures)
+        written += len(docs) - len(batch_failures)
+    orphans = _orphans(es, index, vanished_communities, known)
+    batch_failures = write(es, index, orphans, require_alias)
+    failures.update(batch_failures)
+    result = ApplyResult(written=written + len(orphans) - len(batch_failures))
     if failures:
-        failed_threads = {d.thread_id for d in docs if d.id in failures}
+        first = next(iter(failures.values()))
         for entity, entity_id in entities:
-            if entity == OutboxEntity.POST and documents.post_doc_id(entity_id) in failures \
-                    or entity in (OutboxEntity.THREAD, OutboxEntity.THREAD_WITH_POSTS) \
-                    and entity_id in failed_threads \
-                    or entity == OutboxEntity.COMMUNITY:
-                result.failed_entities[(entity, entity_id)] = next(iter(failures.values()))
+            if entity == OutboxEntity.COMMUNITY or documents.thread_doc_id(entity_id) in failures:
+                result.failed_entities[(entity, entity_id)] = first
     return result
 
 

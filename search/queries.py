@@ -11,6 +11,7 @@ from datetime import datetime
 from sqlalchemy import (
     ColumnElement,
     Select,
+    and_,
     bindparam,
     desc,
     false,
@@ -36,13 +37,16 @@ ENGLISH_STOP_WORDS = frozenset(
     "there these they this to was will with".split())
 
 # Weights of the relevance formula (docs/search.md).
-TITLE_BOOST, TAGS_BOOST, BODY_BOOST, THREAD_TITLE_BOOST = 3.0, 2.0, 1.0, 0.5
+TITLE_BOOST, TAGS_BOOST, BODY_BOOST, POSTS_BOOST = 3.0, 2.0, 1.0, 1.0
 PHRASE_BOOST = 2.0
+# Typo tolerance, kept cheap: an exact match always outscores a fuzzy one, the first letters must
+# be right, and each word expands to at most a few similar terms of the index.
+FUZZY_BOOST, FUZZY_PREFIX, FUZZY_EXPANSIONS = 0.5, 2, 10
 VOTES_WEIGHT, REPLIES_WEIGHT, ACCEPTED_WEIGHT, FRESHNESS_WEIGHT = 0.5, 0.25, 0.5, 0.5
 FRESHNESS_SCALE, FRESHNESS_OFFSET = "90d", "7d"
 
 TEXT_FIELDS = [f"title^{TITLE_BOOST}", f"tags.text^{TAGS_BOOST}", f"body^{BODY_BOOST}",
-               f"thread_title^{THREAD_TITLE_BOOST}"]
+               f"posts.body^{POSTS_BOOST}"]
 PHRASE_FIELDS = [f"title^{TITLE_BOOST}", f"body^{BODY_BOOST}"]
 
 
@@ -127,48 +131,115 @@ def permission_filter(visible_community_ids: list[int]) -> dict:
     return {"terms": {"community_id": sorted(visible_community_ids)}}
 
 
+def _posts(query: dict, **options) -> dict:
+    return {"nested": {"path": "posts", "score_mode": "max", "query": query, **options}}
+
+
+def _thread_or_posts(field_name: str, value: str) -> dict:
+    """The thread's author or the author of one of its posts (their root copy)."""
+    return {"bool": {"should": [{"term": {field_name: value}},
+                                {"term": {f"posts.{field_name}": value}}],
+                     "minimum_should_match": 1}}
+
+
 def _filters(filters: Filters) -> list[dict]:
     clauses = [permission_filter(filters.visible_community_ids)]
     if filters.impossible:
         clauses.append(MATCH_NONE)
     for name, value in (("community_id", filters.community_id), ("kind", filters.kind),
-                        ("status", filters.status), ("tags", filters.tag),
-                        ("author_handle", filters.author), ("author_audience", filters.audience)):
+                        ("status", filters.status), ("tags", filters.tag)):
         if value is not None:
             clauses.append({"term": {name: value}})
+    for name, value in (("author_handle", filters.author), ("author_audience", filters.audience)):
+        if value is not None:
+            clauses.append(_thread_or_posts(name, value))
     if filters.since or filters.until:
         bounds = {}
         if filters.since:
             bounds["gte"] = filters.since.isoformat()
         if filters.until:
             bounds["lt"] = filters.until.isoformat()
-        clauses.append({"range": {"thread_created_at": bounds}})
+        clauses.append({"range": {"created_at": bounds}})
     return clauses
 
 
-def _text_query(text_query: QueryText) -> dict:
-    must, should, must_not = [], [], []
-    for term in text_query.terms:
-        must.append({"multi_match": {"query": term, "fields": TEXT_FIELDS, "type": "best_fields",
-                                     "fuzziness": "AUTO", "prefix_length": 1,
-                                     "zero_terms_query": "all"}})
-    for phrase in text_query.phrases:
-        must.append({"multi_match": {"query": phrase, "fields": TEXT_FIELDS, "type": "phrase",
-                                     "zero_terms_query": "all"}})
+def _fuzzy(options: dict) -> dict:
+    return {**options, "fuzziness": "AUTO", "prefix_length": FUZZY_PREFIX,
+            "max_expansions": FUZZY_EXPANSIONS}
+
+
+def _word(word: str, fuzzy: bool) -> dict:
+    """A word matches in the thread (title, tags, body) or in its posts (or nearly, if fuzzy).
+
+    Matching reads the posts' root copy (`include_in_root`), not a nested query: a nested query
+    per word cost several times the rest of the search on 1M posts.
+    """
+    exact = {"multi_match": {"query": word, "fields": TEXT_FIELDS, "type": "best_fields",
+                             "zero_terms_query": "all"}}
+    if not fuzzy:
+        return exact
+    return {"bool": {"should": [exact, {"multi_match": _fuzzy({
+        "query": word, "fields": TEXT_FIELDS, "type": "best_fields", "boost": FUZZY_BOOST})}],
+        "minimum_should_match": 1}}
+
+
+def _phrase(phrase: str) -> dict:
+    # Posts are separate values of posts.body: a phrase never spans two posts (position gap).
+    return {"multi_match": {"query": phrase, "fields": TEXT_FIELDS, "type": "phrase",
+                            "zero_terms_query": "all"}}
+
+
+def _text_query(text_query: QueryText, fuzzy: bool) -> dict:
+    must = [_word(term, fuzzy) for term in text_query.terms]
+    must += [_phrase(phrase) for phrase in text_query.phrases]
+    should, must_not = [], []
     if len(text_query.terms) > 1:
         should.append({"multi_match": {"query": " ".join(text_query.terms), "fields": PHRASE_FIELDS,
                                        "type": "phrase", "slop": 1, "boost": PHRASE_BOOST}})
     for excluded in text_query.excluded:
         must_not.append({"multi_match": {"query": excluded,
-                                         "fields": ["title", "tags.text", "body"],
+                                         "fields": ["title", "tags.text", "body", "posts.body"],
                                          "type": "phrase"}})
     if not must:
         must.append({"match_all": {}})
     return {"bool": {"must": must, "should": should, "must_not": must_not}}
 
 
-def _ranked(query: dict) -> dict:
-    """Text relevance times (1 + crowd signals + freshness); see docs/search.md."""
+def best_posts_body(text_query: QueryText, thread_ids: list[int], visible_community_ids: list[int],
+                    fuzzy: bool) -> dict | None:
+    """Each thread's best matching post (nested query, inner_hits size 1, highlighted), for a page.
+
+    A second, small request restricted to the page's threads: inner hits in the main search
+    would run a nested query over every matching thread's posts.
+    """
+    clauses = []
+    for term in text_query.terms:
+        clauses.append({"match": {"posts.body": {"query": term}}})
+        if fuzzy:
+            clauses.append({"match": {"posts.body": _fuzzy({"query": term, "boost": FUZZY_BOOST})}})
+    for phrase in text_query.phrases:
+        clauses.append({"match_phrase": {"posts.body": phrase}})
+    if not clauses or not thread_ids:
+        return None
+    return {"size": len(thread_ids), "_source": ["thread_id"],
+            "query": {"bool": {
+                "filter": [permission_filter(visible_community_ids),
+                           {"terms": {"thread_id": sorted(thread_ids)}}],
+                "must": [_posts({"bool": {"should": clauses, "minimum_should_match": 1}},
+                                inner_hits={
+                    "name": "best_post", "size": 1, "_source": False,
+                    "docvalue_fields": ["posts.post_id"],
+                    "highlight": {"pre_tags": [HIGHLIGHT_PRE], "post_tags": [HIGHLIGHT_POST],
+                                  "encoder": "html",
+                                  "fields": {"posts.body": {"fragment_size": 160,
+                                                            "number_of_fragments": 2}}}})]}}}
+
+
+def _ranked(query: dict, now: datetime) -> dict:
+    """Text relevance times (1 + crowd signals + freshness); see docs/search.md.
+
+    Freshness decays from `now`, pinned in the cursor so every page ranks with the same scores.
+    """
     return {"function_score": {
         "query": query,
         "functions": [
@@ -177,8 +248,8 @@ def _ranked(query: dict) -> dict:
              "weight": VOTES_WEIGHT},
             {"field_value_factor": {"field": "reply_count", "modifier": "log1p", "missing": 0},
              "weight": REPLIES_WEIGHT},
-            {"filter": {"term": {"accepted": True}}, "weight": ACCEPTED_WEIGHT},
-            {"gauss": {"created_at": {"origin": "now", "scale": FRESHNESS_SCALE,
+            {"filter": {"term": {"has_accepted_answer": True}}, "weight": ACCEPTED_WEIGHT},
+            {"gauss": {"created_at": {"origin": now.isoformat(), "scale": FRESHNESS_SCALE,
                                       "offset": FRESHNESS_OFFSET, "decay": 0.5}},
              "weight": FRESHNESS_WEIGHT},
         ],
@@ -193,46 +264,42 @@ def _highlight() -> dict:
                        "body": {"fragment_size": 160, "number_of_fragments": 2}}}
 
 
-def _facet(field_name: str, size: int = 20) -> dict:
-    return {"terms": {"field": field_name, "size": size, "order": {"threads": "desc"}},
-            "aggs": {"threads": {"cardinality": {"field": "thread_id",
-                                                 "precision_threshold": 40000}}}}
-
-
 FACET_FIELDS = {"community": "community_slug", "kind": "kind", "status": "status",
                 "tags": "tags", "audience": "author_audience"}
+FACET_SIZE = 20
 
 
 @dataclass
 class Page:
     limit: int
-    offset: int = 0
-    after_thread_id: int | None = None
+    # The last item's sort values (search_after in Elasticsearch, a keyset in the database).
+    after: tuple | None = None
+    # The instant freshness decays from, fixed by the first page (relevance).
+    now: datetime | None = None
+    # Typo tolerance: only when the exact words found fewer threads than a page (docs/search.md).
+    fuzzy: bool = False
 
 
 SORTS = ("relevance", "new", "top")
+# What each sort's `after` holds: Elasticsearch's sort values of the last hit.
+SORT_KEYS = {"relevance": ("score", "thread_id"), "top": ("votes", "thread_id"),
+             "new": ("thread_id",)}
 
 
 def search_body(text_query: QueryText, filters: Filters, sort: str, page: Page) -> dict:
-    """One item per thread (collapse on thread_id), its best post and highlights, facets, total.
-
-    Elasticsearch only accepts search_after with collapse when sorting on the collapse field, so
-    `new` pages with search_after on thread_id and `relevance`/`top` page by offset.
-    """
-    query = {"bool": {"must": [_text_query(text_query)], "filter": _filters(filters)}}
+    """Threads (one document each), exact total, facets by thread, search_after paging."""
+    query = {"bool": {"must": [_text_query(text_query, page.fuzzy)], "filter": _filters(filters)}}
     body: dict = {
         "size": page.limit + 1,
-        "_source": ["thread_id", "doc_type", "post_id"],
-        "track_total_hits": False,
-        "collapse": {"field": "thread_id", "inner_hits": {
-            "name": "best", "size": 2, "_source": ["doc_type", "post_id"],
-            "highlight": _highlight()}},
-        "aggs": {"total_threads": {"cardinality": {"field": "thread_id",
-                                                   "precision_threshold": 40000}},
-                 **{name: _facet(f) for name, f in FACET_FIELDS.items()}},
+        "_source": ["thread_id"],
+        "track_total_hits": True,
+        "aggs": {name: {"terms": {"field": field_name, "size": FACET_SIZE}}
+                 for name, field_name in FACET_FIELDS.items()},
     }
+    if text_query.positive:
+        body["highlight"] = _highlight()
     if sort == "relevance":
-        body["query"] = _ranked(query)
+        body["query"] = _ranked(query, page.now)
         body["sort"] = [{"_score": "desc"}, {"thread_id": "desc"}]
     elif sort == "top":
         body["query"] = query
@@ -240,10 +307,8 @@ def search_body(text_query: QueryText, filters: Filters, sort: str, page: Page) 
     else:
         body["query"] = query
         body["sort"] = [{"thread_id": "desc"}]
-        if page.after_thread_id is not None:
-            body["search_after"] = [page.after_thread_id]
-    if sort != "new":
-        body["from"] = page.offset
+    if page.after is not None:
+        body["search_after"] = list(page.after)
     return body
 
 
@@ -251,15 +316,13 @@ def suggest_titles_body(prefix: str, visible_community_ids: list[int], size: int
     return {"size": size, "_source": ["thread_id", "title", "community_slug"],
             "query": {"bool": {
                 "must": [{"match": {"title.prefix": {"query": prefix, "operator": "and"}}}],
-                "filter": [permission_filter(visible_community_ids),
-                           {"term": {"doc_type": "thread"}}]}}}
+                "filter": [permission_filter(visible_community_ids)]}}}
 
 
 def suggest_tags_body(prefix: str, visible_community_ids: list[int], size: int) -> dict:
     folded = prefix.strip().lower()
     return {"size": 0,
             "query": {"bool": {"filter": [permission_filter(visible_community_ids),
-                                          {"term": {"doc_type": "thread"}},
                                           {"prefix": {"tags": folded}}]}},
             "aggs": {"tags": {"terms": {"field": "tags", "size": size,
                                         "include": re.escape(folded) + ".*"}}}}
@@ -268,7 +331,7 @@ def suggest_tags_body(prefix: str, visible_community_ids: list[int], size: int) 
 def more_like_this_body(like: list[str], visible_community_ids: list[int], size: int,
                         exclude_thread_id: int | None = None, community_id: int | None = None,
                         kind: str | None = None) -> dict:
-    filters = [permission_filter(visible_community_ids), {"term": {"doc_type": "thread"}}]
+    filters = [permission_filter(visible_community_ids)]
     if community_id is not None:
         filters.append({"term": {"community_id": community_id}})
     if kind is not None:
@@ -417,20 +480,36 @@ def database_search(dialect: str, text_query: QueryText, filters: Filters,
 
 
 def database_page(search: DatabaseSearch, sort: str, page: Page) -> Select:
+    """A page in the sort's order, after the previous page's last item (a keyset, like search_after)."""
     matches = search.ranked.subquery("matches")
-    statement = select(matches.c.thread_id, matches.c.rank).join(
+    statement = select(matches.c.thread_id, matches.c.rank,
+                       (Thread.upvotes - Thread.downvotes).label("votes")).join(
         Thread, Thread.id == matches.c.thread_id)
     if sort == "new":
-        if page.after_thread_id is not None:
-            statement = statement.where(matches.c.thread_id < page.after_thread_id)
-        statement = statement.order_by(desc(matches.c.thread_id))
+        keys = [matches.c.thread_id]
+    elif sort == "top":
+        keys = [Thread.upvotes - Thread.downvotes, matches.c.thread_id]
     else:
-        if sort == "top":
-            order = [desc(Thread.upvotes - Thread.downvotes), desc(matches.c.thread_id)]
-        else:
-            order = [desc(matches.c.rank), desc(matches.c.thread_id)]
-        statement = statement.order_by(*order).offset(page.offset)
-    return statement.limit(page.limit + 1)
+        keys = [matches.c.rank, matches.c.thread_id]
+    if page.after is not None:
+        statement = statement.where(_after(keys, list(page.after)))
+    return statement.order_by(*[desc(key) for key in keys]).limit(page.limit + 1)
+
+
+def _after(keys: list, values: list) -> ColumnElement:
+    """Rows strictly after `values` in descending `keys` order."""
+    first, *rest = keys
+    if not rest:
+        return first < values[0]
+    return or_(first < values[0], and_(first == values[0], _after(rest, values[1:])))
+
+
+def database_sort_values(row, sort: str) -> tuple:
+    if sort == "new":
+        return (row.thread_id,)
+    if sort == "top":
+        return (int(row.votes), row.thread_id)
+    return (float(row.rank or 0.0), row.thread_id)
 
 
 def database_total(search: DatabaseSearch) -> Select:

@@ -1,7 +1,6 @@
 """Search endpoints: search, typeahead, related threads, similar ideas, status."""
-from flask_smorest import Blueprint
-
 from collab.auth import current_user
+from collab.blueprints import Blueprint
 from collab.search import service
 from collab.search.schemas import (
     RelatedArgs,

@@ -9,21 +9,26 @@ import binascii
 import hashlib
 import json
 import logging
+import math
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 
 from elasticsearch import BadRequestError, NotFoundError
 from markupsafe import escape
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
+from collab import time
 from collab.communities.models import Community
 from collab.db import db
 from collab.errors import Forbidden, InvalidInput
+from collab.people.models import User
 from collab.permissions import (
     find_visible_community,
     visible_communities,
     visible_community_id_list,
     visible_community_ids,
 )
-from collab.people.models import User
 from collab.threads import service as threads
 from collab.threads.models import Thread, ThreadKind
 from search import client as search_client
@@ -34,11 +39,13 @@ from search.reindex import indices_behind_alias
 log = logging.getLogger(__name__)
 
 ELASTICSEARCH, DATABASE = "elasticsearch", "database"
-# Offset pagination of collapsed results stops here (Elasticsearch's result window).
-MAX_OFFSET = 1000
 
 
 # Cursors -------------------------------------------------------------------
+#
+# A cursor holds the last item's sort values (search_after; a keyset on the database), the engine
+# that produced them, and for relevance the instant freshness decays from, so every page ranks
+# with the same scores. It is bound to its search by a fingerprint of the query and filters.
 
 def _fingerprint(args: dict) -> str:
     keys = ("q", "community", "kind", "status", "tag", "author", "audience", "since", "until", "sort")
@@ -46,20 +53,34 @@ def _fingerprint(args: dict) -> str:
     return hashlib.sha256(material.encode()).hexdigest()[:12]
 
 
-def _encode_cursor(args: dict, page: queries.Page) -> str:
-    payload = {"f": _fingerprint(args)}
-    if page.after_thread_id is not None:
-        payload["a"] = page.after_thread_id
-    else:
-        payload["o"] = page.offset
+def _encode_cursor(args: dict, engine: str, page: queries.Page) -> str:
+    payload = {"f": _fingerprint(args), "e": engine[0], "a": list(page.after)}
+    if page.now is not None:
+        payload["t"] = int(page.now.timestamp() * 1000)
+    if page.fuzzy:
+        payload["z"] = 1
     raw = json.dumps(payload, separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def _decode_cursor(args: dict) -> queries.Page:
-    cursor, limit = args.get("cursor"), args["limit"]
+def _is_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value) -> bool:
+    return _is_int(value) or isinstance(value, float) and math.isfinite(value)
+
+
+@dataclass
+class _Cursor:
+    engine: str | None
+    page: queries.Page
+
+
+def _decode_cursor(args: dict) -> _Cursor:
+    cursor, limit, sort = args.get("cursor"), args["limit"], args["sort"]
     if not cursor:
-        return queries.Page(limit)
+        return _Cursor(None, queries.Page(limit, now=time.now() if sort == "relevance" else None))
     invalid = InvalidInput({"cursor": ["Not a valid cursor for this search."]})
     try:
         payload = json.loads(base64.urlsafe_b64decode((cursor + "=" * (-len(cursor) % 4)).encode()))
@@ -67,22 +88,31 @@ def _decode_cursor(args: dict) -> queries.Page:
         raise invalid from None
     if not isinstance(payload, dict) or payload.get("f") != _fingerprint(args):
         raise invalid
-    after, offset = payload.get("a"), payload.get("o")
-    if args["sort"] == "new" and isinstance(after, int) and not isinstance(after, bool) and after > 0:
-        return queries.Page(limit, after_thread_id=after)
-    if args["sort"] != "new" and isinstance(offset, int) and not isinstance(offset, bool) \
-            and 0 < offset <= MAX_OFFSET:
-        return queries.Page(limit, offset=offset)
-    raise invalid
+    engine = {"e": ELASTICSEARCH, "d": DATABASE}.get(payload.get("e"))
+    after = payload.get("a")
+    if engine is None or not isinstance(after, list) or len(after) != len(queries.SORT_KEYS[sort]):
+        raise invalid
+    if not all(_is_int(v) for v in after[1:]) or not (
+            _is_number(after[0]) if sort == "relevance" else _is_int(after[0])):
+        raise invalid
+    now = None
+    if sort == "relevance":
+        stamp = payload.get("t")
+        if not _is_int(stamp) or not 0 < stamp < 2**53:
+            raise invalid
+        now = datetime.fromtimestamp(stamp / 1000, UTC)
+    if payload.get("z", 0) not in (0, 1):
+        raise invalid
+    return _Cursor(engine, queries.Page(limit, after=tuple(after), now=now,
+                                        fuzzy=payload.get("z") == 1))
 
 
-def _next_page(args: dict, page: queries.Page, has_more: bool, last_thread_id: int | None) -> str | None:
-    if not has_more or last_thread_id is None:
+def _next_cursor(args: dict, engine: str, page: queries.Page, has_more: bool,
+                 last_sort_values: tuple | None) -> str | None:
+    if not has_more or last_sort_values is None:
         return None
-    if args["sort"] == "new":
-        return _encode_cursor(args, queries.Page(page.limit, after_thread_id=last_thread_id))
-    offset = page.offset + page.limit
-    return _encode_cursor(args, queries.Page(page.limit, offset=offset)) if offset <= MAX_OFFSET else None
+    return _encode_cursor(args, engine, queries.Page(page.limit, after=last_sort_values,
+                                                     now=page.now, fuzzy=page.fuzzy))
 
 
 # Engines ---------------------------------------------------------------------
@@ -125,18 +155,26 @@ def _filters(viewer: User, args: dict) -> queries.Filters:
     for name in ("since", "until"):
         value = getattr(filters, name)
         if value is not None and value.tzinfo is None:
-            from datetime import UTC
             setattr(filters, name, value.replace(tzinfo=UTC))
     return filters
 
 
-def _visible_threads(viewer: User, thread_ids: list[int]) -> dict[int, threads.ThreadView]:
-    """Thread views for ids from an engine, re-checked through the permission door."""
+def _visible_threads(viewer: User, thread_ids: list[int],
+                     visible_ids: list[int] | None = None) -> dict[int, threads.ThreadView]:
+    """Thread views for ids from an engine, re-checked through the permission door.
+
+    One query for the page's threads (community, author and tags joined in), then thread_views'
+    two (vote tallies, the caller's votes), whatever the page size.
+    """
     if not thread_ids:
         return {}
-    rows = db.session.scalars(select(Thread).where(
-        Thread.id.in_(thread_ids), Thread.deleted_at.is_(None),
-        Thread.community_id.in_(visible_community_ids(viewer)))).unique()
+    visible = visible_community_ids(viewer) if visible_ids is None else visible_ids
+    rows = db.session.scalars(
+        select(Thread).where(Thread.id.in_(thread_ids), Thread.deleted_at.is_(None),
+                             Thread.community_id.in_(visible))
+        .options(joinedload(Thread.tag_rows),
+                 joinedload(Thread.community).lazyload(Community.audience_rows),
+                 joinedload(Thread.community).lazyload(Community.organization_rows))).unique()
     views = threads.thread_views(viewer, list(rows))
     return {view.thread.id: view for view in views}
 
@@ -152,46 +190,64 @@ def _marked(fragment: str | None) -> str | None:
 
 def search(viewer: User, args: dict) -> dict:
     text_query = queries.parse(args.get("q"))
-    page = _decode_cursor(args)
+    cursor = _decode_cursor(args)
     filters = _filters(viewer, args)
-    if _elasticsearch_ready():
+    if cursor.engine in (None, ELASTICSEARCH) and _elasticsearch_ready():
         try:
-            return _search_elasticsearch(viewer, args, text_query, filters, page)
+            return _search_elasticsearch(viewer, args, text_query, filters, cursor.page)
         except SearchUnavailable as error:
             log.warning("search falling back to the database: %s", error)
-    return _search_database(viewer, args, text_query, filters, page)
+    if cursor.engine == ELASTICSEARCH and args["sort"] == "relevance":
+        # Scores of one engine mean nothing to the other: the client starts again.
+        raise InvalidInput({"cursor": ["This cursor has expired; search again."]})
+    return _search_database(viewer, args, text_query, filters, cursor.page)
 
 
 def _search_elasticsearch(viewer, args, text_query, filters, page) -> dict:
-    body = queries.search_body(text_query, filters, args["sort"], page)
-    response = _es_call("search", body=body)
+    response = _es_call("search", body=queries.search_body(text_query, filters, args["sort"], page))
+    if page.after is None and text_query.terms and response["hits"]["total"]["value"] < page.limit:
+        # Few exact matches: search again forgiving typos (the cursor keeps this choice).
+        page = replace(page, fuzzy=True)
+        response = _es_call("search", body=queries.search_body(text_query, filters, args["sort"],
+                                                               page))
     hits = response["hits"]["hits"]
     has_more = len(hits) > page.limit
     hits = hits[:page.limit]
-    views = _visible_threads(viewer, [hit["_source"]["thread_id"] for hit in hits])
+    thread_ids = [hit["_source"]["thread_id"] for hit in hits]
+    views = _visible_threads(viewer, thread_ids, filters.visible_community_ids)
+    best_posts = _best_posts(text_query, [i for i in thread_ids if i in views], filters, page)
     items = []
     for hit in hits:
         view = views.get(hit["_source"]["thread_id"])
         if view is None:
             continue  # deleted or hidden since it was indexed
-        highlight, best_post = {}, None
-        for inner in hit.get("inner_hits", {}).get("best", {}).get("hits", {}).get("hits", []):
-            source, fragments = inner["_source"], inner.get("highlight", {})
-            if source["doc_type"] == "thread" and not highlight:
-                highlight = {k: v for k, v in fragments.items() if k in ("title", "body")}
-            elif source["doc_type"] == "post" and best_post is None:
-                best_post = {"id": source["post_id"], "highlight": fragments.get("body", [])}
-        items.append({"thread": view, "score": hit.get("_score"), "highlight": highlight,
-                      "best_post": best_post})
+        fragments = hit.get("highlight", {})
+        items.append({"thread": view, "score": hit.get("_score"),
+                      "highlight": {k: v for k, v in fragments.items() if k in ("title", "body")},
+                      "best_post": best_posts.get(view.thread.id)})
     aggregations = response.get("aggregations", {})
-    facets = {name: [{"value": str(bucket["key"]), "count": bucket["threads"]["value"]}
+    facets = {name: [{"value": str(bucket["key"]), "count": bucket["doc_count"]}
                      for bucket in aggregations.get(name, {}).get("buckets", [])]
               for name in queries.FACET_FIELDS}
-    last = hits[-1]["_source"]["thread_id"] if hits else None
-    return {"engine": ELASTICSEARCH,
-            "total": aggregations.get("total_threads", {}).get("value", 0),
+    last = tuple(hits[-1]["sort"]) if hits else None
+    return {"engine": ELASTICSEARCH, "total": response["hits"]["total"]["value"],
             "items": items, "facets": facets,
-            "next_cursor": _next_page(args, page, has_more, last)}
+            "next_cursor": _next_cursor(args, ELASTICSEARCH, page, has_more, last)}
+
+
+def _best_posts(text_query, thread_ids: list[int], filters, page) -> dict[int, dict]:
+    """The best matching post of each thread of the page, with its highlight (one request)."""
+    body = queries.best_posts_body(text_query, thread_ids, filters.visible_community_ids,
+                                   page.fuzzy)
+    if body is None:
+        return {}
+    best = {}
+    for hit in _es_call("search", body=body)["hits"]["hits"]:
+        for inner in hit.get("inner_hits", {}).get("best_post", {}).get("hits", {}).get("hits", []):
+            best[hit["_source"]["thread_id"]] = {
+                "id": inner["fields"]["posts.post_id"][0],
+                "highlight": inner.get("highlight", {}).get("posts.body", [])}
+    return best
 
 
 def _dialect() -> str:
@@ -232,9 +288,10 @@ def _search_database(viewer, args, text_query, filters, page) -> dict:
     facets = {name: [{"value": str(value), "count": count}
                      for value, count in db.session.execute(facet)]
               for name, facet in queries.database_facets(statement).items()}
+    last = queries.database_sort_values(rows[-1], args["sort"]) if rows else None
     return {"engine": DATABASE, "total": db.session.scalar(queries.database_total(statement)),
             "items": items, "facets": facets,
-            "next_cursor": _next_page(args, page, has_more, ids[-1] if ids else None)}
+            "next_cursor": _next_cursor(args, DATABASE, page, has_more, last)}
 
 
 # Typeahead ---------------------------------------------------------------------

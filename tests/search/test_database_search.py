@@ -1,12 +1,14 @@
 """Search answered by the database (no ELASTICSEARCH_URL): SQLite FTS5 and PostgreSQL full text."""
-from tests.search.test_support import *  # noqa: F401,F403
-from tests.search.test_support import (
+from tests.search.helpers import (
     API,
+    all_pages,
     facet,
+    ids,
     make_post,
     make_thread,
     search,
     titles,
+    vote,
 )
 
 
@@ -57,10 +59,15 @@ def test_filters_sort_and_cursor(make_user, make_community):
         seen += [i["thread"]["id"] for i in page["items"]]
         cursor = page["next_cursor"]
     assert seen == [t["id"] for t in reversed(made)]
+    vote(owner, made[2]["id"], 1)
+    assert ids(search(owner, q="widget", sort="top"))[0] == made[2]["id"]
+    for sort in ("relevance", "top", "new"):  # keyset pages are slices of one ranking
+        whole = ids(search(owner, q="widget", sort=sort, limit=50))
+        assert all_pages(owner, q="widget", sort=sort, limit=2) == whole
+        assert sorted(whole) == sorted(t["id"] for t in made)
     relevance = search(owner, q="widget", limit=3)
     rest = search(owner, q="widget", limit=3, cursor=relevance["next_cursor"])
-    ids = [i["thread"]["id"] for i in relevance["items"] + rest["items"]]
-    assert sorted(ids) == sorted(t["id"] for t in made) and rest["next_cursor"] is None
+    assert rest["next_cursor"] is None and len(rest["items"]) == 2
     assert facet(search(owner, q="widget", kind="idea"), "kind") == {"idea": 3}
 
 

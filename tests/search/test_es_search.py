@@ -1,10 +1,11 @@
 """Search answered by the real Elasticsearch node (every test takes `es_app`: these are the ES ones)."""
 import pytest
 
-from tests.search.test_support import *  # noqa: F401,F403
-from tests.search.test_support import (
+from tests.search.helpers import (
     API,
+    all_pages,
     facet,
+    ids,
     join,
     make_post,
     make_thread,
@@ -54,42 +55,80 @@ def test_crowd_signals_lift_equal_text(app, make_user, make_community):
     assert [i["thread"]["id"] for i in search(owner, q="offline", sort="top")["items"]][0] == loved["id"]
 
 
-def test_one_item_per_thread_with_best_post_facets_and_cursors(app, make_user, make_community):
+def test_one_item_per_thread_with_best_post_and_exact_facets(app, make_user, make_community):
     owner = make_user()
-    make_community(owner, "eng")
+    make_community(owner, "eng", audiences=["employee", "partner"])
     made = []
     for i in range(7):
         thread = make_thread(owner, "eng", kind="idea" if i < 3 else "question",
                              title=f"Kafka topic {i}", body="About kafka.", tags=["kafka"])
         made.append(thread)
-        make_post(owner, thread["id"], body=f"kafka reply {i}")
+        for j in range(i):  # many matching posts still count one thread
+            make_post(owner, thread["id"], body=f"kafka reply {i}.{j}")
     reply = make_post(owner, made[0]["id"], body="A rebalancing storm in the consumers.")
+    make_thread(owner, "eng", title="Unrelated", body="nothing here")
+    replier = make_user("replier", audience="partner")
+    join(replier, "eng")
+    make_post(replier, made[3]["id"], body="kafka from a partner")
     sync(app)
     result = search(owner, q="kafka", limit=3)
-    assert result["total"] == 7  # threads, not documents
+    assert result["total"] == 7  # threads, not posts
+    assert len(result["items"]) == 3 and len(set(ids(result))) == 3
     assert facet(result, "kind") == {"idea": 3, "question": 4}
     assert facet(result, "tags") == {"kafka": 7}
     assert facet(result, "community") == {"eng": 7}
     assert facet(result, "audience") == {"employee": 7}
-    seen = [i["thread"]["id"] for i in result["items"]]
-    cursor = result["next_cursor"]
-    while cursor:
-        page = search(owner, q="kafka", limit=3, cursor=cursor)
-        seen += [i["thread"]["id"] for i in page["items"]]
-        cursor = page["next_cursor"]
-    assert sorted(seen) == sorted(t["id"] for t in made) and len(seen) == 7
-    newest = search(owner, q="kafka", sort="new", limit=4)
-    second = search(owner, q="kafka", sort="new", limit=4, cursor=newest["next_cursor"])
-    assert [i["thread"]["id"] for i in newest["items"] + second["items"]] == \
-        [t["id"] for t in reversed(made)]
     storm = search(owner, q="rebalancing storm")
-    assert [i["thread"]["id"] for i in storm["items"]] == [made[0]["id"]]
+    assert ids(storm) == [made[0]["id"]] and storm["total"] == 1
     assert storm["items"][0]["best_post"]["id"] == reply["id"]
-    assert "<mark>rebalancing" in storm["items"][0]["best_post"]["highlight"][0]
+    assert "<mark>rebalancing</mark>" in storm["items"][0]["best_post"]["highlight"][0]
+    assert search(owner, q="topic")["items"][0]["best_post"] is None  # only the title matched
+    assert ids(search(owner, q='"rebalancing storm"')) == [made[0]["id"]]  # phrases in posts
+    assert made[0]["id"] not in ids(search(owner, q="kafka -rebalancing"))  # exclusions too
+    assert ids(search(owner, q="about consumers")) == [made[0]["id"]]  # words across thread+posts
+    by_replier = search(owner, q="kafka", author="replier")  # a post's author finds its thread
+    assert ids(by_replier) == [made[3]["id"]] and facet(by_replier, "audience") == {"employee": 1}
+    assert ids(search(owner, q="kafka", audience="partner")) == [made[3]["id"]]
     filtered = search(owner, q="kafka", kind="idea")
     assert filtered["total"] == 3 and facet(filtered, "kind") == {"idea": 3}
-    response = owner.get(f"{API}/search", query_string={"q": "other", "cursor": result["next_cursor"]})
+
+
+@pytest.mark.parametrize("sort", ["relevance", "new", "top"])
+def test_cursors_walk_every_sort_without_gaps_or_duplicates(app, make_user, make_community, sort):
+    owner = make_user()
+    make_community(owner, "eng")
+    voters = []
+    for _ in range(3):
+        voters.append(make_user())
+        join(voters[-1], "eng")
+    made = []
+    for i in range(23):
+        thread = make_thread(owner, "eng", kind="idea", title=f"Widget report {i % 4}",
+                             body="widget numbers " + "widget " * (i % 5))
+        made.append(thread["id"])
+        for voter in voters[:i % 4]:
+            vote(voter, thread["id"], 1)
+        if i % 3 == 0:
+            make_post(owner, thread["id"], body="more widget detail")
+    sync(app)
+    first = search(owner, q="widget", sort=sort, limit=4)
+    assert first["total"] == 23
+    seen = all_pages(owner, q="widget", sort=sort, limit=4)
+    assert sorted(seen) == sorted(made) and len(seen) == 23
+    if sort == "new":
+        assert seen == sorted(made, reverse=True)
+    if sort == "top":
+        votes = {thread_id: n % 4 for n, thread_id in enumerate(made)}
+        assert [votes[i] for i in seen] == sorted(votes.values(), reverse=True)
+    whole = search(owner, q="widget", sort=sort, limit=50)
+    assert ids(whole) == seen  # pages are slices of one ranking
+    response = owner.get(f"{API}/search", query_string={"q": "other", "sort": sort,
+                                                        "cursor": first["next_cursor"]})
     assert response.status_code == 422  # a cursor belongs to its search
+    for bad in ("eyJmIjoiMCJ9", first["next_cursor"][:-3], "bm9wZQ"):
+        response = owner.get(f"{API}/search", query_string={"q": "widget", "sort": sort,
+                                                            "cursor": bad})
+        assert response.status_code == 422
 
 
 def test_suggest_related_and_similar_ideas(app, make_user, make_community):
@@ -217,5 +256,5 @@ def test_status_reports_the_index_and_the_backlog(app, make_user, make_community
     sync(app)
     status = admin.get(f"{API}/search/status").get_json()
     assert status["engine"] == "elasticsearch"
-    assert status["index"].startswith(status["alias"] + "-v1-")
+    assert status["index"].startswith(status["alias"] + "-v2-")
     assert status["documents"] == 1 and status["outbox"]["backlog"] == 0

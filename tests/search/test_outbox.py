@@ -10,8 +10,7 @@ from collab.db import db
 from collab.outbox import OutboxRow
 from collab.threads.models import Post, Thread
 from search import indexer
-from tests.search.test_support import *  # noqa: F401,F403
-from tests.search.test_support import API, make_post, make_thread, set_status, vote
+from tests.search.helpers import API, make_post, make_thread, set_status, vote
 
 
 def _rows(app) -> list[tuple[str, int]]:
@@ -29,27 +28,46 @@ def _versions(app, model, ids) -> list[int]:
     return versions
 
 
-def test_every_document_change_writes_an_outbox_row(app, make_user, make_community):
+def test_every_document_change_writes_an_outbox_row_for_its_thread(app, make_user, make_community):
     owner = make_user()
     make_community(owner, "ideas")
     thread = make_thread(owner, "ideas", kind="idea", title="Idea", body="b", tags=["x"])
-    assert ("thread", thread["id"]) in _rows(app) or ("thread_with_posts", thread["id"]) in _rows(app)
-    post = make_post(owner, thread["id"])
-    assert ("post", post["id"]) in _rows(app)
-    start = _versions(app, Thread, [thread["id"]])[0]
-    vote(owner, thread["id"], 1)
-    set_status(owner, thread["id"], "planned")
-    owner.patch(f"{API}/posts/{post['id']}", json={"body": "edited"})
-    assert _versions(app, Thread, [thread["id"]])[0] >= start + 2
-    assert _rows(app)[-3:][0][0] == "thread_with_posts"  # the vote rebuilds the posts too
-    post_version = _versions(app, Post, [post["id"]])[0]
+    assert ("thread", thread["id"]) in _rows(app)
+    version = _versions(app, Thread, [thread["id"]])[0]
     before = len(_rows(app))
+    post = make_post(owner, thread["id"])
+    assert set(_rows(app)[before:]) == {("thread", thread["id"])}  # a post is part of its thread
+    assert _versions(app, Thread, [thread["id"]])[0] > version
+    for change in (lambda: vote(owner, thread["id"], 1),
+                   lambda: set_status(owner, thread["id"], "planned"),
+                   lambda: owner.patch(f"{API}/posts/{post['id']}", json={"body": "edited"}),
+                   lambda: owner.delete(f"{API}/posts/{post['id']}")):
+        before, version = len(_rows(app)), _versions(app, Thread, [thread["id"]])[0]
+        change()
+        assert set(_rows(app)[before:]) == {("thread", thread["id"])}
+        assert _versions(app, Thread, [thread["id"]])[0] > version
+    before = len(_rows(app))
+    thread_version = _versions(app, Thread, [thread["id"]])[0]
     response = owner.patch(f"{API}/communities/ideas", json={"visibility": "restricted"})
     assert response.status_code == 200
     assert _rows(app)[before:] == [("community", response.get_json()["id"])]
-    assert _versions(app, Post, [post["id"]])[0] == post_version + 1  # bulk bump of the community
+    assert _versions(app, Thread, [thread["id"]])[0] == thread_version + 1  # bulk bump
     owner.patch(f"{API}/communities/ideas", json={"audiences": ["employee", "partner"]})
     assert _rows(app)[-1] == ("community", response.get_json()["id"])
+
+
+def test_a_post_moved_by_a_merge_rebuilds_both_threads(app, make_user, make_community):
+    owner = make_user()
+    make_community(owner, "ideas")
+    kept = make_thread(owner, "ideas", kind="idea", title="Kept")
+    duplicate = make_thread(owner, "ideas", kind="idea", title="Duplicate")
+    post = make_post(owner, duplicate["id"])
+    before = len(_rows(app))
+    with app.app_context():
+        db.session.get(Post, post["id"]).thread_id = kept["id"]
+        db.session.commit()
+        db.session.remove()
+    assert set(_rows(app)[before:]) == {("thread", kept["id"]), ("thread", duplicate["id"])}
 
 
 def test_the_outbox_row_rolls_back_with_the_change(app, make_user, make_community):
