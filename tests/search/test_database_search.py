@@ -152,3 +152,9 @@ def test_status_is_for_admins(make_user):
     status = admin.get(f"{API}/search/status").get_json()
     assert status["engine"] == "database" and status["configured"] is False
     assert status["outbox"]["backlog"] >= 0
+
+
+def test_unknown_search_parameter_is_422(make_user):
+    response = make_user().get("/api/v1/search", query_string={"q": "x", "sortt": "new"})
+    assert response.status_code == 422
+    assert "sortt" in response.get_json()["errors"]
