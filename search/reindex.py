@@ -7,6 +7,7 @@ safety margin before it, for transactions that were still open) are replayed int
 before and after the swap. External versions make every replay harmless.
 """
 import time as clock
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -25,15 +26,20 @@ from search import documents, indexer
 
 # Threads per batch (about ten posts each in the benchmark corpus).
 SCAN_BATCH = 200
+# Concurrent bulk requests while building (one shard indexes them on parallel threads).
+BULKS_IN_FLIGHT = 2
 # Transactions open longer than this when the scan starts may have changes the scan misses.
 REPLAY_MARGIN = timedelta(minutes=5)
 
 
-def _create(es: Elasticsearch, name: str, refresh_interval: str | None = None) -> None:
+# Index settings while a new index is being built, and what they go back to before it serves.
+BUILD_SETTINGS = {"refresh_interval": "-1", "translog.durability": "async"}
+SERVING_SETTINGS = {"refresh_interval": "1s", "translog.durability": "request"}
+
+
+def _create(es: Elasticsearch, name: str, building: bool = False) -> None:
     body = search_client.content_index_body()
-    index_settings = dict(body["settings"])
-    if refresh_interval is not None:
-        index_settings["refresh_interval"] = refresh_interval
+    index_settings = {**body["settings"], **(BUILD_SETTINGS if building else {})}
     es.indices.create(index=name, settings=index_settings, mappings=body["mappings"])
 
 
@@ -102,12 +108,13 @@ def reindex(app: Flask, progress: Callable[[int], None] | None = None,
     high_water = db.session.scalar(select(func.coalesce(func.max(OutboxRow.id), 0)))
     db.session.commit()
     name = current.new_index_name()
-    _create(es, name, refresh_interval="-1")
+    _create(es, name, building=True)
     written = posts = 0
     after = 0
-    with ThreadPoolExecutor(max_workers=1) as sender:
-        # The next batch is read from the database while the previous one is being indexed.
-        pending = None
+    with ThreadPoolExecutor(max_workers=BULKS_IN_FLIGHT) as sender:
+        # Batches are read from the database while earlier ones are being indexed; several bulk
+        # requests in flight keep every indexing thread of the shard busy.
+        pending: deque = deque()
         while True:
             thread_ids = documents.threads_batch(after, batch)
             if not thread_ids:
@@ -115,16 +122,16 @@ def reindex(app: Flask, progress: Callable[[int], None] | None = None,
             live = [d for d in documents.thread_documents(thread_ids) if not d.is_delete]
             after = thread_ids[-1]
             db.session.remove()
-            if pending is not None:
-                _check(pending.result())
-            pending = sender.submit(indexer.write, es, name, live, False)
+            if len(pending) >= BULKS_IN_FLIGHT:
+                _check(pending.popleft().result())
+            pending.append(sender.submit(indexer.write, es, name, live, False))
             written += len(live)
             posts += sum(d.posts for d in live)
             if progress:
                 progress(len(thread_ids))
-        if pending is not None:
-            _check(pending.result())
-    es.indices.put_settings(index=name, settings={"refresh_interval": "1s"})
+        while pending:
+            _check(pending.popleft().result())
+    es.indices.put_settings(index=name, settings=SERVING_SETTINGS)
     es.indices.refresh(index=name)
     since = scan_started_at - REPLAY_MARGIN
     replayed = _replay(es, name, high_water, since)
