@@ -26,7 +26,7 @@ from collab.communities.models import Community
 from collab.db import db
 from collab.outbox import OutboxEntity, OutboxRow
 from search import client as search_client
-from search import documents
+from search import documents, queries
 from search.client import SearchUnavailable
 from search.documents import DELETED_VERSION, Document
 
@@ -36,6 +36,7 @@ BATCH_SIZE = 200
 # Thread documents built and written together (each carries its posts).
 DOCUMENT_BATCH = 200
 BULK_CHUNK = 1000
+ORPHAN_PAGE = 1000
 LEASE = timedelta(seconds=120)
 RETENTION = timedelta(hours=24)
 MAX_BACKOFF_SECONDS = 3600
@@ -72,15 +73,20 @@ def _threads_for(entities: Iterable[tuple[str, int]]) -> tuple[list[int], set[in
 def _orphans(es: Elasticsearch, index: str, community_ids: set[int],
              known: set[str]) -> list[Document]:
     """Thread documents left in the index by communities deleted with their threads (cascade)."""
-    if not community_ids:
-        return []
-    try:
-        found = es.search(index=index, query={"terms": {"community_id": sorted(community_ids)}},
-                          _source=["thread_id"], size=10000)
-    except NotFoundError:
-        return []
-    return [Document(hit["_id"], DELETED_VERSION, None, hit["_source"].get("thread_id"))
-            for hit in found["hits"]["hits"] if hit["_id"] not in known]
+    orphans: list[Document] = []
+    after = None
+    while community_ids:
+        try:
+            hits = es.search(index=index, body=queries.threads_in_communities_body(
+                community_ids, after, ORPHAN_PAGE))["hits"]["hits"]
+        except NotFoundError:
+            break
+        orphans += [Document(hit["_id"], DELETED_VERSION, None, hit["_source"].get("thread_id"))
+                    for hit in hits if hit["_id"] not in known]
+        if len(hits) < ORPHAN_PAGE:
+            break
+        after = hits[-1]["sort"][0]
+    return orphans
 
 
 def _action(doc: Document) -> tuple[dict, dict | None]:

@@ -312,6 +312,16 @@ def search_body(text_query: QueryText, filters: Filters, sort: str, page: Page) 
     return body
 
 
+def threads_in_communities_body(community_ids: set[int], after_thread_id: int | None,
+                                size: int) -> dict:
+    """Thread documents of these communities by thread id, a page at a time (orphan sweep)."""
+    body = {"size": size, "_source": ["thread_id"], "sort": [{"thread_id": "asc"}],
+            "query": {"terms": {"community_id": sorted(community_ids)}}}
+    if after_thread_id is not None:
+        body["search_after"] = [after_thread_id]
+    return body
+
+
 def suggest_titles_body(prefix: str, visible_community_ids: list[int], size: int) -> dict:
     return {"size": size, "_source": ["thread_id", "title", "community_slug"],
             "query": {"bool": {

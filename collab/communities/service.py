@@ -120,17 +120,6 @@ def update_community(actor: User, slug: str, fields: dict) -> CommunityView:
 
 # Memberships ---------------------------------------------------------------
 
-def _eligible_to_join(user: User, community: Community) -> bool:
-    """Visible without membership: the audience and allow-list rules of an open/restricted space."""
-    if community.visibility == Visibility.PRIVATE:
-        return False
-    if user.audience not in community.audiences:
-        return False
-    if user.audience == Audience.EMPLOYEE or not community.organizations:
-        return True
-    return user.organization in community.organizations
-
-
 def add_member(actor: User, slug: str, fields: dict) -> tuple[Membership, bool]:
     """Join (no user_id, or your own) or invite (another user). Returns (membership, created)."""
     target_id = fields.get("user_id", actor.id)
@@ -153,10 +142,10 @@ def _join(user: User, community: Community) -> tuple[Membership, bool]:
         return membership, False
     if community.archived:
         raise Forbidden("The community is archived.")
+    # Without a membership, the permission door only let `user` reach this community if its
+    # audience and allow-list admit them (or they are an admin): they may join.
     if user.is_admin:
         status = MembershipStatus.ACTIVE
-    elif not _eligible_to_join(user, community):
-        raise Forbidden("This community is not open to you; ask an owner for an invitation.")
     elif community.visibility == Visibility.RESTRICTED:
         status = MembershipStatus.PENDING
     else:

@@ -162,3 +162,26 @@ def test_outage_writes_succeed_search_falls_back_and_nothing_is_lost(app, make_u
     with app.app_context():
         assert db.session.scalar(select(Post.id).limit(1)) is not None
         db.session.remove()
+
+
+def test_threads_of_a_deleted_community_leave_the_index(es_app, make_user, make_community,
+                                                         monkeypatch):
+    from collab.communities.models import Community
+
+    owner = make_user()
+    make_community(owner, "gone")
+    make_community(owner, "stays")
+    for i in range(5):
+        make_thread(owner, "gone", title=f"Doomed {i}")
+    make_thread(owner, "stays", title="Survivor")
+    sync(es_app)
+    assert len(_index_versions(es_app)) == 6
+    monkeypatch.setattr(indexer, "ORPHAN_PAGE", 2)  # the sweep pages through the index
+    with es_app.app_context():
+        community = db.session.scalar(select(Community).where(Community.slug == "gone"))
+        db.session.delete(community)  # the database cascades to its threads
+        db.session.commit()
+        db.session.remove()
+    sync(es_app)
+    assert _index_versions(es_app) == _database_versions(es_app)
+    assert len(_index_versions(es_app)) == 1
