@@ -12,6 +12,7 @@ import os
 import random
 import socket
 import threading
+import time as clock
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -294,7 +295,6 @@ def run_worker(app: Flask, follow: bool, poll_seconds: float = 1.0,
     total = DrainStats()
     delay = poll_seconds
     last_purge = 0.0
-    import time as clock
     while not stop.is_set():
         try:
             stats = drain(app)
@@ -353,7 +353,12 @@ class InProcessSync:
     def _run(self) -> None:
         retry_in: float | None = None
         while True:
-            self.event.wait(timeout=retry_in)
+            if retry_in is None:
+                self.event.wait()
+            else:
+                # Backing off: commits made meanwhile do not cut the pause short (their rows
+                # wait in the outbox), so an outage costs one attempt per pause, not per commit.
+                clock.sleep(retry_in)
             self.event.clear()
             with self.app.app_context():
                 try:
