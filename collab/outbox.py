@@ -70,46 +70,36 @@ def _changed_columns(obj) -> set[str]:
             if state.attrs[attr.key].history.has_changes()}
 
 
+def _note(changes: _Changes, obj, columns: set[str] | None) -> None:
+    """Record the documents `obj`'s change touches; `columns` None: the row was added or removed."""
+    if isinstance(obj, Thread):
+        if columns is None or columns - {"version"}:
+            changes.threads.add(obj.id)
+    elif isinstance(obj, (Post, Vote, ThreadTag)):
+        columns = None if columns is None else columns - {"version"}
+        if columns and "thread_id" in columns:  # moved by a merge: it leaves the old thread's document
+            changes.threads.update(db.inspect(obj).attrs["thread_id"].history.deleted)
+        if columns is None or columns:
+            changes.threads.add(obj.thread_id)
+            if isinstance(obj, Post):
+                changes.posts.add(obj.id)
+    elif isinstance(obj, Community):
+        if columns is None or columns - {"updated_at"}:
+            changes.communities.add(obj.id)
+    elif isinstance(obj, (CommunityAudience, CommunityOrganization)):
+        if columns is None or columns:
+            changes.communities.add(obj.community_id)
+
+
 def _collect(session: Session) -> _Changes:
     changes = _Changes()
     for obj in session.new:
-        if isinstance(obj, Thread):
-            changes.threads.add(obj.id)
-        elif isinstance(obj, Post):
-            changes.posts.add(obj.id)
-            changes.threads.add(obj.thread_id)
-        elif isinstance(obj, (Vote, ThreadTag)):
-            changes.threads.add(obj.thread_id)
-        elif isinstance(obj, (CommunityAudience, CommunityOrganization)):
-            changes.communities.add(obj.community_id)
+        if not isinstance(obj, Community):  # a new community has no documents yet
+            _note(changes, obj, None)
     for obj in session.dirty:
-        if isinstance(obj, Thread):
-            if _changed_columns(obj) - {"version"}:
-                changes.threads.add(obj.id)
-        elif isinstance(obj, (Post, Vote, ThreadTag)):
-            columns = _changed_columns(obj) - {"version"}
-            if "thread_id" in columns:  # moved by a merge: it leaves the old thread's document
-                changes.threads.update(db.inspect(obj).attrs["thread_id"].history.deleted)
-            if columns:
-                changes.threads.add(obj.thread_id)
-                if isinstance(obj, Post):
-                    changes.posts.add(obj.id)
-        elif isinstance(obj, Community):
-            if _changed_columns(obj) - {"updated_at"}:
-                changes.communities.add(obj.id)
-        elif isinstance(obj, (CommunityAudience, CommunityOrganization)):
-            if _changed_columns(obj):
-                changes.communities.add(obj.community_id)
+        _note(changes, obj, _changed_columns(obj))
     for obj in session.deleted:
-        if isinstance(obj, Thread):
-            changes.threads.add(obj.id)
-        elif isinstance(obj, Post):
-            changes.posts.add(obj.id)
-            changes.threads.add(obj.thread_id)
-        elif isinstance(obj, (Vote, ThreadTag)):
-            changes.threads.add(obj.thread_id)
-        elif isinstance(obj, (Community, CommunityAudience, CommunityOrganization)):
-            changes.communities.add(obj.id if isinstance(obj, Community) else obj.community_id)
+        _note(changes, obj, None)
     for ids in (changes.threads, changes.posts, changes.communities):
         ids.discard(None)
     return changes

@@ -101,16 +101,26 @@ def is_active_member(user: User, community: Community) -> bool:
     return membership is not None and membership.status == MembershipStatus.ACTIVE
 
 
-def is_moderator(user: User, community: Community) -> bool:
-    """Admins, and active owners or moderators of the community."""
+def _holds_role(user: User, community: Community, roles: tuple[str, ...]) -> bool:
+    """Admins, and active members of the community holding one of `roles`."""
     if user.is_admin:
         return True
     membership = membership_of(user, community)
     return (
         membership is not None
         and membership.status == MembershipStatus.ACTIVE
-        and membership.role in MODERATOR_ROLES
+        and membership.role in roles
     )
+
+
+def is_moderator(user: User, community: Community) -> bool:
+    """Admins, and active owners or moderators of the community."""
+    return _holds_role(user, community, MODERATOR_ROLES)
+
+
+def is_owner(user: User, community: Community) -> bool:
+    """Admins, and active owners: the ones who hand out staff roles."""
+    return _holds_role(user, community, (Role.OWNER,))
 
 
 def require_moderator(user: User, community: Community) -> None:

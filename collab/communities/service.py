@@ -19,6 +19,7 @@ from collab.people.models import Audience, User
 from collab.permissions import (
     find_community_for_membership,
     find_visible_community,
+    is_owner,
     membership_of,
     require_moderator,
     visible_communities,
@@ -159,16 +160,8 @@ def _join(user: User, community: Community) -> tuple[Membership, bool]:
 
 def _require_role_power(actor: User, community: Community, role: str) -> None:
     """Moderators manage members; only owners (and admins) hand out or touch staff roles."""
-    if role in (Role.OWNER, Role.MODERATOR) and not _is_owner(actor, community):
+    if role in (Role.OWNER, Role.MODERATOR) and not is_owner(actor, community):
         raise Forbidden("Only owners grant or change the owner and moderator roles.")
-
-
-def _is_owner(user: User, community: Community) -> bool:
-    if user.is_admin:
-        return True
-    membership = membership_of(user, community)
-    return (membership is not None and membership.status == MembershipStatus.ACTIVE
-            and membership.role == Role.OWNER)
 
 
 def _invite(actor: User, community: Community, user_id: int, role: str) -> tuple[Membership, bool]:
