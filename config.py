@@ -24,6 +24,8 @@ class Config:
     # Drain the search outbox after each commit in a background thread (dev and embedded).
     SEARCH_SYNC_IN_PROCESS = _flag("SEARCH_SYNC_IN_PROCESS", True)
     JSON_SORT_KEYS = False
+    # Seconds a user whose request to join was rejected waits before asking again (7 days).
+    MEMBERSHIP_REQUEST_COOLDOWN = int(os.environ.get("MEMBERSHIP_REQUEST_COOLDOWN", 7 * 24 * 3600))
 
     API_TITLE = "collab"
     API_VERSION = "v1"

@@ -40,7 +40,8 @@ def create_app(overrides: dict | None = None) -> Flask:
 
 
 def _register_features(app: Flask, api: Api) -> None:
-    import collab.ideas.models  # noqa: F401  (tables known to Alembic and the ORM)
+    import collab.answers.models  # noqa: F401  (tables known to Alembic and the ORM)
+    import collab.ideas.models  # noqa: F401
     import collab.threads.models  # noqa: F401
     from collab.communities.api import blueprint as communities
     from collab.people.api import blueprint as people
@@ -50,8 +51,9 @@ def _register_features(app: Flask, api: Api) -> None:
     from collab.threads.api import blueprint as threads
     from collab.search.api import blueprint as search
     from search.cli import search_cli
+    from collab.answers.api import blueprint as answers
 
-    for blueprint in (people, communities, threads, ideas, search):
+    for blueprint in (people, communities, threads, ideas, answers, search):
         api.register_blueprint(blueprint, url_prefix="/api/v1")
     app.cli.add_command(users_cli)
     app.cli.add_command(seed_cli)

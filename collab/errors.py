@@ -19,10 +19,12 @@ class DomainError(Exception):
     slug = "bad-request"
     title = "Bad request"
 
-    def __init__(self, detail: str | None = None, errors: dict | None = None):
+    def __init__(self, detail: str | None = None, errors: dict | None = None,
+                 extensions: dict | None = None):
         super().__init__(detail or self.title)
         self.detail = detail or self.title
         self.errors = errors
+        self.extensions = extensions  # extra problem members, e.g. `retry_at`
 
 
 class InvalidInput(DomainError):
@@ -58,8 +60,18 @@ class Conflict(DomainError):
     title = "Conflict"
 
 
-def problem(status: int, title: str, detail: str, slug: str, errors: dict | None = None) -> Response:
+class TooSoon(DomainError):
+    """Asked again before a cool-down ended; `retry_at` says when asking is possible again."""
+
+    status = 429
+    slug = "too-soon"
+    title = "Too soon"
+
+
+def problem(status: int, title: str, detail: str, slug: str, errors: dict | None = None,
+            extensions: dict | None = None) -> Response:
     body = {"type": f"/problems/{slug}", "title": title, "status": status, "detail": detail}
+    body.update(extensions or {})
     if errors:
         body["errors"] = errors
     response = Response(json.dumps(body), status=status, mimetype=PROBLEM_MIMETYPE)
@@ -99,7 +111,8 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def _domain(error: DomainError) -> Response:
         db.session.rollback()
-        return problem(error.status, error.title, error.detail, error.slug, error.errors)
+        return problem(error.status, error.title, error.detail, error.slug, error.errors,
+                       error.extensions)
 
     @app.errorhandler(IntegrityError)
     def _integrity(error: IntegrityError) -> Response:

@@ -22,6 +22,8 @@ from collab.ideas.models import Vote
 from collab.threads.models import Post, Thread, ThreadTag
 
 PENDING_KEY = "search_outbox_pending"
+# A post's vote counts (collab/answers) are not in its thread's search document: no outbox row.
+POST_VOTE_COUNTS = {"upvotes", "downvotes", "score"}
 
 
 class OutboxEntity(StrEnum):
@@ -76,7 +78,8 @@ def _note(changes: _Changes, obj, columns: set[str] | None) -> None:
         if columns is None or columns - {"version"}:
             changes.threads.add(obj.id)
     elif isinstance(obj, (Post, Vote, ThreadTag)):
-        columns = None if columns is None else columns - {"version"}
+        ignored = POST_VOTE_COUNTS if isinstance(obj, Post) else set()
+        columns = None if columns is None else columns - {"version"} - ignored
         if columns and "thread_id" in columns:  # moved by a merge: it leaves the old thread's document
             changes.threads.update(db.inspect(obj).attrs["thread_id"].history.deleted)
         if columns is None or columns:

@@ -7,17 +7,19 @@ from collab.communities.schemas import (
     CommunityListArgs,
     CommunityOut,
     CommunityUpdate,
+    InvitationOut,
     MemberAdd,
     MemberListArgs,
     MembershipOut,
     MemberUpdate,
 )
-from collab.schemas import page_schema
+from collab.schemas import PageArgs, page_schema
 
 blueprint = Blueprint("communities", __name__, description="Communities and memberships")
 
 CommunityPage = page_schema(CommunityOut, "CommunityPage")
 MembershipPage = page_schema(MembershipOut, "MembershipPage")
+InvitationPage = page_schema(InvitationOut, "InvitationPage")
 
 
 @blueprint.post("/communities")
@@ -55,7 +57,9 @@ def update_community(fields, slug):
 @blueprint.response(201, MembershipOut)
 @blueprint.alt_response(200, schema=MembershipOut, description="Already a member, or accepted")
 def add_member(fields, slug):
-    """Join (no `user_id`): open → active, restricted → pending; or invite a user (moderators)."""
+    """Join (no `user_id` or `handle`): open → active, restricted → pending; or invite a user by
+    `user_id` or `handle` (moderators). A request rejected less than MEMBERSHIP_REQUEST_COOLDOWN
+    seconds ago is 429 with `retry_at`."""
     membership, created = service.add_member(current_user(), slug, fields)
     return membership, 201 if created else 200
 
@@ -64,7 +68,10 @@ def add_member(fields, slug):
 @blueprint.arguments(MemberListArgs, location="query")
 @blueprint.response(200, MembershipPage)
 def list_members(args, slug):
-    """Active members; pending, invited and banned ones for moderators."""
+    """Active members; pending, invited and banned ones for moderators.
+
+    Without `status`, moderators get pending requests first, then active members.
+    """
     return service.list_members(current_user(), slug, args)
 
 
@@ -81,3 +88,12 @@ def update_member(fields, slug, user_id):
 def remove_member(slug, user_id):
     """Leave, decline, cancel, reject, remove or unban."""
     service.remove_member(current_user(), slug, user_id)
+
+
+@blueprint.get("/me/invitations")
+@blueprint.arguments(PageArgs, location="query")
+@blueprint.response(200, InvitationPage)
+def my_invitations(args):
+    """The caller's pending invitations, newest first; accept with
+    `POST /communities/{slug}/members` `{}`, decline with `DELETE .../members/{my id}`."""
+    return service.list_my_invitations(current_user(), args)

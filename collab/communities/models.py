@@ -98,4 +98,22 @@ class Membership(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=time.now, onupdate=time.now)
 
     user: Mapped[User] = relationship(foreign_keys=[user_id], lazy="joined")
+    invited_by: Mapped[User | None] = relationship(foreign_keys=[invited_by_id])
     community: Mapped[Community] = relationship()
+
+
+class MembershipRejection(db.Model):
+    """The last time a moderator rejected a user's request to join (deleting the request).
+
+    Read for the cool-down before the user may ask again; cleared when they become a member.
+    """
+
+    __tablename__ = "membership_rejections"
+
+    community_id: Mapped[int] = mapped_column(
+        ForeignKey("communities.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"),
+                                         primary_key=True)
+    rejected_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    rejected_at: Mapped[datetime] = mapped_column(UTCDateTime, default=time.now)

@@ -1,8 +1,8 @@
 """Communities and memberships in and out."""
-from marshmallow import ValidationError, fields, validate, validates
+from marshmallow import ValidationError, fields, validate, validates, validates_schema
 
 from collab.communities.models import MembershipStatus, Role, Visibility
-from collab.people.schemas import AUDIENCE, UserRef
+from collab.people.schemas import AUDIENCE, HANDLE, UserRef
 from collab.schemas import Id, PageArgs, StrictSchema
 
 SLUG = validate.Regexp(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$",
@@ -67,6 +67,10 @@ class CommunityOut(StrictSchema):
     created_at = fields.DateTime()
     member_count = fields.Integer()
     my_membership = fields.Nested(MyMembership, allow_none=True)
+    pending_requests = fields.Integer(
+        allow_none=True, metadata={"description": "Requests to join awaiting approval; shown to "
+                                                  "the community's owners, moderators and admins "
+                                                  "(null for everyone else)."})
 
 
 class CommunityListArgs(PageArgs):
@@ -77,8 +81,16 @@ class CommunityListArgs(PageArgs):
 
 
 class MemberAdd(StrictSchema):
-    user_id = Id(metadata={"description": "Omit to join yourself; set to invite."})
+    user_id = Id(metadata={"description": "Omit (with `handle`) to join yourself; set to invite."})
+    handle = fields.String(validate=HANDLE,
+                           metadata={"description": "Invite by handle instead of `user_id`."})
     role = fields.String(validate=ROLE)
+
+    @validates_schema
+    def _one_user(self, data, **kwargs):
+        if "user_id" in data and "handle" in data:
+            message = "Give either user_id or handle, not both."
+            raise ValidationError({"user_id": [message], "handle": [message]})
 
 
 class MemberUpdate(StrictSchema):
@@ -87,8 +99,10 @@ class MemberUpdate(StrictSchema):
 
 
 class MemberListArgs(PageArgs):
-    status = fields.String(load_default=MembershipStatus.ACTIVE.value,
-                           validate=validate.OneOf([s.value for s in MembershipStatus]))
+    status = fields.String(
+        validate=validate.OneOf([s.value for s in MembershipStatus]),
+        metadata={"description": "Omitted: active members, and for owners, moderators and admins "
+                                 "also pending requests (listed first)."})
     role = fields.String(validate=ROLE)
 
 
@@ -98,3 +112,20 @@ class MembershipOut(StrictSchema):
     status = fields.String()
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
+
+
+class InvitationCommunity(StrictSchema):
+    slug = fields.String()
+    name = fields.String()
+    purpose = fields.String()
+    visibility = fields.String()
+    archived = fields.Boolean()
+
+
+class InvitationOut(StrictSchema):
+    """A pending invitation, readable even where the community itself is still a 404."""
+
+    community = fields.Nested(InvitationCommunity)
+    role = fields.String()
+    invited_by = fields.Nested(UserRef, allow_none=True)
+    created_at = fields.DateTime(metadata={"description": "When the invitation was sent."})

@@ -1,24 +1,33 @@
 """Community rules: who creates and changes communities, who joins, invites, approves and bans."""
 from dataclasses import dataclass
+from datetime import timedelta
 
-from sqlalchemy import func, select
+from flask import current_app
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import selectinload
+
+from collab import time
 
 from collab.communities.models import (
     Community,
     CommunityAudience,
     CommunityOrganization,
     Membership,
+    MembershipRejection,
     MembershipStatus,
     Role,
     Visibility,
 )
 from collab.db import db
-from collab.errors import Conflict, Forbidden, InvalidInput, NotFound
+from collab.errors import Conflict, Forbidden, InvalidInput, NotFound, TooSoon
 from collab.pagination import Page, SortKey, paginate
 from collab.people.models import Audience, User
+from collab.people.service import can_see_user
 from collab.permissions import (
+    MODERATOR_ROLES,
     find_community_for_membership,
     find_visible_community,
+    is_moderator,
     is_owner,
     membership_of,
     require_moderator,
@@ -33,20 +42,34 @@ class CommunityView:
     community: Community
     member_count: int
     my_membership: Membership | None
+    pending_requests: int | None = None  # only for the community's staff (owners, moderators, admins)
 
     def __getattr__(self, name):
         return getattr(self.community, name)
 
 
-def _views(viewer: User, communities: list[Community]) -> list[CommunityView]:
-    ids = [c.id for c in communities]
-    counts = dict(db.session.execute(
+def _counts(ids: list[int], status: str) -> dict[int, int]:
+    if not ids:
+        return {}
+    return dict(db.session.execute(
         select(Membership.community_id, func.count())
-        .where(Membership.community_id.in_(ids), Membership.status == MembershipStatus.ACTIVE)
-        .group_by(Membership.community_id)).all()) if ids else {}
+        .where(Membership.community_id.in_(ids), Membership.status == status)
+        .group_by(Membership.community_id)).all())
+
+
+def _views(viewer: User, communities: list[Community]) -> list[CommunityView]:
+    """A page of communities with member counts, the caller's membership, and, for the
+    communities the caller runs (same rule as permissions.is_moderator), pending requests."""
+    ids = [c.id for c in communities]
+    counts = _counts(ids, MembershipStatus.ACTIVE)
     mine = {m.community_id: m for m in db.session.scalars(select(Membership).where(
         Membership.community_id.in_(ids), Membership.user_id == viewer.id))} if ids else {}
-    return [CommunityView(c, counts.get(c.id, 0), mine.get(c.id)) for c in communities]
+    staff_of = [i for i in ids if viewer.is_admin or (
+        i in mine and mine[i].status == MembershipStatus.ACTIVE and mine[i].role in MODERATOR_ROLES)]
+    pending = _counts(staff_of, MembershipStatus.PENDING)
+    return [CommunityView(c, counts.get(c.id, 0), mine.get(c.id),
+                          pending.get(c.id, 0) if c.id in staff_of else None)
+            for c in communities]
 
 
 def _view(viewer: User, community: Community) -> CommunityView:
@@ -121,15 +144,56 @@ def update_community(actor: User, slug: str, fields: dict) -> CommunityView:
 
 # Memberships ---------------------------------------------------------------
 
+def _target(actor: User, fields: dict) -> User:
+    """The user named by `user_id` or `handle` (the schema allows one), else the caller.
+
+    Someone the caller may not see (collab.people.service.can_see_user) is "no such user".
+    """
+    if "handle" in fields:
+        field, user = "handle", db.session.scalar(select(User).where(User.handle == fields["handle"]))
+    elif "user_id" in fields:
+        field, user = "user_id", db.session.get(User, fields["user_id"])
+    else:
+        return actor
+    if user is None or not can_see_user(actor, user):
+        raise InvalidInput({field: ["No such user."]})
+    return user
+
+
 def add_member(actor: User, slug: str, fields: dict) -> tuple[Membership, bool]:
-    """Join (no user_id, or your own) or invite (another user). Returns (membership, created)."""
-    target_id = fields.get("user_id", actor.id)
-    if target_id == actor.id:
+    """Join (no user, or yourself) or invite (another user, by id or handle).
+
+    Returns (membership, created).
+    """
+    if fields.get("handle", actor.handle) == actor.handle \
+            and fields.get("user_id", actor.id) == actor.id:
+        target = actor  # joining needs no look-up
+    else:
+        community = find_visible_community(actor, slug)  # a hidden community stays a 404
+        require_moderator(actor, community)
+        target = _target(actor, fields)
+    if target.id == actor.id:
         if "role" in fields and fields["role"] != Role.MEMBER:
             raise InvalidInput({"role": ["You join as a member; an owner can promote you."]})
         return _join(actor, find_community_for_membership(actor, slug))
-    return _invite(actor, find_visible_community(actor, slug), target_id,
-                   fields.get("role", Role.MEMBER))
+    return _invite(actor, community, target, fields.get("role", Role.MEMBER))
+
+
+def _forget_rejection(community_id: int, user_id: int) -> None:
+    db.session.execute(delete(MembershipRejection).where(
+        MembershipRejection.community_id == community_id, MembershipRejection.user_id == user_id))
+
+
+def _require_cooled_down(user: User, community: Community) -> None:
+    """A rejected request may be repeated only after MEMBERSHIP_REQUEST_COOLDOWN seconds."""
+    rejection = db.session.get(MembershipRejection, (community.id, user.id))
+    if rejection is None:
+        return
+    retry_at = rejection.rejected_at + timedelta(
+        seconds=current_app.config["MEMBERSHIP_REQUEST_COOLDOWN"])
+    if time.now() < retry_at:
+        raise TooSoon(f"Your request to join was declined; you may ask again from "
+                      f"{retry_at.isoformat()}.", extensions={"retry_at": retry_at.isoformat()})
 
 
 def _join(user: User, community: Community) -> tuple[Membership, bool]:
@@ -139,6 +203,7 @@ def _join(user: User, community: Community) -> tuple[Membership, bool]:
             raise Forbidden("You are banned from this community.")
         if membership.status == MembershipStatus.INVITED:
             membership.status = MembershipStatus.ACTIVE
+            _forget_rejection(community.id, user.id)
             db.session.commit()
         return membership, False
     if community.archived:
@@ -148,6 +213,7 @@ def _join(user: User, community: Community) -> tuple[Membership, bool]:
     if user.is_admin:
         status = MembershipStatus.ACTIVE
     elif community.visibility == Visibility.RESTRICTED:
+        _require_cooled_down(user, community)
         status = MembershipStatus.PENDING
     else:
         status = MembershipStatus.ACTIVE
@@ -164,19 +230,17 @@ def _require_role_power(actor: User, community: Community, role: str) -> None:
         raise Forbidden("Only owners grant or change the owner and moderator roles.")
 
 
-def _invite(actor: User, community: Community, user_id: int, role: str) -> tuple[Membership, bool]:
+def _invite(actor: User, community: Community, user: User, role: str) -> tuple[Membership, bool]:
     require_moderator(actor, community)
     _require_role_power(actor, community, role)
     if community.archived:
         raise Forbidden("The community is archived.")
-    user = db.session.get(User, user_id)
-    if user is None:
-        raise InvalidInput({"user_id": ["No such user."]})
     membership = membership_of(user, community)
     if membership is not None:
         if membership.status == MembershipStatus.PENDING:
             membership.status = MembershipStatus.ACTIVE
             membership.role = role
+            _forget_rejection(community.id, user.id)
             db.session.commit()
             return membership, False
         raise Conflict(f"The user is already {membership.status} here.")
@@ -188,14 +252,33 @@ def _invite(actor: User, community: Community, user_id: int, role: str) -> tuple
 
 
 def list_members(viewer: User, slug: str, args: dict) -> Page:
+    """One status when asked; otherwise active members, and for staff pending requests first."""
     community = find_visible_community(viewer, slug)
-    if args["status"] != MembershipStatus.ACTIVE:
-        require_moderator(viewer, community)
+    keys = [SortKey(Membership.id, descending=False)]
+    if "status" in args:
+        if args["status"] != MembershipStatus.ACTIVE:
+            require_moderator(viewer, community)
+        statuses = [args["status"]]
+    elif is_moderator(viewer, community):
+        statuses = [MembershipStatus.PENDING, MembershipStatus.ACTIVE]
+        keys = [SortKey(Membership.status), *keys]  # "pending" > "active": requests first
+    else:
+        statuses = [MembershipStatus.ACTIVE]
     statement = select(Membership).where(Membership.community_id == community.id,
-                                         Membership.status == args["status"])
+                                         Membership.status.in_(statuses))
     if "role" in args:
         statement = statement.where(Membership.role == args["role"])
-    return paginate(statement, [SortKey(Membership.id, descending=False)],
+    return paginate(statement, keys, args["limit"], args["cursor"])
+
+
+def list_my_invitations(viewer: User, args: dict) -> Page:
+    """The caller's pending invitations, newest first, even to communities they cannot see yet:
+    the invitation itself shows the community's slug, name and purpose, and who invited."""
+    statement = (select(Membership)
+                 .where(Membership.user_id == viewer.id,
+                        Membership.status == MembershipStatus.INVITED)
+                 .options(selectinload(Membership.community), selectinload(Membership.invited_by)))
+    return paginate(statement, [SortKey(Membership.created_at), SortKey(Membership.id)],
                     args["limit"], args["cursor"])
 
 
@@ -240,16 +323,27 @@ def update_member(actor: User, slug: str, user_id: int, fields: dict) -> Members
         raise Conflict("A community keeps at least one owner.")
     if status is not None:
         membership.status = status
+        if status == MembershipStatus.ACTIVE:
+            _forget_rejection(community.id, user_id)
     db.session.commit()
     return membership
 
 
 def remove_member(actor: User, slug: str, user_id: int) -> None:
-    """Leave, decline an invitation, cancel a request, reject a request, remove, or unban."""
+    """Leave, decline an invitation, cancel a request, reject a request, remove, or unban.
+
+    A rejected request is remembered for the cool-down before the user may ask again.
+    """
     community, membership = _find_membership(actor, slug, user_id)
     if user_id != actor.id or membership.status == MembershipStatus.BANNED:
         require_moderator(actor, community)
         _require_role_power(actor, community, membership.role)
+        if membership.status == MembershipStatus.PENDING:
+            rejection = db.session.get(MembershipRejection, (community.id, user_id))
+            if rejection is None:
+                rejection = MembershipRejection(community_id=community.id, user_id=user_id)
+                db.session.add(rejection)
+            rejection.rejected_by_id, rejection.rejected_at = actor.id, time.now()
     if membership.role == Role.OWNER and membership.status == MembershipStatus.ACTIVE \
             and not _other_active_owners(community, user_id):
         raise Conflict("A community keeps at least one owner; name another owner first.")

@@ -24,14 +24,17 @@ from collab.threads.service import (
 )
 
 S = ThreadStatus
-# Forward (steps may be skipped), any open state to declined, and declined reopens for review.
+# Forward (steps may be skipped), any open state to declined, declined reopens for review, and
+# done reopens (back to under_review or in_progress).
 TRANSITIONS: dict[str, tuple[str, ...]] = {
     S.NEW: (S.UNDER_REVIEW, S.PLANNED, S.IN_PROGRESS, S.DONE, S.DECLINED),
     S.UNDER_REVIEW: (S.PLANNED, S.IN_PROGRESS, S.DONE, S.DECLINED),
     S.PLANNED: (S.IN_PROGRESS, S.DONE, S.DECLINED),
     S.IN_PROGRESS: (S.DONE, S.DECLINED),
-    S.DONE: (),
+    # A mistaken "done" can be undone by the same people who set it (owners, moderators).
+    S.DONE: (S.UNDER_REVIEW, S.IN_PROGRESS),
     S.DECLINED: (S.UNDER_REVIEW,),
+    S.DUPLICATE: (),  # set by a merge; a merged idea is read-only
 }
 FROZEN = (S.DONE, S.DECLINED)
 
@@ -165,6 +168,10 @@ def merge(actor: User, thread_id: int, into: int) -> ThreadView:
     for at in moved_upvotes:
         target.trending_score = ranking.add_activity(target.trending_score,
                                                      ranking.UPVOTE_WEIGHT, at)
+    db.session.add(IdeaStatusChange(
+        thread_id=source.id, from_status=source.status, to_status=S.DUPLICATE,
+        note=f"Merged into thread {target.id}.", actor_id=actor.id, created_at=now))
+    source.status = S.DUPLICATE
     source.merged_into_id = target.id
     source.locked = True
     source.updated_at = now

@@ -4,16 +4,21 @@ from flask import jsonify
 from collab.auth import current_user
 from collab.blueprints import Blueprint
 from collab.people import service
+from collab.schemas import page_schema
 from collab.people.schemas import (
     NewTokenOut,
     TokenCreate,
     TokenOut,
     UserCreate,
+    UserListArgs,
     UserOut,
     UserPrivateOut,
+    UserRef,
 )
 
 blueprint = Blueprint("people", __name__, description="Users and API tokens")
+
+UserRefPage = page_schema(UserRef, "UserRefPage")
 
 
 def _profile_schema(user) -> UserOut:
@@ -27,6 +32,16 @@ def _profile_schema(user) -> UserOut:
 def create_user(fields):
     """Create a user (admins only)."""
     return service.create_user(current_user(), **fields)
+
+
+@blueprint.get("/users")
+@blueprint.arguments(UserListArgs, location="query")
+@blueprint.response(200, UserRefPage)
+def find_users(args):
+    """Look people up by handle prefix (e.g. to invite them), by handle; only people the caller
+    may see: employees see everyone, partners and customers themselves and the members of
+    communities they may see."""
+    return service.find_users(current_user(), args)
 
 
 @blueprint.get("/users/<int:user_id>")

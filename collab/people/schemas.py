@@ -1,10 +1,13 @@
 """People in and out."""
+import re
+
 from marshmallow import fields, validate
 
 from collab.people.models import Audience
-from collab.schemas import StrictSchema
+from collab.schemas import PageArgs, StrictSchema
 
-HANDLE = validate.Regexp(r"^[a-z0-9][a-z0-9_.-]{1,39}$",
+HANDLE_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_.-]{1,39}$")
+HANDLE = validate.Regexp(HANDLE_PATTERN,
                          error="2-40 lowercase letters, digits, '_', '.', '-'.")
 AUDIENCE = validate.OneOf([a.value for a in Audience])
 
@@ -58,3 +61,14 @@ class TokenOut(StrictSchema):
 
 class NewTokenOut(TokenOut):
     token = fields.String(metadata={"description": "Shown once; only its hash is stored."})
+
+
+class HandleLowercase(fields.String):
+    def _deserialize(self, value, attr, data, **kwargs):
+        return super()._deserialize(value, attr, data, **kwargs).strip().lower()
+
+
+class UserListArgs(PageArgs):
+    handle = HandleLowercase(
+        validate=validate.Regexp(r"^[a-z0-9_.-]{1,40}$", error="1-40 of a-z, 0-9, '_', '.', '-'."),
+        metadata={"description": "Handles starting with this (case-insensitive)."})

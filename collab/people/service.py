@@ -1,11 +1,12 @@
 """Creating users, issuing and revoking their tokens, and who may see whom."""
-from sqlalchemy import exists, or_, select
+from sqlalchemy import ColumnElement, exists, or_, select, true
 
 from collab import time
 from collab.auth import hash_token, new_token
 from collab.communities.models import Membership, MembershipStatus
 from collab.db import db
 from collab.errors import Conflict, Forbidden, NotFound
+from collab.pagination import Page, SortKey, paginate
 from collab.people.models import ApiToken, Audience, User
 from collab.permissions import visible_community_ids
 
@@ -29,16 +30,33 @@ def create_user(actor: User | None, *, handle: str, email: str, audience: str,
     return user
 
 
-def can_see_user(viewer: User, user: User) -> bool:
-    """Employees see the directory; partners and customers see people they share a space with."""
-    if viewer.is_admin or viewer.id == user.id or viewer.audience == Audience.EMPLOYEE:
-        return True
-    shares_space = exists().where(
-        Membership.user_id == user.id,
+def visible_users(viewer: User) -> ColumnElement[bool]:
+    """SQL condition on User: employees see the directory; partners and customers see themselves
+    and the active members of communities they may see."""
+    if viewer.is_admin or viewer.audience == Audience.EMPLOYEE:
+        return true()
+    return or_(User.id == viewer.id, exists().where(
+        Membership.user_id == User.id,
         Membership.status == MembershipStatus.ACTIVE,
         Membership.community_id.in_(visible_community_ids(viewer)),
-    )
-    return bool(db.session.scalar(select(shares_space)))
+    ))
+
+
+def can_see_user(viewer: User, user: User) -> bool:
+    """The same rule for one user."""
+    if viewer.is_admin or viewer.id == user.id or viewer.audience == Audience.EMPLOYEE:
+        return True
+    return bool(db.session.scalar(select(exists().where(User.id == user.id,
+                                                        visible_users(viewer)))))
+
+
+def find_users(viewer: User, args: dict) -> Page:
+    """Users the caller may see whose handle starts with `handle` (e.g. to invite), by handle."""
+    statement = select(User).where(visible_users(viewer))
+    if args.get("handle"):
+        statement = statement.where(User.handle.startswith(args["handle"], autoescape=True))
+    return paginate(statement, [SortKey(User.handle, descending=False),
+                                SortKey(User.id, descending=False)], args["limit"], args["cursor"])
 
 
 def get_user(viewer: User, user_id: int) -> User:

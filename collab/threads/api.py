@@ -1,10 +1,11 @@
 """Thread and post endpoints."""
 from collab.auth import current_user
 from collab.blueprints import Blueprint
-from collab.schemas import PageArgs, page_schema
+from collab.schemas import page_schema
 from collab.threads import service
 from collab.threads.schemas import (
     PostCreate,
+    PostListArgs,
     PostOut,
     PostUpdate,
     ThreadCreate,
@@ -32,7 +33,7 @@ def create_thread(fields, slug):
 @blueprint.arguments(ThreadListArgs, location="query")
 @blueprint.response(200, ThreadPage)
 def list_threads(args, slug):
-    """The community's threads, filtered and sorted; `author` is a user id."""
+    """The community's threads, filtered and sorted; `author` is a handle or a user id."""
     return service.list_threads(current_user(), slug, args)
 
 
@@ -67,10 +68,10 @@ def create_post(fields, thread_id):
 
 
 @blueprint.get("/threads/<int:thread_id>/posts")
-@blueprint.arguments(PageArgs, location="query")
+@blueprint.arguments(PostListArgs, location="query")
 @blueprint.response(200, PostPage)
 def list_posts(args, thread_id):
-    """Replies, oldest first."""
+    """Replies: a question's answers accepted first, then by votes; other threads oldest first."""
     return service.list_posts(current_user(), thread_id, args)
 
 

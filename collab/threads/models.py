@@ -2,8 +2,8 @@
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Text, exists
+from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from collab import time
 from collab.communities.models import Community
@@ -28,6 +28,7 @@ class ThreadStatus(StrEnum):
     IN_PROGRESS = "in_progress"
     DONE = "done"
     DECLINED = "declined"
+    DUPLICATE = "duplicate"  # merged into another idea (set by the merge, never by hand)
 
 
 class Thread(db.Model):
@@ -90,7 +91,10 @@ class ThreadTag(db.Model):
 
 class Post(db.Model):
     __tablename__ = "posts"
-    __table_args__ = (Index("ix_posts_thread_created", "thread_id", "created_at", "id"),)
+    __table_args__ = (
+        Index("ix_posts_thread_created", "thread_id", "created_at", "id"),
+        Index("ix_posts_thread_score", "thread_id", "score", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     thread_id: Mapped[int] = mapped_column(ForeignKey("threads.id", ondelete="CASCADE"))
@@ -98,9 +102,20 @@ class Post(db.Model):
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("posts.id"))
     body: Mapped[str] = mapped_column(Text)
     version: Mapped[int] = mapped_column(Integer, default=1)
+    # Recounted from post_votes (collab/answers) under a lock on the post; score = up - down.
+    upvotes: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    downvotes: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    score: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=time.now)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=time.now)
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     thread: Mapped[Thread] = relationship(foreign_keys=[thread_id])
     author: Mapped[User] = relationship(lazy="joined")
+
+
+# Whether the post is its question's accepted answer, as a sortable SQL expression (answers list
+# accepted first). Deferred: loaded only by the lists that sort on it.
+Post.is_accepted = column_property(
+    exists().where(Thread.id == Post.thread_id, Thread.accepted_post_id == Post.id),
+    deferred=True)

@@ -3,7 +3,7 @@ import re
 
 from marshmallow import ValidationError, fields, validate
 
-from collab.people.schemas import UserRef
+from collab.people.schemas import HANDLE_PATTERN, UserRef
 from collab.schemas import MAX_ID, Id, PageArgs, StrictSchema
 from collab.threads.models import ThreadKind, ThreadStatus
 
@@ -44,6 +44,22 @@ class Tags(fields.List):
         return list(dict.fromkeys(super()._deserialize(value, attr, data, **kwargs)))
 
 
+class AuthorRef(fields.String):
+    """A user by handle or by id: all digits is an id (an int), anything else a handle (a str)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs).strip()
+        if text.isdigit():
+            number = int(text)
+            if not 1 <= number <= MAX_ID:
+                raise ValidationError(f"A user id between 1 and {MAX_ID}.")
+            return number
+        if not HANDLE_PATTERN.match(text):
+            raise ValidationError("A user id or a handle (2-40 lowercase letters, digits, "
+                                  "'_', '.', '-').")
+        return text
+
+
 class ThreadCreate(StrictSchema):
     kind = fields.String(required=True, validate=KIND,
                          metadata={"description": "Announcements: owners and moderators only."})
@@ -64,8 +80,8 @@ class ThreadListArgs(PageArgs):
     kind = fields.String(validate=KIND)
     status = fields.String(validate=STATUS)
     tag = Tag()
-    author = fields.Integer(validate=validate.Range(1, MAX_ID),
-                            metadata={"description": "The author's user id."})
+    author = AuthorRef(metadata={"description": "The author's handle, or their user id (all "
+                                                "digits: an id)."})
     sort = fields.String(
         load_default="new", validate=validate.OneOf(SORTS),
         metadata={"description": "new (created, newest first), active (last reply), top "
@@ -150,3 +166,15 @@ class PostOut(StrictSchema):
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
     accepted = fields.Boolean()
+    score = fields.Integer(metadata={"description": "upvotes - downvotes"})
+    upvotes = fields.Integer()
+    downvotes = fields.Integer()
+    my_vote = fields.Integer(allow_none=True, metadata={"description": "1, -1 or null"})
+
+
+class PostListArgs(PageArgs):
+    sort = fields.String(
+        validate=validate.OneOf(["votes", "time"]),
+        metadata={"description": "votes: the accepted answer first, then by score, then oldest "
+                                 "first; time: oldest first. Default: votes for questions, time "
+                                 "for every other kind."})

@@ -6,8 +6,10 @@ them; the rules that change them live in collab.ideas.service.
 from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import undefer
 
 from collab import time
+from collab.answers.models import PostVote
 from collab.communities.models import Community
 from collab.db import db
 from collab.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -52,10 +54,19 @@ class ThreadView:
         return getattr(self.thread, name)
 
 
+POST_SORT_KEYS = {
+    # Answers: the accepted one first, then by votes, then oldest first.
+    "votes": [SortKey(Post.is_accepted), SortKey(Post.score),
+              SortKey(Post.created_at, descending=False), SortKey(Post.id, descending=False)],
+    "time": [SortKey(Post.created_at, descending=False), SortKey(Post.id, descending=False)],
+}
+
+
 @dataclass
 class PostView:
     post: Post
     accepted: bool
+    my_vote: int | None = None
 
     def __getattr__(self, name):
         return getattr(self.post, name)
@@ -126,8 +137,11 @@ def list_threads(viewer: User, slug: str, args: dict) -> Page:
         statement = statement.where(Thread.kind == args["kind"])
     if "status" in args:
         statement = statement.where(Thread.status == args["status"])
-    if "author" in args:
-        statement = statement.where(Thread.author_id == args["author"])
+    if "author" in args:  # a user id, or a handle (an unknown handle matches nothing)
+        author = args["author"]
+        statement = statement.where(
+            Thread.author_id == author if isinstance(author, int)
+            else Thread.author_id.in_(select(User.id).where(User.handle == author)))
     if "tag" in args:
         statement = statement.where(Thread.id.in_(
             select(ThreadTag.thread_id).where(ThreadTag.tag == args["tag"])))
@@ -239,8 +253,12 @@ def delete_thread(actor: User, thread_id: int) -> None:
 
 # Posts ---------------------------------------------------------------------
 
-def _post_views(posts: list[Post]) -> list[PostView]:
-    return [PostView(p, p.thread.accepted_post_id == p.id) for p in posts]
+def post_views(viewer: User, posts: list[Post]) -> list[PostView]:
+    """Views for a page of posts: whether accepted, and the caller's votes in one query."""
+    ids = [p.id for p in posts]
+    mine = dict(db.session.execute(select(PostVote.post_id, PostVote.value).where(
+        PostVote.post_id.in_(ids), PostVote.user_id == viewer.id)).all()) if ids else {}
+    return [PostView(p, p.thread.accepted_post_id == p.id, mine.get(p.id)) for p in posts]
 
 
 def create_post(actor: User, thread_id: int, fields: dict) -> PostView:
@@ -261,16 +279,17 @@ def create_post(actor: User, thread_id: int, fields: dict) -> PostView:
     thread.last_activity_at = now
     thread.trending_score = ranking.add_activity(thread.trending_score, ranking.REPLY_WEIGHT, now)
     db.session.commit()
-    return _post_views([post])[0]
+    return post_views(actor, [post])[0]
 
 
 def list_posts(viewer: User, thread_id: int, args: dict) -> Page:
     thread = find_visible_thread(viewer, thread_id)
     statement = select(Post).where(Post.thread_id == thread.id, Post.deleted_at.is_(None))
-    page = paginate(statement, [SortKey(Post.created_at, descending=False),
-                                SortKey(Post.id, descending=False)],
-                    args["limit"], args["cursor"])
-    page.items = _post_views(page.items)
+    sort = args.get("sort") or ("votes" if thread.kind == ThreadKind.QUESTION else "time")
+    if sort == "votes":
+        statement = statement.options(undefer(Post.is_accepted))
+    page = paginate(statement, POST_SORT_KEYS[sort], args["limit"], args["cursor"])
+    page.items = post_views(viewer, page.items)
     return page
 
 
@@ -287,7 +306,7 @@ def update_post(actor: User, post_id: int, fields: dict) -> PostView:
     post.body = fields["body"]
     post.updated_at = time.now()
     db.session.commit()
-    return _post_views([post])[0]
+    return post_views(actor, [post])[0]
 
 
 def delete_post(actor: User, post_id: int) -> None:
@@ -317,4 +336,4 @@ def accept_post(actor: User, post_id: int) -> PostView:
     thread.accepted_post_id = post.id
     thread.status = ThreadStatus.ANSWERED
     db.session.commit()
-    return _post_views([post])[0]
+    return post_views(actor, [post])[0]

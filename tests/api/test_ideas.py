@@ -199,7 +199,7 @@ def test_status_note_is_optional_and_steps_may_be_skipped(space):
 
 
 @pytest.mark.parametrize("path, target", [
-    (["done"], "planned"), (["done"], "declined"), ([], "new"), (["planned"], "under_review"),
+    (["done"], "new"), (["done"], "declined"), ([], "new"), (["planned"], "under_review"),
     (["in_progress"], "new"), (["declined"], "planned"), (["declined"], "declined"),
 ])
 def test_invalid_transitions_are_409_with_detail(space, path, target):

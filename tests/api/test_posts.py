@@ -20,7 +20,7 @@ def test_reply_payload_and_thread_counters(space):
     thread = make_thread(member, "space")
     post = make_post(other, thread["id"], body="*yes*")
     assert set(post) == {"id", "thread_id", "parent_id", "author", "body", "created_at",
-                         "updated_at", "accepted"}
+                         "updated_at", "accepted", "score", "upvotes", "downvotes", "my_vote"}
     assert post["thread_id"] == thread["id"] and post["parent_id"] is None
     assert post["author"]["id"] == other.id and post["body"] == "*yes*"
     assert post["accepted"] is False
@@ -157,8 +157,10 @@ def test_accepting_an_answer(space):
     assert thread["status"] == "answered" and thread["accepted_post_id"] == first["id"]
     # Accepting another one switches; a moderator may do it too.
     assert moderator.post(f"{API}/posts/{second['id']}/accept").status_code == 200
-    posts = list_all(member, f"{API}/threads/{question['id']}/posts")
+    posts = list_all(member, f"{API}/threads/{question['id']}/posts?sort=time")
     assert [p["accepted"] for p in posts] == [False, True]
+    posts = list_all(member, f"{API}/threads/{question['id']}/posts")  # answers: accepted first
+    assert [p["id"] for p in posts] == [second["id"], first["id"]]
     assert get_thread(member, question["id"])["accepted_post_id"] == second["id"]
     # Deleting the accepted answer reopens the question.
     assert moderator.delete(f"{API}/posts/{second['id']}").status_code == 204

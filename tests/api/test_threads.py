@@ -242,7 +242,7 @@ def test_list_filters(space):
 
 @pytest.mark.parametrize("query, field", [
     ("kind=rant", "kind"), ("status=closed", "status"), ("sort=random", "sort"),
-    ("author=alice", "author"), ("tag=bad%20tag", "tag"), ("limit=0", "limit"),
+    ("author=0", "author"), ("author=Bad%20Handle", "author"), ("tag=bad%20tag", "tag"), ("limit=0", "limit"),
     ("limit=101", "limit"), ("cursor=%%%", "cursor"), ("cursor=bm90LWpzb24", "cursor"),
 ])
 def test_bad_list_arguments_are_422(space, query, field):

@@ -1,0 +1,1 @@
+"""Votes on posts: answers ranked by the people who read them."""
