@@ -45,10 +45,10 @@ class Tags(fields.List):
 
 
 class AuthorRef(fields.String):
-    """A user by handle or by id: all digits is an id (an int), anything else a handle (a str)."""
+    """A user by handle (any case) or by id: all digits is an id (an int), else a handle (a str)."""
 
     def _deserialize(self, value, attr, data, **kwargs):
-        text = super()._deserialize(value, attr, data, **kwargs).strip()
+        text = super()._deserialize(value, attr, data, **kwargs).strip().lower()
         if text.isdigit():
             number = int(text)
             if not 1 <= number <= MAX_ID:
