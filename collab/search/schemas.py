@@ -4,7 +4,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from collab.people.schemas import AUDIENCE
 from collab.schemas import StrictSchema
 from collab.threads.models import ThreadKind, ThreadStatus
-from collab.threads.schemas import ThreadOut
+from collab.threads.schemas import AuthorRef, ThreadOut
 from search.queries import SORTS
 
 MAX_Q = 500
@@ -18,7 +18,8 @@ class SearchArgs(StrictSchema):
     kind = fields.String(validate=validate.OneOf([k.value for k in ThreadKind]))
     status = fields.String(validate=validate.OneOf([s.value for s in ThreadStatus]))
     tag = fields.String(validate=validate.Length(1, 40))
-    author = fields.String(validate=validate.Length(1, 40), metadata={"description": "handle"})
+    author = AuthorRef(metadata={"description": "The author's handle, or their user id (all "
+                                                "digits: an id), as in thread lists."})
     audience = fields.String(validate=AUDIENCE, metadata={"description": "the author's audience"})
     since = fields.DateTime(metadata={"description": "threads created at or after (ISO 8601)"})
     until = fields.DateTime(metadata={"description": "threads created before (ISO 8601)"})

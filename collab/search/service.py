@@ -141,11 +141,22 @@ def _es_call(method: str, **kwargs) -> dict:
     return response.body if hasattr(response, "body") else response
 
 
+# Not a valid handle (collab.people.schemas.HANDLE), so it matches no one.
+NO_SUCH_HANDLE = "#none"
+
+
+def _author_handle(author: str | int | None) -> str | None:
+    """The `author` filter as the handle the engines filter on (a user id is looked up)."""
+    if not isinstance(author, int):
+        return author
+    return db.session.scalar(select(User.handle).where(User.id == author)) or NO_SUCH_HANDLE
+
+
 def _filters(viewer: User, args: dict) -> queries.Filters:
     filters = queries.Filters(
         visible_community_ids=visible_community_id_list(viewer),
         kind=args.get("kind"), status=args.get("status"), tag=args.get("tag"),
-        author=args.get("author"), audience=args.get("audience"),
+        author=_author_handle(args.get("author")), audience=args.get("audience"),
         since=args.get("since"), until=args.get("until"))
     if args.get("community"):
         community_id = db.session.scalar(select(Community.id).where(
