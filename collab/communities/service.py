@@ -7,7 +7,6 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import selectinload
 
 from collab import time
-
 from collab.communities.models import (
     Community,
     CommunityAudience,
