@@ -40,8 +40,10 @@ def create_app(overrides: dict | None = None) -> Flask:
 
 
 def _register_features(app: Flask, api: Api) -> None:
-    import collab.ideas.models  # noqa: F401  (tables known to Alembic and the ORM)
+    import collab.challenges.models  # noqa: F401  (tables known to Alembic and the ORM)
+    import collab.ideas.models  # noqa: F401
     import collab.threads.models  # noqa: F401
+    from collab.challenges.api import blueprint as challenges
     from collab.communities.api import blueprint as communities
     from collab.people.api import blueprint as people
     from collab.demo import seed_cli
@@ -51,7 +53,7 @@ def _register_features(app: Flask, api: Api) -> None:
     from collab.search.api import blueprint as search
     from search.cli import search_cli
 
-    for blueprint in (people, communities, threads, ideas, search):
+    for blueprint in (people, communities, threads, ideas, challenges, search):
         api.register_blueprint(blueprint, url_prefix="/api/v1")
     app.cli.add_command(users_cli)
     app.cli.add_command(seed_cli)

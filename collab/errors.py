@@ -19,10 +19,12 @@ class DomainError(Exception):
     slug = "bad-request"
     title = "Bad request"
 
-    def __init__(self, detail: str | None = None, errors: dict | None = None):
+    def __init__(self, detail: str | None = None, errors: dict | None = None,
+                 extra: dict | None = None):
         super().__init__(detail or self.title)
         self.detail = detail or self.title
         self.errors = errors
+        self.extra = extra  # more members of the problem body (RFC 9457 extensions)
 
 
 class InvalidInput(DomainError):
@@ -58,10 +60,13 @@ class Conflict(DomainError):
     title = "Conflict"
 
 
-def problem(status: int, title: str, detail: str, slug: str, errors: dict | None = None) -> Response:
+def problem(status: int, title: str, detail: str, slug: str, errors: dict | None = None,
+            extra: dict | None = None) -> Response:
     body = {"type": f"/problems/{slug}", "title": title, "status": status, "detail": detail}
     if errors:
         body["errors"] = errors
+    for key, value in (extra or {}).items():
+        body.setdefault(key, value)
     response = Response(json.dumps(body), status=status, mimetype=PROBLEM_MIMETYPE)
     if status == 401:
         response.headers["WWW-Authenticate"] = "Bearer"
@@ -99,7 +104,8 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def _domain(error: DomainError) -> Response:
         db.session.rollback()
-        return problem(error.status, error.title, error.detail, error.slug, error.errors)
+        return problem(error.status, error.title, error.detail, error.slug, error.errors,
+                       error.extra)
 
     @app.errorhandler(IntegrityError)
     def _integrity(error: IntegrityError) -> Response:
