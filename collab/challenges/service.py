@@ -10,7 +10,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, exists, false, func, or_, select, true
+from sqlalchemy import ColumnElement, and_, exists, false, func, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -244,7 +244,8 @@ def _counts(challenge_ids: list[int]) -> dict[int, dict]:
     for challenge_id, voters, points in db.session.execute(
             select(ChallengeVote.challenge_id, func.count(func.distinct(ChallengeVote.user_id)),
                    func.coalesce(func.sum(ChallengeVote.points), 0))
-            .where(ChallengeVote.challenge_id.in_(challenge_ids))
+            .where(ChallengeVote.challenge_id.in_(challenge_ids), ChallengeVote.points > 0,
+                   _live_idea_votes())
             .group_by(ChallengeVote.challenge_id)):
         counts[challenge_id].update(voters=voters, points=int(points))
     return counts
@@ -542,10 +543,15 @@ def _lock_budget(user: User, challenge: Challenge) -> ChallengeBudget:
         .with_for_update().execution_options(populate_existing=True)).one()
 
 
+def _live_idea_votes():
+    """Votes on ideas that still exist: points on a deleted idea return to the budget."""
+    return ChallengeVote.thread_id.in_(select(Thread.id).where(Thread.deleted_at.is_(None)))
+
+
 def _spent_elsewhere(user: User, challenge: Challenge, thread_id: int) -> int:
     return int(db.session.scalar(select(func.coalesce(func.sum(ChallengeVote.points), 0)).where(
         ChallengeVote.challenge_id == challenge.id, ChallengeVote.user_id == user.id,
-        ChallengeVote.thread_id != thread_id)))
+        ChallengeVote.thread_id != thread_id, _live_idea_votes())))
 
 
 def budget_view(user: User, challenge: Challenge) -> dict:
@@ -553,7 +559,8 @@ def budget_view(user: User, challenge: Challenge) -> dict:
                    for thread_id, points in db.session.execute(
                        select(ChallengeVote.thread_id, ChallengeVote.points).where(
                            ChallengeVote.challenge_id == challenge.id,
-                           ChallengeVote.user_id == user.id).order_by(ChallengeVote.thread_id))]
+                           ChallengeVote.user_id == user.id, _live_idea_votes())
+                       .order_by(ChallengeVote.thread_id))]
     spent = sum(a["points"] for a in allocations)
     return {"challenge_id": challenge.id, "budget": challenge.vote_budget, "spent": spent,
             "left": challenge.vote_budget - spent,
@@ -908,7 +915,8 @@ def _participation(challenge: Challenge) -> dict:
     voters = db.session.execute(
         select(ChallengeVote.audience, func.count(func.distinct(ChallengeVote.user_id)),
                func.sum(ChallengeVote.points))
-        .where(ChallengeVote.challenge_id == challenge.id, ChallengeVote.points > 0)
+        .where(ChallengeVote.challenge_id == challenge.id, ChallengeVote.points > 0,
+               _live_idea_votes())
         .group_by(ChallengeVote.audience)).all()
     by_audience = {a.value: {"submitters": 0, "voters": 0, "points": 0} for a in Audience}
     for audience, count in submitters:

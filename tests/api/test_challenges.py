@@ -253,6 +253,22 @@ def test_budget_moves_points_and_never_overspends(lab, clock):
     assert ok(lab["partner"].get(f"{API}/challenges/{cid}/budget"))["spent"] == 8
 
 
+def test_points_on_a_deleted_idea_return_to_the_budget(lab, clock):
+    challenge = _challenge(lab, clock)
+    cid = challenge["id"]
+    clock.at("submission")
+    a, b = (submit_idea(lab["member"], "lab", cid, t) for t in ("A", "B"))
+    clock.at("voting")
+    ok(put_points(lab["partner"], cid, a["id"], 4))
+    ok(put_points(lab["partner"], cid, b["id"], 4))
+    assert lab["member"].delete(f"{API}/threads/{a['id']}").status_code == 204
+    budget = ok(lab["partner"].get(f"{API}/challenges/{cid}/budget"))
+    assert (budget["spent"], budget["left"], budget["allocations"]) == (
+        4, 6, [{"thread_id": b["id"], "points": 4}])
+    assert put_points(lab["partner"], cid, a["id"], 1).status_code == 404
+    assert ok(lab["partner"].get(f"{API}/challenges/{cid}"))["counts"]["ideas"] == 1
+
+
 def test_results_are_raw_and_weighted_and_split_by_audience(lab, clock):
     challenge = _challenge(lab, clock)  # partner points count double
     cid = challenge["id"]
