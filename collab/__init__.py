@@ -41,8 +41,10 @@ def create_app(overrides: dict | None = None) -> Flask:
 
 def _register_features(app: Flask, api: Api) -> None:
     import collab.answers.models  # noqa: F401  (tables known to Alembic and the ORM)
+    import collab.challenges.models  # noqa: F401  (tables known to Alembic and the ORM)
     import collab.ideas.models  # noqa: F401
     import collab.threads.models  # noqa: F401
+    from collab.challenges.api import blueprint as challenges
     from collab.communities.api import blueprint as communities
     from collab.people.api import blueprint as people
     from collab.demo import seed_cli
@@ -53,7 +55,7 @@ def _register_features(app: Flask, api: Api) -> None:
     from search.cli import search_cli
     from collab.answers.api import blueprint as answers
 
-    for blueprint in (people, communities, threads, ideas, answers, search):
+    for blueprint in (people, communities, threads, ideas, answers, challenges, search):
         api.register_blueprint(blueprint, url_prefix="/api/v1")
     app.cli.add_command(users_cli)
     app.cli.add_command(seed_cli)

@@ -138,6 +138,96 @@ def demo():
     _thread(as_["dev"], board, "discussion", "Roadmap preview: next quarter",
             "What should we prioritise? Your feedback shapes the plan.", ["roadmap"])
 
+    _challenges(as_, ids, webhooks)
+
     click.echo("Demo data loaded. Tokens (shown once):")
     for handle, token in tokens.items():
         click.echo(f"  {handle:6} {token}")
+
+
+def _challenges(as_, ids, origin_question):
+    """A challenge in its voting phase, and a decided one whose accepted idea has outcomes.
+
+    Phases follow the clock, so the schedules are set around now and moved with recorded
+    `advance` steps, as a sponsor would.
+    """
+    from datetime import timedelta
+
+    from collab import time
+
+    now = time.now()
+
+    def at(**delta):
+        return (now + timedelta(**delta)).isoformat()
+
+    def advance(caller, challenge, reason):
+        caller.call("POST", f"/challenges/{challenge}/phase", {"action": "advance", "reason": reason})
+
+    partners = "partner-integrations"
+    onboarding = as_["chloe"].call("POST", f"/communities/{partners}/challenges", {
+        "title": "Halve partner onboarding time",
+        "brief": "How could we cut the time a partner engineer needs to ship a first "
+                 "integration from ten days to five?",
+        "audiences": ["employee", "partner"], "tags": ["onboarding"],
+        "audience_weights": {"employee": 1, "partner": 2}, "vote_budget": 10,
+        "max_points_per_idea": 5, "submission_starts_at": at(days=-30),
+        "voting_starts_at": at(days=1), "evaluation_starts_at": at(days=2),
+        "decided_starts_at": at(days=3), "closes_at": at(days=60)})["id"]
+    as_["chloe"].call("PUT", f"/challenges/{onboarding}/criteria", {"criteria": [
+        {"name": "Impact", "description": "Days saved per partner engineer", "weight": 2,
+         "scale": 5},
+        {"name": "Effort", "description": "Cheap to build scores high", "weight": 1, "scale": 5}]})
+    as_["chloe"].call("PUT", f"/challenges/{onboarding}/evaluators",
+                      {"user_ids": [ids["ben"], ids["chloe"]]})
+    sandbox = as_["pat"].call("POST", f"/communities/{partners}/threads", {
+        "kind": "idea", "title": "A ready-made sandbox tenant per partner",
+        "body": "Provision a sandbox with sample data on signup.", "tags": ["onboarding"],
+        "challenge_id": onboarding})["id"]
+    as_["pat"].call("PUT", f"/threads/{sandbox}/origin", {"origin_thread_id": origin_question})
+    videos = as_["ben"].call("POST", f"/communities/{partners}/threads", {
+        "kind": "idea", "title": "Short videos for each API area",
+        "body": "Five-minute walkthroughs instead of long documents.", "tags": ["onboarding"],
+        "challenge_id": onboarding})["id"]
+    advance(as_["chloe"], onboarding, "Submission closed early: enough ideas.")
+    for handle, thread, points in (("pat", sandbox, 5), ("pia", sandbox, 4), ("ben", videos, 3),
+                                   ("pia", videos, 2)):
+        as_[handle].call("PUT", f"/challenges/{onboarding}/votes/{thread}", {"points": points})
+    as_["chloe"].call("PUT", f"/challenges/{onboarding}/shortlist",
+                      {"thread_ids": [sandbox, videos]})
+    advance(as_["chloe"], onboarding, "Voting closed: the shortlist goes to the panel.")
+    criteria = [c["id"] for c in as_["chloe"].call("GET", f"/challenges/{onboarding}/criteria")]
+    for handle, thread, values in (("ben", sandbox, (5, 3)), ("chloe", sandbox, (4, 3)),
+                                   ("ben", videos, (3, 4)), ("chloe", videos, (2, 5))):
+        as_[handle].call("PUT", f"/challenges/{onboarding}/ideas/{thread}/scores", {"scores": [
+            {"criterion_id": c, "value": v, "comment": "Scored against the brief."}
+            for c, v in zip(criteria, values)]})
+    advance(as_["chloe"], onboarding, "The panel has scored the shortlist.")
+    as_["chloe"].call("PUT", f"/challenges/{onboarding}/ideas/{sandbox}/decision", {
+        "decision": "accepted",
+        "rationale": "Highest impact for partners, and the panel agreed; staffed next quarter."})
+    as_["chloe"].call("PUT", f"/challenges/{onboarding}/ideas/{videos}/decision", {
+        "decision": "parked", "rationale": "Useful, but after the sandbox ships."})
+    as_["chloe"].call("POST", f"/challenges/{onboarding}/ideas/{sandbox}/outcomes", {
+        "metric": "Median days to a partner's first integration", "baseline": 10, "target": 5,
+        "measured": 6, "measured_on": now.date().isoformat(),
+        "note": "First two partner cohorts on the sandbox."})
+
+    lab = "innovation-lab"
+    meetings = as_["ben"].call("POST", f"/communities/{lab}/challenges", {
+        "title": "Fewer, better meetings",
+        "brief": "How could we give every engineer back four hours of meetings a week?",
+        "tags": ["process"], "vote_budget": 10, "max_points_per_idea": 4,
+        "submission_starts_at": at(days=-14), "voting_starts_at": at(days=1),
+        "evaluation_starts_at": at(days=8), "decided_starts_at": at(days=15),
+        "closes_at": at(days=45)})["id"]
+    no_meetings = as_["dev"].call("POST", f"/communities/{lab}/threads", {
+        "kind": "idea", "title": "Meeting-free Wednesdays", "body": "No recurring meetings "
+        "on Wednesdays.", "tags": ["process"], "challenge_id": meetings})["id"]
+    notes = as_["ada"].call("POST", f"/communities/{lab}/threads", {
+        "kind": "idea", "title": "Written updates instead of status meetings",
+        "body": "A short written update replaces the weekly status call.", "tags": ["process"],
+        "challenge_id": meetings})["id"]
+    advance(as_["ben"], meetings, "Submission closed: voting opens a day early.")
+    for handle, thread, points in (("chloe", no_meetings, 4), ("chloe", notes, 3),
+                                   ("dev", notes, 2)):
+        as_[handle].call("PUT", f"/challenges/{meetings}/votes/{thread}", {"points": points})

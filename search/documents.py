@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select
 
+from collab.challenges.models import ChallengeIdea
 from collab.communities.models import Community, CommunityAudience
 from collab.db import db
 from collab.people.models import User
@@ -72,6 +73,12 @@ def _audiences(community_ids: set[int]) -> dict[int, list[str]]:
     return audiences
 
 
+def _challenges(thread_ids: list[int]) -> dict[int, int]:
+    """The challenge each idea takes part in (its phase follows the clock: searches resolve it)."""
+    return dict(db.session.execute(select(ChallengeIdea.thread_id, ChallengeIdea.challenge_id)
+                                   .where(ChallengeIdea.thread_id.in_(thread_ids))).all())
+
+
 def _posts(thread_ids: list[int], accepted: dict[int, int | None]) -> dict[int, list[dict]]:
     """The live posts of these threads, oldest first, in one query."""
     posts = defaultdict(list)
@@ -106,6 +113,7 @@ def thread_documents(thread_ids: Iterable[int]) -> list[Document]:
     live = [i for i in ids if i in rows
             and rows[i].deleted_at is None and rows[i].merged_into_id is None]
     tags = _tags(live) if live else {}
+    challenges = _challenges(live) if live else {}
     audiences = _audiences({rows[i].community_id for i in live})
     posts = _posts(live, {i: rows[i].accepted_post_id for i in live}) if live else {}
     docs = []
@@ -123,6 +131,7 @@ def thread_documents(thread_ids: Iterable[int]) -> list[Document]:
                              source={
             "thread_id": thread_id,
             "community_id": row.community_id,
+            "challenge_id": challenges.get(thread_id),
             "community_slug": row.slug,
             "community_name": row.name,
             "community_visibility": row.visibility,

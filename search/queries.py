@@ -5,7 +5,7 @@ caller's visible community ids from the one permission door: an empty set builds
 matches nothing (never a missing filter).
 """
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import (
@@ -22,6 +22,7 @@ from sqlalchemy import (
     text,
 )
 
+from collab.challenges.models import ChallengeIdea
 from collab.communities.models import Community
 from collab.errors import InvalidInput
 from collab.people.models import User
@@ -115,6 +116,13 @@ class Filters:
     audience: str | None = None
     since: datetime | None = None
     until: datetime | None = None
+    # Ideas of these challenges only (a challenge or phase filter, resolved through the permission
+    # door by the caller); None: no such filter, empty: nothing matches.
+    challenge_ids: list[int] | None = None
+    # The challenges the caller may see: the only ones the challenge facet may name.
+    visible_challenge_ids: list[int] | None = None
+    # Their phases now, by id (the phase facet sums the challenge facet by these).
+    challenge_phases: dict[int, str] = field(default_factory=dict)
     # A requested community the caller may not see: match nothing, say nothing.
     impossible: bool = False
 
@@ -153,6 +161,9 @@ def _filters(filters: Filters) -> list[dict]:
     for name, value in (("author_handle", filters.author), ("author_audience", filters.audience)):
         if value is not None:
             clauses.append(_thread_or_posts(name, value))
+    if filters.challenge_ids is not None:
+        clauses.append({"terms": {"challenge_id": sorted(filters.challenge_ids)}}
+                       if filters.challenge_ids else MATCH_NONE)
     if filters.since or filters.until:
         bounds = {}
         if filters.since:
@@ -267,6 +278,7 @@ def _highlight() -> dict:
 FACET_FIELDS = {"community": "community_slug", "kind": "kind", "status": "status",
                 "tags": "tags", "audience": "author_audience"}
 FACET_SIZE = 20
+CHALLENGE_FACET = "challenge"
 
 
 @dataclass
@@ -296,6 +308,13 @@ def search_body(text_query: QueryText, filters: Filters, sort: str, page: Page) 
         "aggs": {name: {"terms": {"field": field_name, "size": FACET_SIZE}}
                  for name, field_name in FACET_FIELDS.items()},
     }
+    visible_challenges = sorted(filters.visible_challenge_ids or [])
+    # Only challenges the caller may see are counted (by id; their phases are summed from these).
+    body["aggs"][CHALLENGE_FACET] = {
+        "filter": {"terms": {"challenge_id": visible_challenges}} if visible_challenges
+        else MATCH_NONE,
+        "aggs": {"ids": {"terms": {"field": "challenge_id",
+                                   "size": max(len(visible_challenges), 1)}}}}
     if text_query.positive:
         body["highlight"] = _highlight()
     if sort == "relevance":
@@ -424,6 +443,9 @@ def _thread_filters(filters: Filters, visible_ids: Select) -> list[ColumnElement
     if filters.audience:
         conditions.append(Thread.author_id.in_(select(User.id).where(
             User.audience == filters.audience)))
+    if filters.challenge_ids is not None:
+        conditions.append(Thread.id.in_(select(ChallengeIdea.thread_id).where(
+            ChallengeIdea.challenge_id.in_(filters.challenge_ids))))
     if filters.since:
         conditions.append(Thread.created_at >= filters.since)
     if filters.until:
@@ -526,11 +548,16 @@ def database_total(search: DatabaseSearch) -> Select:
     return select(func.count()).select_from(search.ranked.subquery())
 
 
-def database_facets(search: DatabaseSearch) -> dict[str, Select]:
+def database_facets(search: DatabaseSearch, visible_challenge_ids: list[int] | None = None
+                    ) -> dict[str, Select]:
     ids = select(search.ranked.subquery().c.thread_id)
     count = func.count(func.distinct(Thread.id)).label("count")
     in_ids = Thread.id.in_(ids)
     return {
+        CHALLENGE_FACET: select(ChallengeIdea.challenge_id, count)
+        .join(Thread, Thread.id == ChallengeIdea.thread_id)
+        .where(in_ids, ChallengeIdea.challenge_id.in_(visible_challenge_ids or []))
+        .group_by(ChallengeIdea.challenge_id).order_by(desc("count"), ChallengeIdea.challenge_id),
         "community": select(Community.slug, count).join(Thread, Thread.community_id == Community.id)
         .where(in_ids).group_by(Community.slug).order_by(desc("count")).limit(20),
         "kind": select(Thread.kind, count).where(in_ids).group_by(Thread.kind)

@@ -111,7 +111,13 @@ def change_status(actor: User, thread_id: int, fields: dict) -> IdeaStatusChange
     require_thread_moderator(actor, thread)
     _require_idea(thread)
     lock_thread(thread)
-    target = fields["status"]
+    change = apply_status(actor, thread, fields["status"], fields["note"])
+    db.session.commit()
+    return change
+
+
+def apply_status(actor: User, thread: Thread, target: str, note: str) -> IdeaStatusChange:
+    """One lifecycle step, unchecked as to who (callers decide), uncommitted (callers commit)."""
     allowed = TRANSITIONS[thread.status]
     if target not in allowed:
         detail = (f"An idea cannot go from {thread.status} to {target}; allowed: "
@@ -119,11 +125,10 @@ def change_status(actor: User, thread_id: int, fields: dict) -> IdeaStatusChange
         raise Conflict(detail, errors={"status": [detail]})
     now = time.now()
     change = IdeaStatusChange(thread_id=thread.id, from_status=thread.status, to_status=target,
-                              note=fields["note"], actor_id=actor.id, created_at=now)
+                              note=note, actor_id=actor.id, created_at=now)
     db.session.add(change)
     thread.status = target
     thread.updated_at = now
-    db.session.commit()
     return change
 
 

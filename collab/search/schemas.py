@@ -1,8 +1,9 @@
 """Search requests and answers."""
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from collab.challenges.models import Phase
 from collab.people.schemas import AUDIENCE
-from collab.schemas import StrictSchema
+from collab.schemas import MAX_ID, StrictSchema
 from collab.threads.models import ThreadKind, ThreadStatus
 from collab.threads.schemas import AuthorRef, ThreadOut
 from search.queries import SORTS
@@ -23,6 +24,10 @@ class SearchArgs(StrictSchema):
     audience = fields.String(validate=AUDIENCE, metadata={"description": "the author's audience"})
     since = fields.DateTime(metadata={"description": "threads created at or after (ISO 8601)"})
     until = fields.DateTime(metadata={"description": "threads created before (ISO 8601)"})
+    challenge = fields.Integer(validate=validate.Range(1, MAX_ID),
+                               metadata={"description": "ideas of this challenge (id)"})
+    phase = fields.String(validate=validate.OneOf([p.value for p in Phase]),
+                          metadata={"description": "ideas of challenges in this phase now"})
     sort = fields.String(load_default="relevance", validate=validate.OneOf(SORTS))
     limit = fields.Integer(load_default=20, validate=validate.Range(1, MAX_LIMIT))
     cursor = fields.String(load_default=None, validate=validate.Length(max=1000))

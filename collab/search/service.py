@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from collab import time
+from collab.challenges import service as challenges
 from collab.communities.models import Community
 from collab.db import db
 from collab.errors import Forbidden, InvalidInput
@@ -48,7 +49,8 @@ ELASTICSEARCH, DATABASE = "elasticsearch", "database"
 # with the same scores. It is bound to its search by a fingerprint of the query and filters.
 
 def _fingerprint(args: dict) -> str:
-    keys = ("q", "community", "kind", "status", "tag", "author", "audience", "since", "until", "sort")
+    keys = ("q", "community", "kind", "status", "tag", "author", "audience", "since", "until", "sort",
+            "challenge", "phase")
     material = json.dumps([str(args.get(k)) for k in keys])
     return hashlib.sha256(material.encode()).hexdigest()[:12]
 
@@ -167,7 +169,28 @@ def _filters(viewer: User, args: dict) -> queries.Filters:
         value = getattr(filters, name)
         if value is not None and value.tzinfo is None:
             setattr(filters, name, value.replace(tzinfo=UTC))
+    # Challenges: the ones the caller may see, each in its phase now (phases follow the clock,
+    # so they are resolved here, never stored in the index).
+    phases = challenges.visible_challenge_phases(viewer)
+    filters.visible_challenge_ids = sorted(phases)
+    if args.get("challenge") is not None or args.get("phase"):
+        filters.challenge_ids = sorted(
+            i for i, phase in phases.items()
+            if args.get("challenge") in (None, i) and args.get("phase") in (None, phase))
+    filters.challenge_phases = phases
     return filters
+
+
+def _challenge_facets(facets: dict, challenge_buckets: list[tuple], phases: dict) -> None:
+    """`challenge` by id, and `phase` summed from it (an idea takes part in one challenge)."""
+    facets["challenge"] = [{"value": str(i), "count": c} for i, c in challenge_buckets
+                           if i in phases]
+    by_phase: dict[str, int] = {}
+    for challenge_id, count in challenge_buckets:
+        if challenge_id in phases:
+            by_phase[phases[challenge_id]] = by_phase.get(phases[challenge_id], 0) + count
+    facets["phase"] = [{"value": p, "count": c}
+                       for p, c in sorted(by_phase.items(), key=lambda item: (-item[1], item[0]))]
 
 
 def _visible_threads(viewer: User, thread_ids: list[int],
@@ -240,6 +263,10 @@ def _search_elasticsearch(viewer, args, text_query, filters, page) -> dict:
     facets = {name: [{"value": str(bucket["key"]), "count": bucket["doc_count"]}
                      for bucket in aggregations.get(name, {}).get("buckets", [])]
               for name in queries.FACET_FIELDS}
+    _challenge_facets(facets, [
+        (int(bucket["key"]), bucket["doc_count"]) for bucket in
+        aggregations.get(queries.CHALLENGE_FACET, {}).get("ids", {}).get("buckets", [])],
+        filters.challenge_phases)
     last = tuple(hits[-1]["sort"]) if hits else None
     return {"engine": ELASTICSEARCH, "total": response["hits"]["total"]["value"],
             "items": items, "facets": facets,
@@ -296,9 +323,13 @@ def _search_database(viewer, args, text_query, filters, page) -> dict:
               "highlight": highlights.get(row.thread_id, {}),
               "best_post": best_posts.get(row.thread_id)}
              for row in rows if row.thread_id in views]
+    facet_statements = queries.database_facets(statement, filters.visible_challenge_ids)
+    challenge_statement = facet_statements.pop(queries.CHALLENGE_FACET)
     facets = {name: [{"value": str(value), "count": count}
                      for value, count in db.session.execute(facet)]
-              for name, facet in queries.database_facets(statement).items()}
+              for name, facet in facet_statements.items()}
+    _challenge_facets(facets, [tuple(row) for row in db.session.execute(challenge_statement)],
+                      filters.challenge_phases)
     last = queries.database_sort_values(rows[-1], args["sort"]) if rows else None
     return {"engine": DATABASE, "total": db.session.scalar(queries.database_total(statement)),
             "items": items, "facets": facets,

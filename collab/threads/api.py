@@ -1,6 +1,7 @@
 """Thread and post endpoints."""
 from collab.auth import current_user
 from collab.blueprints import Blueprint
+from collab.challenges import service as challenges
 from collab.schemas import page_schema
 from collab.threads import service
 from collab.threads.schemas import (
@@ -25,7 +26,12 @@ PostPage = page_schema(PostOut, "PostPage")
 @blueprint.arguments(ThreadCreate)
 @blueprint.response(201, ThreadDetailOut)
 def create_thread(fields, slug):
-    """Start a thread (active members); announcements by owners and moderators only."""
+    """Start a thread (active members); announcements by owners and moderators only.
+
+    An idea with `challenge_id` is submitted to that challenge in the same transaction.
+    """
+    if fields.get("challenge_id") is not None:
+        return challenges.create_idea(current_user(), slug, fields)
     return service.create_thread(current_user(), slug, fields)
 
 

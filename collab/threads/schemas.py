@@ -66,6 +66,8 @@ class ThreadCreate(StrictSchema):
     title = Trimmed(required=True, validate=validate.Length(1, 200))
     body = fields.String(required=True, validate=BODY, metadata={"description": "Markdown."})
     tags = Tags(load_default=list)
+    challenge_id = Id(metadata={"description": "Submit the idea to this challenge of the "
+                                               "community (its submission phase only)."})
 
 
 class ThreadUpdate(StrictSchema):

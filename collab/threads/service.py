@@ -207,7 +207,13 @@ def reread_thread(thread: Thread) -> None:
 # Threads -------------------------------------------------------------------
 
 def create_thread(actor: User, slug: str, fields: dict) -> ThreadView:
-    community = find_visible_community(actor, slug)
+    thread = add_thread(actor, find_visible_community(actor, slug), fields)
+    db.session.commit()
+    return thread_view(actor, thread)
+
+
+def add_thread(actor: User, community: Community, fields: dict) -> Thread:
+    """A new thread in the session, checked but not committed (the caller's transaction)."""
     moderator = require_contributor(actor, community)
     if fields["kind"] == ThreadKind.ANNOUNCEMENT and not moderator:
         raise Forbidden("Only owners and moderators post announcements.")
@@ -220,8 +226,8 @@ def create_thread(actor: User, slug: str, fields: dict) -> ThreadView:
         trending_score=ranking.initial_trending_score(now),
     )
     db.session.add(thread)
-    db.session.commit()
-    return thread_view(actor, thread)
+    db.session.flush()
+    return thread
 
 
 def update_thread(actor: User, thread_id: int, fields: dict) -> ThreadView:

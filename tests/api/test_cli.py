@@ -43,5 +43,15 @@ def test_seed_demo_loads_three_communities_with_content(app, client):
     top = ideas.get_json()["items"][0]
     assert top["title"] == "Single sign-on for partner portals" and top["upvotes"] == 3
     assert get("ada", "/api/v1/communities/customer-advisory/threads").get_json()["items"]
+    # A challenge in its voting phase, and a decided one whose accepted idea has an outcome.
+    phases = {c["title"]: c["phase"] for c in get("pat", "/api/v1/challenges").get_json()["items"]}
+    assert phases == {"Halve partner onboarding time": "decided"}
+    by_phase = {c["phase"]: c for c in get("ada", "/api/v1/challenges").get_json()["items"]}
+    assert set(by_phase) == {"voting", "decided"}
+    report = get("pat", f"/api/v1/challenges/{by_phase['decided']['id']}/report").get_json()
+    assert [d["decision"] for d in report["decisions"]] == ["accepted", "parked"]
+    assert report["outcomes"][0]["measured"] == 6
+    assert by_phase["voting"]["counts"]["points"] == 9
+
     again = app.test_cli_runner().invoke(args=["seed", "demo"])
     assert again.exit_code != 0 and "already" in again.output

@@ -24,7 +24,8 @@ def test_database_engine_answers_with_stemming_and_the_same_shape(make_user, mak
     assert result["total"] == 1
     item = result["items"][0]
     assert "<mark>" in item["highlight"]["title"][0]
-    assert set(result["facets"]) == {"community", "kind", "status", "tags", "audience"}
+    assert set(result["facets"]) == {"community", "kind", "status", "tags", "audience", "challenge",
+                                     "phase"}
     assert facet(result, "tags") == {"sso": 1}
     assert result["next_cursor"] is None
 

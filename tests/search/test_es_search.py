@@ -256,5 +256,5 @@ def test_status_reports_the_index_and_the_backlog(app, make_user, make_community
     sync(app)
     status = admin.get(f"{API}/search/status").get_json()
     assert status["engine"] == "elasticsearch"
-    assert status["index"].startswith(status["alias"] + "-v2-")
+    assert status["index"].startswith(status["alias"] + "-v3-")
     assert status["documents"] == 1 and status["outbox"]["backlog"] == 0

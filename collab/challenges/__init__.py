@@ -1,0 +1,1 @@
+"""Challenges: a question posed to the crowd, in phases, with vote budgets, evaluation and decisions."""
