@@ -24,6 +24,15 @@ class Config:
     # Drain the search outbox after each commit in a background thread (dev and embedded).
     SEARCH_SYNC_IN_PROCESS = _flag("SEARCH_SYNC_IN_PROCESS", True)
     JSON_SORT_KEYS = False
+    # Request bodies (collab/json_body.py): bytes (413 beyond, streamed bodies too), nesting
+    # depth, and digits of an integer.
+    MAX_CONTENT_LENGTH = int(os.environ.get("MAX_REQUEST_BYTES", 1024 * 1024))
+    JSON_MAX_DEPTH = int(os.environ.get("JSON_MAX_DEPTH", 32))
+    JSON_MAX_INT_DIGITS = int(os.environ.get("JSON_MAX_INT_DIGITS", 20))
+    # API tokens: lifetime, and how many one user may be issued per window (429 beyond).
+    TOKEN_LIFETIME_DAYS = int(os.environ.get("TOKEN_LIFETIME_DAYS", 90))
+    TOKEN_ISSUE_LIMIT = int(os.environ.get("TOKEN_ISSUE_LIMIT", 10))
+    TOKEN_ISSUE_WINDOW_SECONDS = int(os.environ.get("TOKEN_ISSUE_WINDOW_SECONDS", 3600))
 
     API_TITLE = "collab"
     API_VERSION = "v1"

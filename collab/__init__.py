@@ -3,12 +3,12 @@ from pathlib import Path
 
 from flask import Flask
 from flask_migrate import Migrate, upgrade
-from flask_smorest import Api
 from werkzeug.routing import IntegerConverter
 
 from collab import auth, outbox
 from collab.db import db
 from collab.errors import register_error_handlers
+from collab.openapi import CollabApi, ProblemResponses
 from collab.schemas import MAX_ID
 from config import BASE_DIR, config_for_environment
 
@@ -27,8 +27,9 @@ def create_app(overrides: dict | None = None) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db)
     outbox.init_app(app)
-    api = Api(app, spec_kwargs={"components": {"securitySchemes": {
-        "bearerAuth": {"type": "http", "scheme": "bearer"}}}, "security": [{"bearerAuth": []}]})
+    api = CollabApi(app, spec_kwargs={"components": {"securitySchemes": {
+        "bearerAuth": {"type": "http", "scheme": "bearer"}}}, "security": [{"bearerAuth": []}],
+        "extra_plugins": [ProblemResponses()]})
     _register_features(app, api)
     register_error_handlers(app)
     auth.init_app(app)
@@ -39,7 +40,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     return app
 
 
-def _register_features(app: Flask, api: Api) -> None:
+def _register_features(app: Flask, api: CollabApi) -> None:
     import collab.ideas.models  # noqa: F401  (tables known to Alembic and the ORM)
     import collab.threads.models  # noqa: F401
     from collab.communities.api import blueprint as communities

@@ -16,10 +16,16 @@ from collab.db import db
 from collab.errors import Conflict, Forbidden, InvalidInput, NotFound
 from collab.pagination import Page, SortKey, paginate
 from collab.people.models import Audience, User
+from collab.people.service import can_see_user
+
+# Slugs nobody may take; also what makes "not available" say nothing about who holds a slug.
+RESERVED_SLUGS = frozenset({"admin", "api", "audit", "new", "me", "search", "settings", "help",
+                            "about", "support", "system", "www"})
 from collab.permissions import (
     find_community_for_membership,
     find_visible_community,
     is_owner,
+    may_join,
     membership_of,
     require_moderator,
     visible_communities,
@@ -65,8 +71,10 @@ def _set_organizations(community: Community, organizations: list[str]) -> None:
 def create_community(actor: User, fields: dict) -> CommunityView:
     if not (actor.is_admin or actor.audience == Audience.EMPLOYEE):
         raise Forbidden("Only employees create communities.")
-    if db.session.scalar(select(Community.id).where(Community.slug == fields["slug"])):
-        raise Conflict("That slug is already taken.", errors={"slug": ["Already taken."]})
+    if fields["slug"] in RESERVED_SLUGS or db.session.scalar(
+            select(Community.id).where(Community.slug == fields["slug"])):
+        # One answer for reserved, taken-and-visible and taken-and-hidden: no existence oracle.
+        raise Conflict("That slug is not available.", errors={"slug": ["Not available."]})
     community = Community(
         slug=fields["slug"], name=fields["name"], purpose=fields["purpose"],
         description=fields.get("description", ""), visibility=fields["visibility"],
@@ -170,8 +178,12 @@ def _invite(actor: User, community: Community, user_id: int, role: str) -> tuple
     if community.archived:
         raise Forbidden("The community is archived.")
     user = db.session.get(User, user_id)
-    if user is None:
+    # Someone the inviter may not see answers exactly like someone who does not exist.
+    if user is None or not can_see_user(actor, user):
         raise InvalidInput({"user_id": ["No such user."]})
+    if not may_join(user, community):
+        raise InvalidInput({"user_id": ["This user's audience or organization may not join "
+                                        "this community."]})
     membership = membership_of(user, community)
     if membership is not None:
         if membership.status == MembershipStatus.PENDING:
@@ -200,7 +212,14 @@ def list_members(viewer: User, slug: str, args: dict) -> Page:
 
 
 def _find_membership(actor: User, slug: str, user_id: int) -> tuple[Community, Membership]:
+    """Your own membership, or (moderators only) someone else's.
+
+    The permission check comes before the lookup, so 403 and 404 never tell a non-moderator
+    whether another user has a membership here.
+    """
     community = find_community_for_membership(actor, slug)
+    if user_id != actor.id:
+        require_moderator(actor, community)
     membership = db.session.scalar(select(Membership).where(
         Membership.community_id == community.id, Membership.user_id == user_id))
     if membership is None:
@@ -225,6 +244,7 @@ def update_member(actor: User, slug: str, user_id: int, fields: dict) -> Members
             pass  # accepting an invitation
         else:
             require_moderator(actor, community)  # approving a request, or lifting a ban
+            _require_role_power(actor, community, membership.role)  # a banned moderator
     elif status == MembershipStatus.BANNED and membership.status != MembershipStatus.BANNED:
         if is_self:
             raise Forbidden("You cannot ban yourself.")

@@ -4,6 +4,7 @@ Every change of votes locks the thread row first, writes, then recounts from the
 so counts stay exact under concurrent voters.
 """
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from collab import time
 from collab.db import db
@@ -63,7 +64,19 @@ def _my_vote(actor: User, thread: Thread) -> Vote | None:
 
 
 def vote(actor: User, thread_id: int, value: int) -> ThreadView:
-    """Cast or change the caller's vote; repeating the same vote changes nothing."""
+    """Cast or change the caller's vote; repeating the same vote changes nothing.
+
+    The same person voting twice at once (SQLite has no row lock) may lose the race to insert:
+    the unique vote constraint then says the vote exists, and the second try is the no-op.
+    """
+    try:
+        return _vote(actor, thread_id, value)
+    except IntegrityError:
+        db.session.rollback()
+        return _vote(actor, thread_id, value)
+
+
+def _vote(actor: User, thread_id: int, value: int) -> ThreadView:
     thread = find_visible_thread(actor, thread_id)
     _require_votable(actor, thread)
     lock_thread(thread)

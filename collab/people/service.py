@@ -1,11 +1,14 @@
 """Creating users, issuing and revoking their tokens, and who may see whom."""
-from sqlalchemy import exists, or_, select
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import exists, func, or_, select
 
 from collab import time
 from collab.auth import hash_token, new_token
 from collab.communities.models import Membership, MembershipStatus
 from collab.db import db
-from collab.errors import Conflict, Forbidden, NotFound
+from collab.errors import Conflict, Forbidden, NotFound, TooManyRequests
 from collab.people.models import ApiToken, Audience, User
 from collab.permissions import visible_community_ids
 
@@ -55,11 +58,30 @@ def issue_token(actor: User | None, user_id: int, name: str = "") -> tuple[ApiTo
         raise NotFound(f"No user {user_id}.")
     if actor is not None and not (actor.is_admin or actor.id == user.id):
         raise Forbidden("Only admins issue tokens for other users.")
+    now = time.now()
+    if actor is not None:
+        _limit_issuance(user, now)
     plaintext = new_token()
-    token = ApiToken(user_id=user.id, name=name, token_hash=hash_token(plaintext))
+    lifetime = timedelta(days=current_app.config["TOKEN_LIFETIME_DAYS"])
+    token = ApiToken(user_id=user.id, name=name, token_hash=hash_token(plaintext),
+                     created_at=now, expires_at=now + lifetime)
     db.session.add(token)
     db.session.commit()
     return token, plaintext
+
+
+def _limit_issuance(user: User, now) -> None:
+    """At most TOKEN_ISSUE_LIMIT tokens per user per window, counted from the tokens table itself
+    (so every worker agrees); the command line (actor None) is not limited."""
+    window = timedelta(seconds=current_app.config["TOKEN_ISSUE_WINDOW_SECONDS"])
+    recent = list(db.session.scalars(
+        select(ApiToken.created_at).where(ApiToken.user_id == user.id,
+                                          ApiToken.created_at > now - window)
+        .order_by(ApiToken.created_at)))
+    if len(recent) >= current_app.config["TOKEN_ISSUE_LIMIT"]:
+        retry_after = (recent[0] + window - now).total_seconds()
+        raise TooManyRequests("Too many tokens issued for this user; try again later.",
+                              retry_after=int(retry_after) + 1)
 
 
 def list_tokens(actor: User) -> list[ApiToken]:

@@ -2,7 +2,7 @@
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from collab.people.schemas import AUDIENCE
-from collab.schemas import StrictSchema
+from collab.schemas import AwareDateTime, StrictSchema
 from collab.threads.models import ThreadKind, ThreadStatus
 from collab.threads.schemas import ThreadOut
 from search.queries import SORTS
@@ -20,8 +20,8 @@ class SearchArgs(StrictSchema):
     tag = fields.String(validate=validate.Length(1, 40))
     author = fields.String(validate=validate.Length(1, 40), metadata={"description": "handle"})
     audience = fields.String(validate=AUDIENCE, metadata={"description": "the author's audience"})
-    since = fields.DateTime(metadata={"description": "threads created at or after (ISO 8601)"})
-    until = fields.DateTime(metadata={"description": "threads created before (ISO 8601)"})
+    since = AwareDateTime(metadata={"description": "threads created at or after (ISO 8601)"})
+    until = AwareDateTime(metadata={"description": "threads created before (ISO 8601)"})
     sort = fields.String(load_default="relevance", validate=validate.OneOf(SORTS))
     limit = fields.Integer(load_default=20, validate=validate.Range(1, MAX_LIMIT))
     cursor = fields.String(load_default=None, validate=validate.Length(max=1000))

@@ -4,7 +4,7 @@ import re
 from marshmallow import ValidationError, fields, validate
 
 from collab.people.schemas import UserRef
-from collab.schemas import MAX_ID, Id, PageArgs, StrictSchema
+from collab.schemas import MAX_ID, Id, PageArgs, StrictSchema, plain_name
 from collab.threads.models import ThreadKind, ThreadStatus
 
 MAX_TAGS = 10
@@ -47,13 +47,13 @@ class Tags(fields.List):
 class ThreadCreate(StrictSchema):
     kind = fields.String(required=True, validate=KIND,
                          metadata={"description": "Announcements: owners and moderators only."})
-    title = Trimmed(required=True, validate=validate.Length(1, 200))
+    title = Trimmed(required=True, validate=[validate.Length(1, 200), plain_name])
     body = fields.String(required=True, validate=BODY, metadata={"description": "Markdown."})
     tags = Tags(load_default=list)
 
 
 class ThreadUpdate(StrictSchema):
-    title = Trimmed(validate=validate.Length(1, 200))
+    title = Trimmed(validate=[validate.Length(1, 200), plain_name])
     body = fields.String(validate=BODY)
     tags = Tags()
     pinned = fields.Boolean(metadata={"description": "Moderators only."})
