@@ -329,13 +329,23 @@ def suggest_titles_body(prefix: str, visible_community_ids: list[int], size: int
                 "filter": [permission_filter(visible_community_ids)]}}}
 
 
+# Characters with a meaning in Lucene's regular expressions (RegExp with all flags, which
+# Elasticsearch uses for `include`): intervals <1-100>, quotes, @, &, ~, # and the usual ones.
+LUCENE_REGEX_SPECIAL = frozenset('.?+*|{}[]()"\\#@&<>~^$/-')
+
+
+def lucene_regex_escape(value: str) -> str:
+    """Escape for a Lucene regular expression (Python's re.escape knows another syntax)."""
+    return "".join("\\" + c if c in LUCENE_REGEX_SPECIAL else c for c in value)
+
+
 def suggest_tags_body(prefix: str, visible_community_ids: list[int], size: int) -> dict:
     folded = prefix.strip().lower()
     return {"size": 0,
             "query": {"bool": {"filter": [permission_filter(visible_community_ids),
                                           {"prefix": {"tags": folded}}]}},
             "aggs": {"tags": {"terms": {"field": "tags", "size": size,
-                                        "include": re.escape(folded) + ".*"}}}}
+                                        "include": lucene_regex_escape(folded) + ".*"}}}}
 
 
 def more_like_this_body(like: list[str], visible_community_ids: list[int], size: int,
