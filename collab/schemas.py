@@ -39,9 +39,13 @@ def plain_name(value: str) -> None:
         raise ValidationError("Must not contain invisible or text-direction control characters.")
 
 
-def Pattern(pattern: str, error: str) -> validate.Regexp:
-    """A whole-value pattern: `\\Z`, because `$` also matches before a final newline."""
-    return validate.Regexp(re.compile(pattern + r"\Z"), error=error)
+class Pattern(validate.Regexp):
+    """A whole-value pattern (fullmatch): `$` alone also matches before a final newline."""
+
+    def __call__(self, value):
+        if not isinstance(value, str) or self.regex.fullmatch(value) is None:
+            raise ValidationError(self._format_error(value))
+        return value
 
 
 class AwareDateTime(fields.DateTime):

@@ -5,7 +5,7 @@ from collab.communities.models import MembershipStatus, Role, Visibility
 from collab.people.schemas import AUDIENCE, UserRef
 from collab.schemas import Id, PageArgs, Pattern, StrictSchema, plain_name
 
-SLUG = Pattern(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?",
+SLUG = Pattern(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$",
                  error="1-64 lowercase letters, digits and inner hyphens.")
 VISIBILITY = validate.OneOf([v.value for v in Visibility])
 ROLE = validate.OneOf([r.value for r in Role])

@@ -12,6 +12,7 @@ from collab.communities.models import (
     Role,
     Visibility,
 )
+from collab.audit import service as audit
 from collab.db import db
 from collab.errors import Conflict, Forbidden, InvalidInput, NotFound
 from collab.pagination import Page, SortKey, paginate
@@ -86,6 +87,8 @@ def create_community(actor: User, fields: dict) -> CommunityView:
     db.session.flush()
     db.session.add(Membership(community_id=community.id, user_id=actor.id, role=Role.OWNER,
                               status=MembershipStatus.ACTIVE))
+    audit.record(actor, "community.create", "community", community.id,
+                 community_id=community.id, visibility=community.visibility)
     db.session.commit()
     return _view(actor, community)
 
@@ -116,6 +119,12 @@ def list_communities(viewer: User, args: dict) -> Page:
 def update_community(actor: User, slug: str, fields: dict) -> CommunityView:
     community = find_visible_community(actor, slug)
     require_moderator(actor, community)
+    changed = sorted(name for name in fields if getattr(community, name) != fields[name])
+    if changed:
+        extra = ({"visibility": {"from": community.visibility, "to": fields["visibility"]}}
+                 if "visibility" in changed else {})
+        audit.record(actor, "community.update", "community", community.id,
+                     community_id=community.id, fields=changed, **extra)
     for name in ("name", "purpose", "description", "visibility", "archived"):
         if name in fields:
             setattr(community, name, fields[name])
@@ -147,6 +156,7 @@ def _join(user: User, community: Community) -> tuple[Membership, bool]:
             raise Forbidden("You are banned from this community.")
         if membership.status == MembershipStatus.INVITED:
             membership.status = MembershipStatus.ACTIVE
+            _audit_membership(user, "membership.accept", membership)
             db.session.commit()
         return membership, False
     if community.archived:
@@ -162,8 +172,15 @@ def _join(user: User, community: Community) -> tuple[Membership, bool]:
     membership = Membership(community_id=community.id, user_id=user.id, role=Role.MEMBER,
                             status=status)
     db.session.add(membership)
+    _audit_membership(user, "membership.join", membership)
     db.session.commit()
     return membership, True
+
+
+def _audit_membership(actor: User, action: str, membership: Membership, **details) -> None:
+    audit.record(actor, action, "membership", membership.user_id,
+                 community_id=membership.community_id,
+                 **{"role": membership.role, "status": membership.status, **details})
 
 
 def _require_role_power(actor: User, community: Community, role: str) -> None:
@@ -189,12 +206,14 @@ def _invite(actor: User, community: Community, user_id: int, role: str) -> tuple
         if membership.status == MembershipStatus.PENDING:
             membership.status = MembershipStatus.ACTIVE
             membership.role = role
+            _audit_membership(actor, "membership.approve", membership)
             db.session.commit()
             return membership, False
         raise Conflict(f"The user is already {membership.status} here.")
     membership = Membership(community_id=community.id, user_id=user.id, role=role,
                             status=MembershipStatus.INVITED, invited_by_id=actor.id)
     db.session.add(membership)
+    _audit_membership(actor, "membership.invite", membership)
     db.session.commit()
     return membership, True
 
@@ -254,11 +273,20 @@ def update_member(actor: User, slug: str, user_id: int, fields: dict) -> Members
         _require_role_power(actor, community, Role.OWNER)
         if membership.role == Role.OWNER and not _other_active_owners(community, user_id):
             raise Conflict("A community keeps at least one owner.")
+        _audit_membership(actor, "membership.role", membership, previous=membership.role,
+                          role=fields["role"])
         membership.role = fields["role"]
     if status == MembershipStatus.BANNED and membership.role == Role.OWNER \
             and not _other_active_owners(community, user_id):
         raise Conflict("A community keeps at least one owner.")
-    if status is not None:
+    if status is not None and status != membership.status:
+        action = {(MembershipStatus.BANNED, MembershipStatus.ACTIVE): "membership.unban",
+                  (MembershipStatus.INVITED, MembershipStatus.ACTIVE): "membership.accept",
+                  (MembershipStatus.PENDING, MembershipStatus.ACTIVE): "membership.approve",
+                  }.get((membership.status, status), f"membership.{status}")
+        if status == MembershipStatus.BANNED:
+            action = "membership.ban"
+        _audit_membership(actor, action, membership, previous=membership.status)
         membership.status = status
     db.session.commit()
     return membership
@@ -273,5 +301,7 @@ def remove_member(actor: User, slug: str, user_id: int) -> None:
     if membership.role == Role.OWNER and membership.status == MembershipStatus.ACTIVE \
             and not _other_active_owners(community, user_id):
         raise Conflict("A community keeps at least one owner; name another owner first.")
+    _audit_membership(actor, "membership.leave" if user_id == actor.id else "membership.remove",
+                      membership, previous=membership.status)
     db.session.delete(membership)
     db.session.commit()

@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from collab import time
+from collab.audit import service as audit
 from collab.db import db
 from collab.errors import Conflict, InvalidInput
 from collab.ideas import ranking
@@ -131,6 +132,8 @@ def change_status(actor: User, thread_id: int, fields: dict) -> IdeaStatusChange
     change = IdeaStatusChange(thread_id=thread.id, from_status=thread.status, to_status=target,
                               note=fields["note"], actor_id=actor.id, created_at=now)
     db.session.add(change)
+    audit.record(actor, "idea.status", "thread", thread.id, community_id=thread.community_id,
+                 **{"from": thread.status, "to": target})
     thread.status = target
     thread.updated_at = now
     db.session.commit()
@@ -179,6 +182,8 @@ def merge(actor: User, thread_id: int, into: int) -> ThreadView:
         target.trending_score = ranking.add_activity(target.trending_score,
                                                      ranking.UPVOTE_WEIGHT, at)
     source.merged_into_id = target.id
+    audit.record(actor, "idea.merge", "thread", source.id, community_id=source.community_id,
+                 into=target.id)
     source.locked = True
     source.updated_at = now
     db.session.commit()

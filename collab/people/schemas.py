@@ -4,7 +4,7 @@ from marshmallow import fields, validate
 from collab.people.models import Audience
 from collab.schemas import Pattern, StrictSchema, plain_name
 
-HANDLE = Pattern(r"^[a-z0-9][a-z0-9_.-]{1,39}",
+HANDLE = Pattern(r"^[a-z0-9][a-z0-9_.-]{1,39}$",
                  error="2-40 lowercase letters, digits, '_', '.', '-'.")
 AUDIENCE = validate.OneOf([a.value for a in Audience])
 

@@ -5,6 +5,7 @@ from flask import current_app
 from sqlalchemy import exists, func, or_, select
 
 from collab import time
+from collab.audit import service as audit
 from collab.auth import hash_token, new_token
 from collab.communities.models import Membership, MembershipStatus
 from collab.db import db
@@ -28,6 +29,8 @@ def create_user(actor: User | None, *, handle: str, email: str, audience: str,
     user = User(handle=handle, email=email, audience=audience, organization=organization,
                 display_name=display_name or handle, is_admin=is_admin)
     db.session.add(user)
+    db.session.flush()
+    audit.record(actor, "user.create", "user", user.id, audience=audience, is_admin=is_admin)
     db.session.commit()
     return user
 
@@ -66,6 +69,8 @@ def issue_token(actor: User | None, user_id: int, name: str = "") -> tuple[ApiTo
     token = ApiToken(user_id=user.id, name=name, token_hash=hash_token(plaintext),
                      created_at=now, expires_at=now + lifetime)
     db.session.add(token)
+    db.session.flush()
+    audit.record(actor, "token.issue", "token", token.id, user_id=user.id)
     db.session.commit()
     return token, plaintext
 
@@ -95,4 +100,5 @@ def revoke_token(actor: User, token_id: int) -> None:
         raise NotFound(f"No token {token_id}.")
     if token.revoked_at is None:
         token.revoked_at = time.now()
+        audit.record(actor, "token.revoke", "token", token.id, user_id=token.user_id)
         db.session.commit()

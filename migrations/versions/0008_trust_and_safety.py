@@ -1,6 +1,7 @@
-"""trust and safety: token expiry
+"""trust and safety: token expiry, the audit log
 
-Tokens get an expiry (existing tokens expire 90 days after they were created).
+Tokens get an expiry (existing tokens expire 90 days after they were created). The audit log is
+an append-only table of who changed what.
 
 Revision ID: 0008
 Revises: 0002
@@ -23,6 +24,23 @@ LEGACY_TOKEN_LIFETIME = timedelta(days=90)
 
 
 def upgrade():
+    op.create_table(
+        'audit_events',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('created_at', sa.DateTime(), nullable=False),
+        sa.Column('actor_id', sa.Integer(), nullable=True),
+        sa.Column('action', sa.String(length=48), nullable=False),
+        sa.Column('community_id', sa.Integer(), nullable=True),
+        sa.Column('target_type', sa.String(length=24), nullable=False),
+        sa.Column('target_id', sa.Integer(), nullable=True),
+        sa.Column('details', sa.JSON(), nullable=False),
+        sa.ForeignKeyConstraint(['actor_id'], ['users.id'],
+                                name=op.f('fk_audit_events_actor_id_users')),
+        sa.PrimaryKeyConstraint('id', name=op.f('pk_audit_events')),
+    )
+    op.create_index('ix_audit_events_community_id', 'audit_events', ['community_id', 'id'])
+    op.create_index('ix_audit_events_actor_id', 'audit_events', ['actor_id', 'id'])
+    op.create_index('ix_audit_events_action', 'audit_events', ['action', 'id'])
     with op.batch_alter_table('api_tokens') as batch_op:
         batch_op.add_column(sa.Column('expires_at', sa.DateTime(), nullable=True))
     tokens = sa.table('api_tokens', sa.column('id', sa.Integer), sa.column('created_at', sa.DateTime),
@@ -34,5 +52,6 @@ def upgrade():
 
 
 def downgrade():
+    op.drop_table('audit_events')
     with op.batch_alter_table('api_tokens') as batch_op:
         batch_op.drop_column('expires_at')
