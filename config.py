@@ -32,6 +32,10 @@ class Config:
     # API tokens: lifetime, and how many one user may be issued per window (429 beyond).
     TOKEN_LIFETIME_DAYS = int(os.environ.get("TOKEN_LIFETIME_DAYS", 90))
     TOKEN_ISSUE_LIMIT = int(os.environ.get("TOKEN_ISSUE_LIMIT", 10))
+    # Moderation: this many independent flags from trusted members (active members for at least
+    # MODERATION_TRUSTED_MEMBER_DAYS, or staff) hide content pending review.
+    MODERATION_HIDE_THRESHOLD = int(os.environ.get("MODERATION_HIDE_THRESHOLD", 3))
+    MODERATION_TRUSTED_MEMBER_DAYS = int(os.environ.get("MODERATION_TRUSTED_MEMBER_DAYS", 7))
     TOKEN_ISSUE_WINDOW_SECONDS = int(os.environ.get("TOKEN_ISSUE_WINDOW_SECONDS", 3600))
 
     API_TITLE = "collab"

@@ -43,6 +43,7 @@ def create_app(overrides: dict | None = None) -> Flask:
 def _register_features(app: Flask, api: CollabApi) -> None:
     import collab.audit.models  # noqa: F401  (tables known to Alembic and the ORM)
     import collab.ideas.models  # noqa: F401
+    import collab.moderation.models  # noqa: F401
     import collab.threads.models  # noqa: F401
     from collab.communities.api import blueprint as communities
     from collab.people.api import blueprint as people
@@ -52,9 +53,10 @@ def _register_features(app: Flask, api: CollabApi) -> None:
     from collab.threads.api import blueprint as threads
     from collab.search.api import blueprint as search
     from collab.audit.api import blueprint as audit
+    from collab.moderation.api import blueprint as moderation
     from search.cli import search_cli
 
-    for blueprint in (people, communities, threads, ideas, search, audit):
+    for blueprint in (people, communities, threads, ideas, search, audit, moderation):
         api.register_blueprint(blueprint, url_prefix="/api/v1")
     app.cli.add_command(users_cli)
     app.cli.add_command(seed_cli)
