@@ -54,9 +54,11 @@ def _register_features(app: Flask, api: CollabApi) -> None:
     from collab.search.api import blueprint as search
     from collab.audit.api import blueprint as audit
     from collab.moderation.api import blueprint as moderation
+    from collab.privacy.api import blueprint as privacy
     from search.cli import search_cli
 
-    for blueprint in (people, communities, threads, ideas, search, audit, moderation):
+    for blueprint in (people, communities, threads, ideas, search, audit, moderation,
+                      privacy):
         api.register_blueprint(blueprint, url_prefix="/api/v1")
     app.cli.add_command(users_cli)
     app.cli.add_command(seed_cli)

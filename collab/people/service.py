@@ -21,6 +21,8 @@ def create_user(actor: User | None, *, handle: str, email: str, audience: str,
     if actor is not None and not actor.is_admin:
         raise Forbidden("Only admins create users.")
     email = email.strip().lower()
+    if handle.startswith("deleted-"):  # reserved for erased people (collab/privacy)
+        raise Conflict("That handle is not available.", errors={"handle": ["Not available."]})
     taken = db.session.scalar(select(User.handle, User.email).where(
         or_(User.handle == handle, User.email == email)))
     if taken is not None:
@@ -57,7 +59,8 @@ def get_user(viewer: User, user_id: int) -> User:
 def issue_token(actor: User | None, user_id: int, name: str = "") -> tuple[ApiToken, str]:
     """Returns the stored token row and the plaintext, which is never stored."""
     user = db.session.get(User, user_id)
-    if user is None or (actor is not None and not can_see_user(actor, user)):
+    if user is None or user.erased_at is not None \
+            or (actor is not None and not can_see_user(actor, user)):
         raise NotFound(f"No user {user_id}.")
     if actor is not None and not (actor.is_admin or actor.id == user.id):
         raise Forbidden("Only admins issue tokens for other users.")

@@ -1,4 +1,4 @@
-"""trust and safety: token expiry, the audit log, moderation flags and hiding
+"""trust and safety: token expiry, the audit log, moderation flags and hiding, erasure
 
 Tokens get an expiry (existing tokens expire 90 days after they were created). The audit log is
 an append-only table of who changed what.
@@ -42,6 +42,7 @@ def upgrade():
     op.create_index('ix_audit_events_actor_id', 'audit_events', ['actor_id', 'id'])
     op.create_index('ix_audit_events_action', 'audit_events', ['action', 'id'])
     # Plain ADD COLUMN (no batch): rebuilding threads/posts on SQLite would drop their FTS triggers.
+    op.add_column('users', sa.Column('erased_at', sa.DateTime(), nullable=True))
     op.add_column('threads', sa.Column('hidden_at', sa.DateTime(), nullable=True))
     op.add_column('posts', sa.Column('hidden_at', sa.DateTime(), nullable=True))
     op.create_table(
@@ -79,6 +80,7 @@ def downgrade():
     op.drop_table('content_flags')
     op.drop_column('posts', 'hidden_at')
     op.drop_column('threads', 'hidden_at')
+    op.drop_column('users', 'erased_at')
     op.drop_table('audit_events')
     with op.batch_alter_table('api_tokens') as batch_op:
         batch_op.drop_column('expires_at')
