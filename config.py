@@ -26,6 +26,19 @@ class Config:
     JSON_SORT_KEYS = False
     # Seconds a user whose request to join was rejected waits before asking again (7 days).
     MEMBERSHIP_REQUEST_COOLDOWN = int(os.environ.get("MEMBERSHIP_REQUEST_COOLDOWN", 7 * 24 * 3600))
+    # Request bodies (collab/json_body.py): bytes (413 beyond, streamed bodies too), nesting
+    # depth, and digits of an integer.
+    MAX_CONTENT_LENGTH = int(os.environ.get("MAX_REQUEST_BYTES", 1024 * 1024))
+    JSON_MAX_DEPTH = int(os.environ.get("JSON_MAX_DEPTH", 32))
+    JSON_MAX_INT_DIGITS = int(os.environ.get("JSON_MAX_INT_DIGITS", 20))
+    # API tokens: lifetime, and how many one user may be issued per window (429 beyond).
+    TOKEN_LIFETIME_DAYS = int(os.environ.get("TOKEN_LIFETIME_DAYS", 90))
+    TOKEN_ISSUE_LIMIT = int(os.environ.get("TOKEN_ISSUE_LIMIT", 10))
+    # Moderation: this many independent flags from trusted members (active members for at least
+    # MODERATION_TRUSTED_MEMBER_DAYS, or staff) hide content pending review.
+    MODERATION_HIDE_THRESHOLD = int(os.environ.get("MODERATION_HIDE_THRESHOLD", 3))
+    MODERATION_TRUSTED_MEMBER_DAYS = int(os.environ.get("MODERATION_TRUSTED_MEMBER_DAYS", 7))
+    TOKEN_ISSUE_WINDOW_SECONDS = int(os.environ.get("TOKEN_ISSUE_WINDOW_SECONDS", 3600))
 
     API_TITLE = "collab"
     API_VERSION = "v1"

@@ -3,12 +3,12 @@ from pathlib import Path
 
 from flask import Flask
 from flask_migrate import Migrate, upgrade
-from flask_smorest import Api
 from werkzeug.routing import IntegerConverter
 
 from collab import auth, outbox
 from collab.db import db
 from collab.errors import register_error_handlers
+from collab.openapi import CollabApi, ProblemResponses
 from collab.schemas import MAX_ID
 from config import BASE_DIR, config_for_environment
 
@@ -27,8 +27,9 @@ def create_app(overrides: dict | None = None) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db)
     outbox.init_app(app)
-    api = Api(app, spec_kwargs={"components": {"securitySchemes": {
-        "bearerAuth": {"type": "http", "scheme": "bearer"}}}, "security": [{"bearerAuth": []}]})
+    api = CollabApi(app, spec_kwargs={"components": {"securitySchemes": {
+        "bearerAuth": {"type": "http", "scheme": "bearer"}}}, "security": [{"bearerAuth": []}],
+        "extra_plugins": [ProblemResponses()]})
     _register_features(app, api)
     register_error_handlers(app)
     auth.init_app(app)
@@ -39,10 +40,12 @@ def create_app(overrides: dict | None = None) -> Flask:
     return app
 
 
-def _register_features(app: Flask, api: Api) -> None:
+def _register_features(app: Flask, api: CollabApi) -> None:
     import collab.answers.models  # noqa: F401  (tables known to Alembic and the ORM)
-    import collab.challenges.models  # noqa: F401  (tables known to Alembic and the ORM)
+    import collab.audit.models  # noqa: F401
+    import collab.challenges.models  # noqa: F401
     import collab.ideas.models  # noqa: F401
+    import collab.moderation.models  # noqa: F401
     import collab.threads.models  # noqa: F401
     from collab.challenges.api import blueprint as challenges
     from collab.communities.api import blueprint as communities
@@ -52,10 +55,14 @@ def _register_features(app: Flask, api: Api) -> None:
     from collab.ideas.api import blueprint as ideas
     from collab.threads.api import blueprint as threads
     from collab.search.api import blueprint as search
+    from collab.audit.api import blueprint as audit
+    from collab.moderation.api import blueprint as moderation
+    from collab.privacy.api import blueprint as privacy
     from search.cli import search_cli
     from collab.answers.api import blueprint as answers
 
-    for blueprint in (people, communities, threads, ideas, answers, challenges, search):
+    for blueprint in (people, communities, threads, ideas, answers, challenges, search, audit,
+                      moderation, privacy):
         api.register_blueprint(blueprint, url_prefix="/api/v1")
     app.cli.add_command(users_cli)
     app.cli.add_command(seed_cli)

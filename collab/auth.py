@@ -3,8 +3,9 @@ import hashlib
 import secrets
 
 from flask import Flask, g, request
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
+from collab import time
 from collab.db import db
 from collab.errors import Unauthorized
 from collab.people.models import ApiToken, User
@@ -40,10 +41,11 @@ def _authenticate() -> None:
     user = db.session.scalar(
         select(User)
         .join(ApiToken, ApiToken.user_id == User.id)
-        .where(ApiToken.token_hash == hash_token(token.strip()), ApiToken.revoked_at.is_(None))
+        .where(ApiToken.token_hash == hash_token(token.strip()), ApiToken.revoked_at.is_(None),
+               or_(ApiToken.expires_at.is_(None), ApiToken.expires_at > time.now()))
     )
     if user is None:
-        raise Unauthorized("The token is unknown or revoked.")
+        raise Unauthorized("The token is unknown, revoked or expired.")
     g.user = user
 
 

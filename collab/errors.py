@@ -68,6 +68,16 @@ class TooSoon(DomainError):
     title = "Too soon"
 
 
+class TooManyRequests(DomainError):
+    status = 429
+    slug = "too-many-requests"
+    title = "Too many requests"
+
+    def __init__(self, detail: str, retry_after: int):
+        super().__init__(detail)
+        self.retry_after = max(1, int(retry_after))
+
+
 def problem(status: int, title: str, detail: str, slug: str, errors: dict | None = None,
             extensions: dict | None = None) -> Response:
     body = {"type": f"/problems/{slug}", "title": title, "status": status, "detail": detail}
@@ -111,8 +121,11 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def _domain(error: DomainError) -> Response:
         db.session.rollback()
-        return problem(error.status, error.title, error.detail, error.slug, error.errors,
-                       error.extensions)
+        response = problem(error.status, error.title, error.detail, error.slug, error.errors,
+                           error.extensions)
+        if isinstance(error, TooManyRequests):
+            response.headers["Retry-After"] = str(error.retry_after)
+        return response
 
     @app.errorhandler(IntegrityError)
     def _integrity(error: IntegrityError) -> Response:

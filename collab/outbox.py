@@ -12,13 +12,14 @@ from datetime import datetime
 from enum import StrEnum
 
 from flask import Flask, current_app, has_app_context
-from sqlalchemy import BigInteger, Index, Integer, String, Text, event, insert, update
+from sqlalchemy import BigInteger, Index, Integer, String, Text, event, insert, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from collab import time
 from collab.communities.models import Community, CommunityAudience, CommunityOrganization
 from collab.db import UTCDateTime, db
 from collab.ideas.models import Vote
+from collab.people.models import User
 from collab.threads.models import Post, Thread, ThreadTag
 
 PENDING_KEY = "search_outbox_pending"
@@ -61,9 +62,10 @@ class _Changes:
         self.threads: set[int] = set()
         self.posts: set[int] = set()  # their versions are bumped; their threads are rebuilt
         self.communities: set[int] = set()
+        self.authors: set[int] = set()  # users whose name or audience documents carry
 
     def __bool__(self) -> bool:
-        return bool(self.threads or self.posts or self.communities)
+        return bool(self.threads or self.posts or self.communities or self.authors)
 
 
 def _changed_columns(obj) -> set[str]:
@@ -92,6 +94,12 @@ def _note(changes: _Changes, obj, columns: set[str] | None) -> None:
     elif isinstance(obj, (CommunityAudience, CommunityOrganization)):
         if columns is None or columns:
             changes.communities.add(obj.community_id)
+    elif isinstance(obj, User):
+        if columns and columns & AUTHOR_COLUMNS:  # a renamed or erased author
+            changes.authors.add(obj.id)
+
+
+AUTHOR_COLUMNS = {"handle", "display_name", "audience", "organization"}
 
 
 def _collect(session: Session) -> _Changes:
@@ -114,6 +122,10 @@ def _after_flush(session: Session, flush_context) -> None:
         return
     connection = session.connection()
     threads, posts = Thread.__table__, Post.__table__
+    if changes.authors:
+        changes.threads.update(connection.scalars(
+            select(threads.c.id).where(threads.c.author_id.in_(changes.authors))
+            .union(select(posts.c.thread_id).where(posts.c.author_id.in_(changes.authors)))))
     if changes.threads:
         connection.execute(update(threads).where(threads.c.id.in_(changes.threads))
                            .values(version=threads.c.version + 1))

@@ -1,14 +1,14 @@
 """Cursor (keyset) pagination: stable under concurrent inserts, one helper for every list."""
-import base64
-import binascii
-import json
+import math
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, false, or_
 from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.types import TypeDecorator
 
+from collab.cursors import BadCursor, sign, unsign
 from collab.db import db
 from collab.errors import InvalidInput
 
@@ -28,39 +28,59 @@ class Page:
     next_cursor: str | None
 
 
+CURSOR_PURPOSE = "list"
+MAX_CURSOR_TEXT = 500
+# Datetimes a cursor may hold: a day inside the calendar, so conversions never overflow.
+EARLIEST, LATEST = datetime(1, 1, 2, tzinfo=UTC), datetime(9999, 12, 30, tzinfo=UTC)
+
+
 def _encode(values: list[Any]) -> str:
     tagged = [{"t": v.isoformat()} if isinstance(v, datetime) else v for v in values]
-    raw = json.dumps(tagged, separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    return sign(CURSOR_PURPOSE, tagged)
+
+
+def _decode_datetime(raw: Any) -> datetime:
+    if not isinstance(raw, dict) or set(raw) != {"t"} or not isinstance(raw["t"], str):
+        raise ValueError("not a tagged datetime")
+    value = datetime.fromisoformat(raw["t"])
+    if value.tzinfo is None:
+        raise ValueError("datetime without zone")
+    value = value.astimezone(UTC)
+    if not EARLIEST <= value <= LATEST:
+        raise ValueError("datetime out of range")
+    return value
 
 
 def _decode_value(raw: Any, key: SortKey) -> Any:
-    """One cursor value, checked against its column's type (a cursor is client input)."""
-    expected = key.column.type.python_type
-    value = datetime.fromisoformat(raw["t"]) if isinstance(raw, dict) else raw
+    """One cursor value, checked against its column's type and range (a cursor is client input)."""
+    column_type = key.column.type
+    # A TypeDecorator (UTCDateTime) reports `object`; its implementation knows the real type.
+    expected = (column_type.impl if isinstance(column_type, TypeDecorator) else column_type).python_type
+    if expected is datetime:
+        return _decode_datetime(raw)
     if expected is bool:
-        valid = isinstance(value, bool)
+        valid = isinstance(raw, bool)
     elif expected is float:
-        valid = isinstance(value, (int, float)) and not isinstance(value, bool)
+        valid = (isinstance(raw, (int, float)) and not isinstance(raw, bool)
+                 and math.isfinite(raw) and abs(raw) < 1e300)
     elif expected is int:
-        valid = isinstance(value, int) and not isinstance(value, bool) and abs(value) < 2**63
-    elif expected is datetime:
-        valid = isinstance(value, datetime) and value.tzinfo is not None
+        valid = isinstance(raw, int) and not isinstance(raw, bool) and abs(raw) < 2**63
+    elif expected is str:
+        valid = isinstance(raw, str) and len(raw) <= MAX_CURSOR_TEXT
     else:
-        valid = isinstance(value, expected)
+        valid = False
     if not valid:
         raise ValueError("cursor value of the wrong type")
-    return value
+    return raw
 
 
 def _decode(cursor: str, keys: list[SortKey]) -> list[Any]:
     try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        values = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        values = unsign(CURSOR_PURPOSE, cursor)
         if not isinstance(values, list) or len(values) != len(keys):
             raise ValueError("wrong width")
         return [_decode_value(raw, key) for raw, key in zip(values, keys)]
-    except (ValueError, TypeError, KeyError, binascii.Error, UnicodeDecodeError):
+    except (BadCursor, ValueError, TypeError, OverflowError):
         raise InvalidInput({"cursor": ["Not a valid cursor."]}) from None
 
 

@@ -66,6 +66,17 @@ def visible_community_id_list(user: User) -> list[int]:
     return list(db.session.scalars(visible_community_ids(user)))
 
 
+def may_join(user: User, community: Community) -> bool:
+    """The audience and allow-list rule, whatever the visibility: who may ever be a member."""
+    if user.is_admin:
+        return True
+    if user.audience not in community.audiences:
+        return False
+    if user.audience == Audience.EMPLOYEE or not community.organizations:
+        return True
+    return user.organization in community.organizations
+
+
 def find_visible_community(user: User, slug: str) -> Community:
     """The community `user` may see, or 404 exactly as if it did not exist."""
     community = db.session.scalar(

@@ -1,4 +1,7 @@
 """Schema pieces shared by every feature: strict input, list envelopes, pagination args."""
+import re
+from datetime import UTC, datetime
+
 from marshmallow import RAISE, Schema, ValidationError, fields, pre_load, validate
 
 from collab.pagination import DEFAULT_LIMIT, MAX_LIMIT
@@ -22,6 +25,46 @@ class StrictSchema(Schema):
             if bad:
                 raise ValidationError(bad)
         return data
+
+
+# Bidirectional overrides and isolates, and zero-width characters: invisible, and used to make one
+# name look like another ("spoofing"). Refused in names people recognise each other by.
+SPOOFING_CHARACTERS = re.compile("[\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2064"
+                                 "\u2066-\u2069\ufeff]")
+
+
+def plain_name(value: str) -> None:
+    """Validator for titles, names, handles, slugs and tags: no invisible or direction controls."""
+    if isinstance(value, str) and SPOOFING_CHARACTERS.search(value):
+        raise ValidationError("Must not contain invisible or text-direction control characters.")
+
+
+class Pattern(validate.Regexp):
+    """A whole-value pattern (fullmatch): `$` alone also matches before a final newline."""
+
+    def __call__(self, value):
+        if not isinstance(value, str) or self.regex.fullmatch(value) is None:
+            raise ValidationError(self._format_error(value))
+        return value
+
+
+class AwareDateTime(fields.DateTime):
+    """An ISO 8601 instant in input: naive means UTC; it must lie inside the calendar in UTC."""
+
+    EARLIEST = datetime(1, 1, 2, tzinfo=UTC)
+    LATEST = datetime(9999, 12, 30, tzinfo=UTC)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        parsed = super()._deserialize(value, attr, data, **kwargs)
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=UTC)
+        try:
+            parsed = parsed.astimezone(UTC)
+        except (OverflowError, ValueError):
+            raise ValidationError("Out of range.") from None
+        if not self.EARLIEST <= parsed <= self.LATEST:
+            raise ValidationError("Out of range: between 0001-01-02 and 9999-12-30 (UTC).")
+        return parsed
 
 
 def Id(**kwargs) -> fields.Integer:

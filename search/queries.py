@@ -348,13 +348,23 @@ def suggest_titles_body(prefix: str, visible_community_ids: list[int], size: int
                 "filter": [permission_filter(visible_community_ids)]}}}
 
 
+# Characters with a meaning in Lucene's regular expressions (RegExp with all flags, which
+# Elasticsearch uses for `include`): intervals <1-100>, quotes, @, &, ~, # and the usual ones.
+LUCENE_REGEX_SPECIAL = frozenset('.?+*|{}[]()"\\#@&<>~^$/-')
+
+
+def lucene_regex_escape(value: str) -> str:
+    """Escape for a Lucene regular expression (Python's re.escape knows another syntax)."""
+    return "".join("\\" + c if c in LUCENE_REGEX_SPECIAL else c for c in value)
+
+
 def suggest_tags_body(prefix: str, visible_community_ids: list[int], size: int) -> dict:
     folded = prefix.strip().lower()
     return {"size": 0,
             "query": {"bool": {"filter": [permission_filter(visible_community_ids),
                                           {"prefix": {"tags": folded}}]}},
             "aggs": {"tags": {"terms": {"field": "tags", "size": size,
-                                        "include": re.escape(folded) + ".*"}}}}
+                                        "include": lucene_regex_escape(folded) + ".*"}}}}
 
 
 def more_like_this_body(like: list[str], visible_community_ids: list[int], size: int,
@@ -464,9 +474,53 @@ class DatabaseSearch:
     tsquery: ColumnElement | None = None
 
 
+def _excluded_threads(dialect: str, text_query: QueryText) -> Select | None:
+    """Threads an excluded word or phrase touches: in the title, body, a tag or a live post."""
+    excluded = [" ".join(words(value)) for value in text_query.excluded if words(value)]
+    if not excluded:
+        return None
+    tags = select(ThreadTag.thread_id).where(ThreadTag.tag.in_(
+        sorted({value.lower() for value in text_query.excluded} | set(excluded))))
+    if dialect == "sqlite":
+        expression = " OR ".join(_fts5_string(value) for value in excluded)
+        in_threads = select(literal_column("thread_id")).select_from(text(
+            "SELECT rowid AS thread_id FROM threads_fts WHERE threads_fts MATCH :fts_not_threads")
+            .bindparams(fts_not_threads=expression).columns(thread_id=Thread.id.type)
+            .subquery("excluded_threads"))
+        in_posts = select(literal_column("thread_id")).select_from(text(
+            "SELECT posts.thread_id AS thread_id FROM posts_fts JOIN posts ON posts.id = "
+            "posts_fts.rowid WHERE posts_fts MATCH :fts_not_posts AND posts.deleted_at IS NULL")
+            .bindparams(fts_not_posts=expression).columns(thread_id=Thread.id.type)
+            .subquery("excluded_posts"))
+    else:
+        query = None
+        for index, value in enumerate(text_query.excluded):
+            part = func.phraseto_tsquery(ENGLISH, bindparam(f"not_{index}", value))
+            query = part if query is None else func.tsquery_or(query, part)
+        in_threads = select(Thread.id).where(PG_THREAD_VECTOR.op("@@")(query))
+        in_posts = select(Post.thread_id).where(PG_POST_VECTOR.op("@@")(query),
+                                                Post.deleted_at.is_(None))
+    return in_threads.union(in_posts, tags)
+
+
+def _tag_hits(text_query: QueryText) -> Select | None:
+    """Threads tagged with every searched word (tags are searched like titles, boosted alike)."""
+    wanted = sorted({term.lower() for term in text_query.terms})
+    if not wanted or text_query.phrases:
+        return None
+    return (select(ThreadTag.thread_id.label("thread_id"),
+                   literal_column(str(TAGS_BOOST)).label("rank"))
+            .where(ThreadTag.tag.in_(wanted)).group_by(ThreadTag.thread_id)
+            .having(func.count(ThreadTag.tag.distinct()) == len(wanted)))
+
+
 def database_search(dialect: str, text_query: QueryText, filters: Filters,
                     visible_ids: Select) -> DatabaseSearch:
     conditions = _thread_filters(filters, visible_ids)
+    excluded = _excluded_threads(dialect, text_query)
+    if excluded is not None:
+        conditions.append(Thread.id.not_in(excluded))
+    tag_hits = _tag_hits(text_query)
     if dialect == "sqlite":
         expression = fts5_expression(text_query)
         if expression is None:
@@ -484,10 +538,11 @@ def database_search(dialect: str, text_query: QueryText, filters: Filters,
         hits = (select(literal_column("thread_id"), literal_column("rank"))
                 .select_from(thread_hits.columns(thread_id=Thread.id.type,
                                                  rank=Thread.top_score.type).subquery()))
-        hits = hits.union_all(select(literal_column("thread_id"), literal_column("rank"))
-                              .select_from(post_hits.columns(thread_id=Thread.id.type,
-                                                             rank=Thread.top_score.type)
-                                           .subquery())).subquery("hits")
+        post_ranked = (select(literal_column("thread_id"), literal_column("rank"))
+                       .select_from(post_hits.columns(thread_id=Thread.id.type,
+                                                      rank=Thread.top_score.type).subquery()))
+        hits = (hits.union_all(post_ranked) if tag_hits is None
+                else hits.union_all(post_ranked, tag_hits)).subquery("hits")
         best = (select(hits.c.thread_id, func.max(hits.c.rank).label("rank"))
                 .group_by(hits.c.thread_id).subquery("best"))
         ranked = (select(Thread.id.label("thread_id"), best.c.rank)
@@ -503,7 +558,8 @@ def database_search(dialect: str, text_query: QueryText, filters: Filters,
     post_hits = select(Post.thread_id.label("thread_id"),
                        (func.ts_rank_cd(PG_POST_VECTOR, query) * 0.5).label("rank")) \
         .where(PG_POST_VECTOR.op("@@")(query), Post.deleted_at.is_(None))
-    hits = thread_hits.union_all(post_hits).subquery("hits")
+    hits = (thread_hits.union_all(post_hits) if tag_hits is None
+            else thread_hits.union_all(post_hits, tag_hits)).subquery("hits")
     best = (select(hits.c.thread_id, func.max(hits.c.rank).label("rank"))
             .group_by(hits.c.thread_id).subquery("best"))
     ranked = (select(Thread.id.label("thread_id"), best.c.rank)

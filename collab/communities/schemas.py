@@ -3,10 +3,10 @@ from marshmallow import ValidationError, fields, validate, validates, validates_
 
 from collab.communities.models import MembershipStatus, Role, Visibility
 from collab.people.schemas import AUDIENCE, HANDLE, UserRef
-from collab.schemas import Id, PageArgs, StrictSchema
+from collab.schemas import Id, PageArgs, Pattern, StrictSchema, plain_name
 
-SLUG = validate.Regexp(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$",
-                       error="1-64 lowercase letters, digits and inner hyphens.")
+SLUG = Pattern(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$",
+                 error="1-64 lowercase letters, digits and inner hyphens.")
 VISIBILITY = validate.OneOf([v.value for v in Visibility])
 ROLE = validate.OneOf([r.value for r in Role])
 
@@ -17,7 +17,7 @@ def _unique(values: list) -> None:
 
 
 class CommunityFields(StrictSchema):
-    name = fields.String(validate=validate.Length(1, 120))
+    name = fields.String(validate=[validate.Length(1, 120), plain_name])
     purpose = fields.String(validate=validate.Length(1, 2000),
                             metadata={"description": "Why this community exists."})
     description = fields.String(validate=validate.Length(max=20000))
@@ -38,7 +38,7 @@ class CommunityFields(StrictSchema):
 
 class CommunityCreate(CommunityFields):
     slug = fields.String(required=True, validate=SLUG)
-    name = fields.String(required=True, validate=validate.Length(1, 120))
+    name = fields.String(required=True, validate=[validate.Length(1, 120), plain_name])
     purpose = fields.String(required=True, validate=validate.Length(1, 2000))
     visibility = fields.String(load_default=Visibility.OPEN.value, validate=VISIBILITY)
     audiences = fields.List(fields.String(validate=AUDIENCE), load_default=lambda: ["employee"],

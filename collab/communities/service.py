@@ -17,6 +17,7 @@ from collab.communities.models import (
     Role,
     Visibility,
 )
+from collab.audit import service as audit
 from collab.db import db
 from collab.errors import Conflict, Forbidden, InvalidInput, NotFound, TooSoon
 from collab.pagination import Page, SortKey, paginate
@@ -28,10 +29,15 @@ from collab.permissions import (
     find_visible_community,
     is_moderator,
     is_owner,
+    may_join,
     membership_of,
     require_moderator,
     visible_communities,
 )
+
+# Slugs nobody may take; also what makes "not available" say nothing about who holds a slug.
+RESERVED_SLUGS = frozenset({"admin", "api", "audit", "new", "me", "search", "settings", "help",
+                            "about", "support", "system", "www"})
 
 
 @dataclass
@@ -87,8 +93,10 @@ def _set_organizations(community: Community, organizations: list[str]) -> None:
 def create_community(actor: User, fields: dict) -> CommunityView:
     if not (actor.is_admin or actor.audience == Audience.EMPLOYEE):
         raise Forbidden("Only employees create communities.")
-    if db.session.scalar(select(Community.id).where(Community.slug == fields["slug"])):
-        raise Conflict("That slug is already taken.", errors={"slug": ["Already taken."]})
+    if fields["slug"] in RESERVED_SLUGS or db.session.scalar(
+            select(Community.id).where(Community.slug == fields["slug"])):
+        # One answer for reserved, taken-and-visible and taken-and-hidden: no existence oracle.
+        raise Conflict("That slug is not available.", errors={"slug": ["Not available."]})
     community = Community(
         slug=fields["slug"], name=fields["name"], purpose=fields["purpose"],
         description=fields.get("description", ""), visibility=fields["visibility"],
@@ -100,6 +108,8 @@ def create_community(actor: User, fields: dict) -> CommunityView:
     db.session.flush()
     db.session.add(Membership(community_id=community.id, user_id=actor.id, role=Role.OWNER,
                               status=MembershipStatus.ACTIVE))
+    audit.record(actor, "community.create", "community", community.id,
+                 community_id=community.id, visibility=community.visibility)
     db.session.commit()
     return _view(actor, community)
 
@@ -130,6 +140,12 @@ def list_communities(viewer: User, args: dict) -> Page:
 def update_community(actor: User, slug: str, fields: dict) -> CommunityView:
     community = find_visible_community(actor, slug)
     require_moderator(actor, community)
+    changed = sorted(name for name in fields if getattr(community, name) != fields[name])
+    if changed:
+        extra = ({"visibility": {"from": community.visibility, "to": fields["visibility"]}}
+                 if "visibility" in changed else {})
+        audit.record(actor, "community.update", "community", community.id,
+                     community_id=community.id, fields=changed, **extra)
     for name in ("name", "purpose", "description", "visibility", "archived"):
         if name in fields:
             setattr(community, name, fields[name])
@@ -203,6 +219,7 @@ def _join(user: User, community: Community) -> tuple[Membership, bool]:
         if membership.status == MembershipStatus.INVITED:
             membership.status = MembershipStatus.ACTIVE
             _forget_rejection(community.id, user.id)
+            _audit_membership(user, "membership.accept", membership)
             db.session.commit()
         return membership, False
     if community.archived:
@@ -219,8 +236,15 @@ def _join(user: User, community: Community) -> tuple[Membership, bool]:
     membership = Membership(community_id=community.id, user_id=user.id, role=Role.MEMBER,
                             status=status)
     db.session.add(membership)
+    _audit_membership(user, "membership.join", membership)
     db.session.commit()
     return membership, True
+
+
+def _audit_membership(actor: User, action: str, membership: Membership, **details) -> None:
+    audit.record(actor, action, "membership", membership.user_id,
+                 community_id=membership.community_id,
+                 **{"role": membership.role, "status": membership.status, **details})
 
 
 def _require_role_power(actor: User, community: Community, role: str) -> None:
@@ -234,18 +258,23 @@ def _invite(actor: User, community: Community, user: User, role: str) -> tuple[M
     _require_role_power(actor, community, role)
     if community.archived:
         raise Forbidden("The community is archived.")
+    if not may_join(user, community):
+        raise InvalidInput({"user_id": ["This user's audience or organization may not join "
+                                        "this community."]})
     membership = membership_of(user, community)
     if membership is not None:
         if membership.status == MembershipStatus.PENDING:
             membership.status = MembershipStatus.ACTIVE
             membership.role = role
             _forget_rejection(community.id, user.id)
+            _audit_membership(actor, "membership.approve", membership)
             db.session.commit()
             return membership, False
         raise Conflict(f"The user is already {membership.status} here.")
     membership = Membership(community_id=community.id, user_id=user.id, role=role,
                             status=MembershipStatus.INVITED, invited_by_id=actor.id)
     db.session.add(membership)
+    _audit_membership(actor, "membership.invite", membership)
     db.session.commit()
     return membership, True
 
@@ -282,7 +311,14 @@ def list_my_invitations(viewer: User, args: dict) -> Page:
 
 
 def _find_membership(actor: User, slug: str, user_id: int) -> tuple[Community, Membership]:
+    """Your own membership, or (moderators only) someone else's.
+
+    The permission check comes before the lookup, so 403 and 404 never tell a non-moderator
+    whether another user has a membership here.
+    """
     community = find_community_for_membership(actor, slug)
+    if user_id != actor.id:
+        require_moderator(actor, community)
     membership = db.session.scalar(select(Membership).where(
         Membership.community_id == community.id, Membership.user_id == user_id))
     if membership is None:
@@ -307,6 +343,7 @@ def update_member(actor: User, slug: str, user_id: int, fields: dict) -> Members
             pass  # accepting an invitation
         else:
             require_moderator(actor, community)  # approving a request, or lifting a ban
+            _require_role_power(actor, community, membership.role)  # a banned moderator
     elif status == MembershipStatus.BANNED and membership.status != MembershipStatus.BANNED:
         if is_self:
             raise Forbidden("You cannot ban yourself.")
@@ -316,11 +353,20 @@ def update_member(actor: User, slug: str, user_id: int, fields: dict) -> Members
         _require_role_power(actor, community, Role.OWNER)
         if membership.role == Role.OWNER and not _other_active_owners(community, user_id):
             raise Conflict("A community keeps at least one owner.")
+        _audit_membership(actor, "membership.role", membership, previous=membership.role,
+                          role=fields["role"])
         membership.role = fields["role"]
     if status == MembershipStatus.BANNED and membership.role == Role.OWNER \
             and not _other_active_owners(community, user_id):
         raise Conflict("A community keeps at least one owner.")
-    if status is not None:
+    if status is not None and status != membership.status:
+        action = {(MembershipStatus.BANNED, MembershipStatus.ACTIVE): "membership.unban",
+                  (MembershipStatus.INVITED, MembershipStatus.ACTIVE): "membership.accept",
+                  (MembershipStatus.PENDING, MembershipStatus.ACTIVE): "membership.approve",
+                  }.get((membership.status, status), f"membership.{status}")
+        if status == MembershipStatus.BANNED:
+            action = "membership.ban"
+        _audit_membership(actor, action, membership, previous=membership.status)
         membership.status = status
         if status == MembershipStatus.ACTIVE:
             _forget_rejection(community.id, user_id)
@@ -346,5 +392,7 @@ def remove_member(actor: User, slug: str, user_id: int) -> None:
     if membership.role == Role.OWNER and membership.status == MembershipStatus.ACTIVE \
             and not _other_active_owners(community, user_id):
         raise Conflict("A community keeps at least one owner; name another owner first.")
+    _audit_membership(actor, "membership.leave" if user_id == actor.id else "membership.remove",
+                      membership, previous=membership.status)
     db.session.delete(membership)
     db.session.commit()

@@ -4,8 +4,10 @@ Every change of votes locks the thread row first, writes, then recounts from the
 so counts stay exact under concurrent voters.
 """
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from collab import time
+from collab.audit import service as audit
 from collab.db import db
 from collab.errors import Conflict, InvalidInput
 from collab.ideas import ranking
@@ -66,7 +68,19 @@ def _my_vote(actor: User, thread: Thread) -> Vote | None:
 
 
 def vote(actor: User, thread_id: int, value: int) -> ThreadView:
-    """Cast or change the caller's vote; repeating the same vote changes nothing."""
+    """Cast or change the caller's vote; repeating the same vote changes nothing.
+
+    The same person voting twice at once (SQLite has no row lock) may lose the race to insert:
+    the unique vote constraint then says the vote exists, and the second try is the no-op.
+    """
+    try:
+        return _vote(actor, thread_id, value)
+    except IntegrityError:
+        db.session.rollback()
+        return _vote(actor, thread_id, value)
+
+
+def _vote(actor: User, thread_id: int, value: int) -> ThreadView:
     thread = find_visible_thread(actor, thread_id)
     _require_votable(actor, thread)
     lock_thread(thread)
@@ -127,6 +141,8 @@ def apply_status(actor: User, thread: Thread, target: str, note: str) -> IdeaSta
     change = IdeaStatusChange(thread_id=thread.id, from_status=thread.status, to_status=target,
                               note=note, actor_id=actor.id, created_at=now)
     db.session.add(change)
+    audit.record(actor, "idea.status", "thread", thread.id, community_id=thread.community_id,
+                 **{"from": thread.status, "to": target})
     thread.status = target
     thread.updated_at = now
     return change
@@ -178,6 +194,8 @@ def merge(actor: User, thread_id: int, into: int) -> ThreadView:
         note=f"Merged into thread {target.id}.", actor_id=actor.id, created_at=now))
     source.status = S.DUPLICATE
     source.merged_into_id = target.id
+    audit.record(actor, "idea.merge", "thread", source.id, community_id=source.community_id,
+                 into=target.id)
     source.locked = True
     source.updated_at = now
     db.session.commit()

@@ -59,7 +59,7 @@ def issue_token(fields, user_id):
     """Issue a token (admins, or the user for themselves). The token is shown only here."""
     token, plaintext = service.issue_token(current_user(), user_id, fields["name"])
     return {"id": token.id, "name": token.name, "created_at": token.created_at,
-            "revoked_at": token.revoked_at, "token": plaintext}
+            "revoked_at": token.revoked_at, "expires_at": token.expires_at, "token": plaintext}
 
 
 @blueprint.delete("/tokens/<int:token_id>")

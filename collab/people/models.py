@@ -26,6 +26,8 @@ class User(db.Model):
     organization: Mapped[str | None] = mapped_column(String(120), index=True)
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=time.now)
+    # Set when an admin erased the person (collab/privacy): personal fields are wiped then.
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     tokens: Mapped[list["ApiToken"]] = relationship(back_populates="user")
 
@@ -41,5 +43,6 @@ class ApiToken(db.Model):
     name: Mapped[str] = mapped_column(String(80), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=time.now)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user: Mapped[User] = relationship(back_populates="tokens")

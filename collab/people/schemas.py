@@ -4,17 +4,16 @@ import re
 from marshmallow import fields, validate
 
 from collab.people.models import Audience
-from collab.schemas import PageArgs, StrictSchema
+from collab.schemas import PageArgs, Pattern, StrictSchema, plain_name
 
-HANDLE_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_.-]{1,39}$")
-HANDLE = validate.Regexp(HANDLE_PATTERN,
-                         error="2-40 lowercase letters, digits, '_', '.', '-'.")
+HANDLE_PATTERN = re.compile(r"[a-z0-9][a-z0-9_.-]{1,39}")
+HANDLE = Pattern(HANDLE_PATTERN, error="2-40 lowercase letters, digits, '_', '.', '-'.")
 AUDIENCE = validate.OneOf([a.value for a in Audience])
 
 
 class UserCreate(StrictSchema):
     handle = fields.String(required=True, validate=HANDLE)
-    display_name = fields.String(validate=validate.Length(1, 120))
+    display_name = fields.String(validate=[validate.Length(1, 120), plain_name])
     email = fields.Email(required=True, validate=validate.Length(max=254))
     audience = fields.String(required=True, validate=AUDIENCE)
     organization = fields.String(load_default=None, allow_none=True,
@@ -57,6 +56,7 @@ class TokenOut(StrictSchema):
     name = fields.String()
     created_at = fields.DateTime()
     revoked_at = fields.DateTime(allow_none=True)
+    expires_at = fields.DateTime(allow_none=True)
 
 
 class NewTokenOut(TokenOut):

@@ -1,11 +1,15 @@
 """Creating users, issuing and revoking their tokens, and who may see whom."""
-from sqlalchemy import ColumnElement, exists, or_, select, true
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import ColumnElement, exists, func, or_, select, true
 
 from collab import time
+from collab.audit import service as audit
 from collab.auth import hash_token, new_token
 from collab.communities.models import Membership, MembershipStatus
 from collab.db import db
-from collab.errors import Conflict, Forbidden, NotFound
+from collab.errors import Conflict, Forbidden, NotFound, TooManyRequests
 from collab.pagination import Page, SortKey, paginate
 from collab.people.models import ApiToken, Audience, User
 from collab.permissions import visible_community_ids
@@ -18,6 +22,8 @@ def create_user(actor: User | None, *, handle: str, email: str, audience: str,
     if actor is not None and not actor.is_admin:
         raise Forbidden("Only admins create users.")
     email = email.strip().lower()
+    if handle.startswith("deleted-"):  # reserved for erased people (collab/privacy)
+        raise Conflict("That handle is not available.", errors={"handle": ["Not available."]})
     taken = db.session.scalar(select(User.handle, User.email).where(
         or_(User.handle == handle, User.email == email)))
     if taken is not None:
@@ -26,6 +32,8 @@ def create_user(actor: User | None, *, handle: str, email: str, audience: str,
     user = User(handle=handle, email=email, audience=audience, organization=organization,
                 display_name=display_name or handle, is_admin=is_admin)
     db.session.add(user)
+    db.session.flush()
+    audit.record(actor, "user.create", "user", user.id, audience=audience, is_admin=is_admin)
     db.session.commit()
     return user
 
@@ -69,15 +77,37 @@ def get_user(viewer: User, user_id: int) -> User:
 def issue_token(actor: User | None, user_id: int, name: str = "") -> tuple[ApiToken, str]:
     """Returns the stored token row and the plaintext, which is never stored."""
     user = db.session.get(User, user_id)
-    if user is None or (actor is not None and not can_see_user(actor, user)):
+    if user is None or user.erased_at is not None \
+            or (actor is not None and not can_see_user(actor, user)):
         raise NotFound(f"No user {user_id}.")
     if actor is not None and not (actor.is_admin or actor.id == user.id):
         raise Forbidden("Only admins issue tokens for other users.")
+    now = time.now()
+    if actor is not None:
+        _limit_issuance(user, now)
     plaintext = new_token()
-    token = ApiToken(user_id=user.id, name=name, token_hash=hash_token(plaintext))
+    lifetime = timedelta(days=current_app.config["TOKEN_LIFETIME_DAYS"])
+    token = ApiToken(user_id=user.id, name=name, token_hash=hash_token(plaintext),
+                     created_at=now, expires_at=now + lifetime)
     db.session.add(token)
+    db.session.flush()
+    audit.record(actor, "token.issue", "token", token.id, user_id=user.id)
     db.session.commit()
     return token, plaintext
+
+
+def _limit_issuance(user: User, now) -> None:
+    """At most TOKEN_ISSUE_LIMIT tokens per user per window, counted from the tokens table itself
+    (so every worker agrees); the command line (actor None) is not limited."""
+    window = timedelta(seconds=current_app.config["TOKEN_ISSUE_WINDOW_SECONDS"])
+    recent = list(db.session.scalars(
+        select(ApiToken.created_at).where(ApiToken.user_id == user.id,
+                                          ApiToken.created_at > now - window)
+        .order_by(ApiToken.created_at)))
+    if len(recent) >= current_app.config["TOKEN_ISSUE_LIMIT"]:
+        retry_after = (recent[0] + window - now).total_seconds()
+        raise TooManyRequests("Too many tokens issued for this user; try again later.",
+                              retry_after=int(retry_after) + 1)
 
 
 def list_tokens(actor: User) -> list[ApiToken]:
@@ -91,4 +121,5 @@ def revoke_token(actor: User, token_id: int) -> None:
         raise NotFound(f"No token {token_id}.")
     if token.revoked_at is None:
         token.revoked_at = time.now()
+        audit.record(actor, "token.revoke", "token", token.id, user_id=token.user_id)
         db.session.commit()

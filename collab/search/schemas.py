@@ -3,7 +3,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from collab.challenges.models import Phase
 from collab.people.schemas import AUDIENCE
-from collab.schemas import MAX_ID, StrictSchema
+from collab.schemas import MAX_ID, AwareDateTime, StrictSchema
 from collab.threads.models import ThreadKind, ThreadStatus
 from collab.threads.schemas import AuthorRef, ThreadOut
 from search.queries import SORTS
@@ -22,8 +22,8 @@ class SearchArgs(StrictSchema):
     author = AuthorRef(metadata={"description": "The author's handle, or their user id (all "
                                                 "digits: an id), as in thread lists."})
     audience = fields.String(validate=AUDIENCE, metadata={"description": "the author's audience"})
-    since = fields.DateTime(metadata={"description": "threads created at or after (ISO 8601)"})
-    until = fields.DateTime(metadata={"description": "threads created before (ISO 8601)"})
+    since = AwareDateTime(metadata={"description": "threads created at or after (ISO 8601)"})
+    until = AwareDateTime(metadata={"description": "threads created before (ISO 8601)"})
     challenge = fields.Integer(validate=validate.Range(1, MAX_ID),
                                metadata={"description": "ideas of this challenge (id)"})
     phase = fields.String(validate=validate.OneOf([p.value for p in Phase]),

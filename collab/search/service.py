@@ -4,8 +4,6 @@ Elasticsearch answers when it is configured and reachable; otherwise the databas
 same response shape and the same permission rules. Which communities the caller may see is asked
 of collab.permissions on every request, so visibility changes apply on the next one.
 """
-import base64
-import binascii
 import hashlib
 import json
 import logging
@@ -21,6 +19,7 @@ from sqlalchemy.orm import joinedload
 from collab import time
 from collab.challenges import service as challenges
 from collab.communities.models import Community
+from collab.cursors import BadCursor, sign, unsign
 from collab.db import db
 from collab.errors import Forbidden, InvalidInput
 from collab.people.models import User
@@ -61,16 +60,23 @@ def _encode_cursor(args: dict, engine: str, page: queries.Page) -> str:
         payload["t"] = int(page.now.timestamp() * 1000)
     if page.fuzzy:
         payload["z"] = 1
-    raw = json.dumps(payload, separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    return sign(CURSOR_PURPOSE, payload)
+
+
+CURSOR_PURPOSE = "search"
+# Sort values fit Elasticsearch's long and the database's bigint; the freshness instant is a
+# millisecond timestamp inside the calendar.
+MAX_SORT_VALUE = 2**63
+MAX_STAMP_MS = int(datetime(9999, 12, 30, tzinfo=UTC).timestamp() * 1000)
 
 
 def _is_int(value) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
+    return isinstance(value, int) and not isinstance(value, bool) and abs(value) < MAX_SORT_VALUE
 
 
 def _is_number(value) -> bool:
-    return _is_int(value) or isinstance(value, float) and math.isfinite(value)
+    return _is_int(value) or (isinstance(value, float) and math.isfinite(value)
+                              and abs(value) < 1e300)
 
 
 @dataclass
@@ -85,8 +91,8 @@ def _decode_cursor(args: dict) -> _Cursor:
         return _Cursor(None, queries.Page(limit, now=time.now() if sort == "relevance" else None))
     invalid = InvalidInput({"cursor": ["Not a valid cursor for this search."]})
     try:
-        payload = json.loads(base64.urlsafe_b64decode((cursor + "=" * (-len(cursor) % 4)).encode()))
-    except (ValueError, binascii.Error, UnicodeDecodeError):
+        payload = unsign(CURSOR_PURPOSE, cursor)
+    except BadCursor:
         raise invalid from None
     if not isinstance(payload, dict) or payload.get("f") != _fingerprint(args):
         raise invalid
@@ -100,7 +106,7 @@ def _decode_cursor(args: dict) -> _Cursor:
     now = None
     if sort == "relevance":
         stamp = payload.get("t")
-        if not _is_int(stamp) or not 0 < stamp < 2**53:
+        if not _is_int(stamp) or not 0 < stamp < MAX_STAMP_MS:
             raise invalid
         now = datetime.fromtimestamp(stamp / 1000, UTC)
     if payload.get("z", 0) not in (0, 1):

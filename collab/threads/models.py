@@ -64,6 +64,9 @@ class Thread(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=time.now)
     last_activity_at: Mapped[datetime] = mapped_column(UTCDateTime, default=time.now)
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Hidden by moderation (collab/moderation): withdrawn like a deletion (deleted_at is set too,
+    # so every read path and the search index drop it) until a moderator restores it.
+    hidden_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     community: Mapped[Community] = relationship(lazy="joined")
     author: Mapped[User] = relationship(lazy="joined")
@@ -109,6 +112,7 @@ class Post(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=time.now)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=time.now)
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    hidden_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # as Thread.hidden_at
 
     thread: Mapped[Thread] = relationship(foreign_keys=[thread_id])
     author: Mapped[User] = relationship(lazy="joined")

@@ -4,7 +4,7 @@ import re
 from marshmallow import ValidationError, fields, validate
 
 from collab.people.schemas import HANDLE_PATTERN, UserRef
-from collab.schemas import MAX_ID, Id, PageArgs, StrictSchema
+from collab.schemas import MAX_ID, Id, PageArgs, StrictSchema, plain_name
 from collab.threads.models import ThreadKind, ThreadStatus
 
 MAX_TAGS = 10
@@ -54,7 +54,7 @@ class AuthorRef(fields.String):
             if not 1 <= number <= MAX_ID:
                 raise ValidationError(f"A user id between 1 and {MAX_ID}.")
             return number
-        if not HANDLE_PATTERN.match(text):
+        if not HANDLE_PATTERN.fullmatch(text):
             raise ValidationError("A user id or a handle (2-40 lowercase letters, digits, "
                                   "'_', '.', '-').")
         return text
@@ -63,7 +63,7 @@ class AuthorRef(fields.String):
 class ThreadCreate(StrictSchema):
     kind = fields.String(required=True, validate=KIND,
                          metadata={"description": "Announcements: owners and moderators only."})
-    title = Trimmed(required=True, validate=validate.Length(1, 200))
+    title = Trimmed(required=True, validate=[validate.Length(1, 200), plain_name])
     body = fields.String(required=True, validate=BODY, metadata={"description": "Markdown."})
     tags = Tags(load_default=list)
     challenge_id = Id(metadata={"description": "Submit the idea to this challenge of the "
@@ -71,7 +71,7 @@ class ThreadCreate(StrictSchema):
 
 
 class ThreadUpdate(StrictSchema):
-    title = Trimmed(validate=validate.Length(1, 200))
+    title = Trimmed(validate=[validate.Length(1, 200), plain_name])
     body = fields.String(validate=BODY)
     tags = Tags()
     pinned = fields.Boolean(metadata={"description": "Moderators only."})

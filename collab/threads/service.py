@@ -10,6 +10,7 @@ from sqlalchemy.orm import undefer
 
 from collab import time
 from collab.answers.models import PostVote
+from collab.audit import service as audit
 from collab.communities.models import Community
 from collab.db import db
 from collab.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -237,6 +238,10 @@ def update_thread(actor: User, thread_id: int, fields: dict) -> ThreadView:
         raise Forbidden("Only owners and moderators pin or lock threads.")
     if ({"title", "body", "tags"} & fields.keys()) and not (moderator or thread.author_id == actor.id):
         raise Forbidden("Only the author and moderators edit a thread.")
+    for name, verb in (("pinned", "pin"), ("locked", "lock")):
+        if name in fields and fields[name] != getattr(thread, name):
+            audit.record(actor, f"thread.{verb if fields[name] else 'un' + verb}", "thread",
+                         thread.id, community_id=thread.community_id)
     for name in ("title", "body", "pinned", "locked"):
         if name in fields:
             setattr(thread, name, fields[name])
@@ -254,6 +259,8 @@ def delete_thread(actor: User, thread_id: int) -> None:
     if not (moderator or thread.author_id == actor.id):
         raise Forbidden("Only the author and moderators delete a thread.")
     thread.deleted_at = time.now()
+    audit.record(actor, "thread.delete", "thread", thread.id, community_id=thread.community_id,
+                 by_author=thread.author_id == actor.id)
     db.session.commit()
 
 
@@ -321,6 +328,8 @@ def delete_post(actor: User, post_id: int) -> None:
     thread = post.thread
     lock_thread(thread)
     post.deleted_at = time.now()
+    audit.record(actor, "post.delete", "post", post.id, community_id=thread.community_id,
+                 thread_id=thread.id, by_author=post.author_id == actor.id)
     db.session.flush()
     reread_thread(thread)
     thread.reply_count = max(thread.reply_count - 1, 0)
