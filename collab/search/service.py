@@ -24,13 +24,12 @@ from collab.db import db
 from collab.errors import Forbidden, InvalidInput
 from collab.people.models import User
 from collab.permissions import (
-    find_visible_community,
     visible_communities,
     visible_community_id_list,
     visible_community_ids,
 )
 from collab.threads import service as threads
-from collab.threads.models import Thread, ThreadKind
+from collab.threads.models import Thread
 from search import client as search_client
 from search import indexer, queries
 from search.client import SearchUnavailable
@@ -117,11 +116,11 @@ def _next_cursor(args: dict, engine: str, page: queries.Page, has_more: bool,
 
 # Engines ---------------------------------------------------------------------
 
-def _elasticsearch_ready() -> bool:
+def elasticsearch_ready() -> bool:
     return search_client.is_configured() and not search_client.breaker().is_open()
 
 
-def _es_call(method: str, **kwargs) -> dict:
+def es_call(method: str, **kwargs) -> dict:
     """One request to the cluster; transport failures open the breaker and become SearchUnavailable."""
     es = search_client.client()
     alias = search_client.settings().alias
@@ -159,7 +158,7 @@ def _filters(viewer: User, args: dict) -> queries.Filters:
     return filters
 
 
-def _visible_threads(viewer: User, thread_ids: list[int],
+def visible_threads(viewer: User, thread_ids: list[int],
                      visible_ids: list[int] | None = None) -> dict[int, threads.ThreadView]:
     """Thread views for ids from an engine, re-checked through the permission door.
 
@@ -192,7 +191,7 @@ def search(viewer: User, args: dict) -> dict:
     text_query = queries.parse(args.get("q"))
     cursor = _decode_cursor(args)
     filters = _filters(viewer, args)
-    if cursor.engine in (None, ELASTICSEARCH) and _elasticsearch_ready():
+    if cursor.engine in (None, ELASTICSEARCH) and elasticsearch_ready():
         try:
             return _search_elasticsearch(viewer, args, text_query, filters, cursor.page)
         except SearchUnavailable as error:
@@ -204,17 +203,17 @@ def search(viewer: User, args: dict) -> dict:
 
 
 def _search_elasticsearch(viewer, args, text_query, filters, page) -> dict:
-    response = _es_call("search", body=queries.search_body(text_query, filters, args["sort"], page))
+    response = es_call("search", body=queries.search_body(text_query, filters, args["sort"], page))
     if page.after is None and text_query.terms and response["hits"]["total"]["value"] < page.limit:
         # Few exact matches: search again forgiving typos (the cursor keeps this choice).
         page = replace(page, fuzzy=True)
-        response = _es_call("search", body=queries.search_body(text_query, filters, args["sort"],
+        response = es_call("search", body=queries.search_body(text_query, filters, args["sort"],
                                                                page))
     hits = response["hits"]["hits"]
     has_more = len(hits) > page.limit
     hits = hits[:page.limit]
     thread_ids = [hit["_source"]["thread_id"] for hit in hits]
-    views = _visible_threads(viewer, thread_ids, filters.visible_community_ids)
+    views = visible_threads(viewer, thread_ids, filters.visible_community_ids)
     best_posts = _best_posts(text_query, [i for i in thread_ids if i in views], filters, page)
     items = []
     for hit in hits:
@@ -242,7 +241,7 @@ def _best_posts(text_query, thread_ids: list[int], filters, page) -> dict[int, d
     if body is None:
         return {}
     best = {}
-    for hit in _es_call("search", body=body)["hits"]["hits"]:
+    for hit in es_call("search", body=body)["hits"]["hits"]:
         for inner in hit.get("inner_hits", {}).get("best_post", {}).get("hits", {}).get("hits", []):
             best[hit["_source"]["thread_id"]] = {
                 "id": inner["fields"]["posts.post_id"][0],
@@ -250,18 +249,18 @@ def _best_posts(text_query, thread_ids: list[int], filters, page) -> dict[int, d
     return best
 
 
-def _dialect() -> str:
+def dialect() -> str:
     return db.session.get_bind().dialect.name
 
 
 def _search_database(viewer, args, text_query, filters, page) -> dict:
     visible = visible_community_ids(viewer)
-    statement = queries.database_search(_dialect(), text_query, filters, visible)
+    statement = queries.database_search(dialect(), text_query, filters, visible)
     rows = db.session.execute(queries.database_page(statement, args["sort"], page)).all()
     has_more = len(rows) > page.limit
     rows = rows[:page.limit]
     ids = [row.thread_id for row in rows]
-    views = _visible_threads(viewer, ids)
+    views = visible_threads(viewer, ids)
     highlights: dict[int, dict] = {}
     highlight_statement = queries.database_highlights(statement, ids)
     if highlight_statement is not None:
@@ -300,10 +299,10 @@ def suggest(viewer: User, q: str, limit: int) -> dict:
     communities = [{"slug": c.slug, "name": c.name} for c in db.session.scalars(
         queries.suggest_communities(q, visible_communities(viewer), limit))]
     visible_ids = visible_community_id_list(viewer)
-    if _elasticsearch_ready():
+    if elasticsearch_ready():
         try:
-            titles = _es_call("search", body=queries.suggest_titles_body(q, visible_ids, limit))
-            tags = _es_call("search", body=queries.suggest_tags_body(q, visible_ids, limit))
+            titles = es_call("search", body=queries.suggest_titles_body(q, visible_ids, limit))
+            tags = es_call("search", body=queries.suggest_tags_body(q, visible_ids, limit))
             return {"engine": ELASTICSEARCH, "communities": communities,
                     "titles": [{"thread_id": h["_source"]["thread_id"],
                                 "title": h["_source"]["title"],
@@ -314,7 +313,7 @@ def suggest(viewer: User, q: str, limit: int) -> dict:
         except SearchUnavailable as error:
             log.warning("suggest falling back to the database: %s", error)
     visible = visible_community_ids(viewer)
-    title_statement = queries.database_suggest_titles(_dialect(), q, visible, limit)
+    title_statement = queries.database_suggest_titles(dialect(), q, visible, limit)
     titles = [] if title_statement is None else [
         {"thread_id": row[0], "title": row[1], "community": row[2]}
         for row in db.session.execute(title_statement)]
@@ -323,40 +322,13 @@ def suggest(viewer: User, q: str, limit: int) -> dict:
     return {"engine": DATABASE, "titles": titles, "tags": tags, "communities": communities}
 
 
-# Related threads and similar ideas -------------------------------------------------
+# Scored threads (collab.similarity ranks related and similar threads) ---------------------
 
-def _scored_threads(viewer: User, engine: str, scored: list[tuple[int, float]]) -> dict:
-    views = _visible_threads(viewer, [thread_id for thread_id, _ in scored])
+def scored_threads(viewer: User, engine: str, scored: list[tuple[int, float]]) -> dict:
+    """Thread views for engine hits in their order, re-checked through the permission door."""
+    views = visible_threads(viewer, [thread_id for thread_id, _ in scored])
     return {"engine": engine, "items": [{"thread": views[i], "score": float(score)}
                                         for i, score in scored if i in views]}
-
-
-def _more_like_this(viewer: User, like: list[str], limit: int, **narrowing) -> dict:
-    if _elasticsearch_ready():
-        try:
-            response = _es_call("search", body=queries.more_like_this_body(
-                like, visible_community_id_list(viewer), limit, **narrowing))
-            return _scored_threads(viewer, ELASTICSEARCH, [
-                (h["_source"]["thread_id"], h["_score"]) for h in response["hits"]["hits"]])
-        except SearchUnavailable as error:
-            log.warning("more-like-this falling back to the database: %s", error)
-    statement = queries.database_similar(_dialect(), " ".join(like), visible_community_ids(viewer),
-                                         limit, **narrowing)
-    rows = [] if statement is None else db.session.execute(statement).all()
-    return _scored_threads(viewer, DATABASE, [(row[0], row[1]) for row in rows])
-
-
-def related(viewer: User, thread_id: int, limit: int) -> dict:
-    thread = threads.find_visible_thread(viewer, thread_id)
-    like = [thread.title, thread.body, " ".join(thread.tags)]
-    return _more_like_this(viewer, like, limit, exclude_thread_id=thread.id)
-
-
-def similar_ideas(viewer: User, slug: str, fields: dict) -> dict:
-    community = find_visible_community(viewer, slug)
-    like = [fields["title"], fields.get("body", "")]
-    return _more_like_this(viewer, like, fields["limit"], community_id=community.id,
-                           kind=ThreadKind.IDEA.value)
 
 
 # Operations ----------------------------------------------------------------------
