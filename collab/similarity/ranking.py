@@ -27,7 +27,8 @@ _stemmer = snowballstemmer.stemmer("porter")
 
 def analyze(text: str) -> list[str]:
     """Lowercased words without English stop words, Porter-stemmed (the `content` analyzer's idea)."""
-    return _stemmer.stemWords([w for w in _WORD.findall(text.lower()) if w not in ENGLISH_STOP_WORDS])
+    return _stemmer.stemWords([w for w in _WORD.findall(text.lower())
+                               if len(w) > 1 and w not in ENGLISH_STOP_WORDS])
 
 
 def query_words(text: str) -> list[str]:
@@ -104,5 +105,6 @@ def cosine_pairs(texts: dict[int, str], threshold: float) -> list[tuple[int, int
     return sorted(pairs, key=lambda p: (-p[2], p[0], p[1]))
 
 
-# Duplicate pairs: TF-IDF cosine at or above this (calibrated on labelled data, see README).
-DUPLICATE_THRESHOLD = 0.5
+# Duplicate pairs: TF-IDF cosine at or above this; the F1-best threshold for PerfectMatch pairs on
+# SemEval-2016 3B train-part2 (benchmarks/similarity_benchmark.py reports precision and recall).
+DUPLICATE_THRESHOLD = 0.14
