@@ -38,6 +38,7 @@ sys.path.insert(0, str(ROOT))
 from collab import create_app  # noqa: E402
 from collab.db import db  # noqa: E402
 from collab.people import service as people  # noqa: E402
+from collab.similarity import ranking  # noqa: E402
 from search import client as search_client  # noqa: E402
 from search import indexer  # noqa: E402
 from search.queries import ENGLISH_STOP_WORDS  # noqa: E402
@@ -264,6 +265,33 @@ def ask(api: Api, originals: list[Original], endpoint: str, engine: str) -> dict
     return returned
 
 
+def duplicate_scores(api: Api, originals: list[Original]) -> list[tuple[float, bool]]:
+    """(score, PerfectMatch?) of every original-candidate pair from GET /duplicates (threshold 0)."""
+    pairs, began = [], time.perf_counter()
+    for done, original in enumerate(originals, start=1):
+        answer = api.call("GET", f"/communities/{original.slug}/duplicates",
+                          query_string={"threshold": 0.0, "limit": 100})
+        scored = {}
+        for item in answer["items"]:
+            ends = {item["thread"]["id"], item["duplicate_of"]["id"]}
+            if original.thread_id in ends:
+                scored[(ends - {original.thread_id}).pop()] = item["score"]
+        pairs += [(scored.get(c.thread_id, 0.0), c.label == "PerfectMatch")
+                  for c in original.candidates]
+        progress("duplicates", done, len(originals), began)
+    return pairs
+
+
+def precision_recall(pairs: list[tuple[float, bool]], threshold: float) -> tuple[float, float, float]:
+    tp = sum(1 for s, y in pairs if s >= threshold and y)
+    fp = sum(1 for s, y in pairs if s >= threshold and not y)
+    fn = sum(1 for s, y in pairs if s < threshold and y)
+    precision = tp / (tp + fp) if tp + fp else 0.0
+    recall = tp / (tp + fn) if tp + fn else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return precision, recall, f1
+
+
 def endpoint_exists(app, endpoint: str) -> bool:
     return any(rule.rule == f"/api/v1/communities/<slug>/{endpoint}" for rule in app.url_map.iter_rules())
 
@@ -319,6 +347,7 @@ def main() -> None:
         for engine in engines:
             use_engine(app, engine, es_url)
             results[("related", engine)] = ask(api, originals, "related", engine)
+        duplicates = duplicate_scores(api, originals)
     finally:
         if es_url:
             use_engine(app, "elasticsearch", es_url)
@@ -351,6 +380,14 @@ def main() -> None:
         print(f"{endpoint + ' on ' + engine:46} {figures[0]:6.4f} {figures[1]:6.4f} "
               f"{figures[2]:6.4f} {sum(counts) / len(counts):9.1f} "
               f"{sum(1 for c in counts if not c):6d}")
+    default = ranking.DUPLICATE_THRESHOLD
+    precision, recall, f1 = precision_recall(duplicates, default)
+    print(f"\nduplicates (PerfectMatch = duplicate; original-candidate pairs from GET /duplicates):")
+    print(f"  at the shipped threshold {default:.2f}: precision {precision:.3f}  recall {recall:.3f}"
+          f"  F1 {f1:.3f}")
+    best = max((precision_recall(duplicates, t / 100)[2], t / 100) for t in range(1, 100))
+    print(f"  F1-best threshold on this split: {best[1]:.2f} (F1 {best[0]:.3f}); calibrate on "
+          f"train-part2, check on dev")
     print(f"(positives: {sum(c.relevant for o in originals for c in o.candidates)} of "
           f"{sum(len(o.candidates) for o in originals)}; PerfectMatch "
           f"{sum(c.label == 'PerfectMatch' for o in originals for c in o.candidates)})")

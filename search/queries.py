@@ -357,8 +357,8 @@ def similar_body(words: list[str], visible_community_ids: list[int], size: int,
     should = [{"match": {"title": {"query": text_value, "boost": title}}},
               {"match": {"body": {"query": text_value, "boost": body}}},
               {"match": {"posts.body": {"query": text_value, "boost": posts}}}]
+    # No total and no secondary sort: Lucene may then skip documents that cannot reach the top.
     return {"size": size, "_source": ["thread_id"], "track_total_hits": False,
-            "sort": [{"_score": "desc"}, {"thread_id": "desc"}],
             "query": {"bool": {"should": should, "minimum_should_match": 1,
                                "filter": filters, "must_not": must_not}}}
 
