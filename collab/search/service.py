@@ -116,11 +116,11 @@ def _next_cursor(args: dict, engine: str, page: queries.Page, has_more: bool,
 
 # Engines ---------------------------------------------------------------------
 
-def elasticsearch_ready() -> bool:
+def _elasticsearch_ready() -> bool:
     return search_client.is_configured() and not search_client.breaker().is_open()
 
 
-def es_call(method: str, **kwargs) -> dict:
+def _es_call(method: str, **kwargs) -> dict:
     """One request to the cluster; transport failures open the breaker and become SearchUnavailable."""
     es = search_client.client()
     alias = search_client.settings().alias
@@ -158,7 +158,7 @@ def _filters(viewer: User, args: dict) -> queries.Filters:
     return filters
 
 
-def visible_threads(viewer: User, thread_ids: list[int],
+def _visible_threads(viewer: User, thread_ids: list[int],
                      visible_ids: list[int] | None = None) -> dict[int, threads.ThreadView]:
     """Thread views for ids from an engine, re-checked through the permission door.
 
@@ -191,7 +191,7 @@ def search(viewer: User, args: dict) -> dict:
     text_query = queries.parse(args.get("q"))
     cursor = _decode_cursor(args)
     filters = _filters(viewer, args)
-    if cursor.engine in (None, ELASTICSEARCH) and elasticsearch_ready():
+    if cursor.engine in (None, ELASTICSEARCH) and _elasticsearch_ready():
         try:
             return _search_elasticsearch(viewer, args, text_query, filters, cursor.page)
         except SearchUnavailable as error:
@@ -203,17 +203,17 @@ def search(viewer: User, args: dict) -> dict:
 
 
 def _search_elasticsearch(viewer, args, text_query, filters, page) -> dict:
-    response = es_call("search", body=queries.search_body(text_query, filters, args["sort"], page))
+    response = _es_call("search", body=queries.search_body(text_query, filters, args["sort"], page))
     if page.after is None and text_query.terms and response["hits"]["total"]["value"] < page.limit:
         # Few exact matches: search again forgiving typos (the cursor keeps this choice).
         page = replace(page, fuzzy=True)
-        response = es_call("search", body=queries.search_body(text_query, filters, args["sort"],
+        response = _es_call("search", body=queries.search_body(text_query, filters, args["sort"],
                                                                page))
     hits = response["hits"]["hits"]
     has_more = len(hits) > page.limit
     hits = hits[:page.limit]
     thread_ids = [hit["_source"]["thread_id"] for hit in hits]
-    views = visible_threads(viewer, thread_ids, filters.visible_community_ids)
+    views = _visible_threads(viewer, thread_ids, filters.visible_community_ids)
     best_posts = _best_posts(text_query, [i for i in thread_ids if i in views], filters, page)
     items = []
     for hit in hits:
@@ -241,7 +241,7 @@ def _best_posts(text_query, thread_ids: list[int], filters, page) -> dict[int, d
     if body is None:
         return {}
     best = {}
-    for hit in es_call("search", body=body)["hits"]["hits"]:
+    for hit in _es_call("search", body=body)["hits"]["hits"]:
         for inner in hit.get("inner_hits", {}).get("best_post", {}).get("hits", {}).get("hits", []):
             best[hit["_source"]["thread_id"]] = {
                 "id": inner["fields"]["posts.post_id"][0],
@@ -249,18 +249,18 @@ def _best_posts(text_query, thread_ids: list[int], filters, page) -> dict[int, d
     return best
 
 
-def dialect() -> str:
+def _dialect() -> str:
     return db.session.get_bind().dialect.name
 
 
 def _search_database(viewer, args, text_query, filters, page) -> dict:
     visible = visible_community_ids(viewer)
-    statement = queries.database_search(dialect(), text_query, filters, visible)
+    statement = queries.database_search(_dialect(), text_query, filters, visible)
     rows = db.session.execute(queries.database_page(statement, args["sort"], page)).all()
     has_more = len(rows) > page.limit
     rows = rows[:page.limit]
     ids = [row.thread_id for row in rows]
-    views = visible_threads(viewer, ids)
+    views = _visible_threads(viewer, ids)
     highlights: dict[int, dict] = {}
     highlight_statement = queries.database_highlights(statement, ids)
     if highlight_statement is not None:
@@ -299,10 +299,10 @@ def suggest(viewer: User, q: str, limit: int) -> dict:
     communities = [{"slug": c.slug, "name": c.name} for c in db.session.scalars(
         queries.suggest_communities(q, visible_communities(viewer), limit))]
     visible_ids = visible_community_id_list(viewer)
-    if elasticsearch_ready():
+    if _elasticsearch_ready():
         try:
-            titles = es_call("search", body=queries.suggest_titles_body(q, visible_ids, limit))
-            tags = es_call("search", body=queries.suggest_tags_body(q, visible_ids, limit))
+            titles = _es_call("search", body=queries.suggest_titles_body(q, visible_ids, limit))
+            tags = _es_call("search", body=queries.suggest_tags_body(q, visible_ids, limit))
             return {"engine": ELASTICSEARCH, "communities": communities,
                     "titles": [{"thread_id": h["_source"]["thread_id"],
                                 "title": h["_source"]["title"],
@@ -313,7 +313,7 @@ def suggest(viewer: User, q: str, limit: int) -> dict:
         except SearchUnavailable as error:
             log.warning("suggest falling back to the database: %s", error)
     visible = visible_community_ids(viewer)
-    title_statement = queries.database_suggest_titles(dialect(), q, visible, limit)
+    title_statement = queries.database_suggest_titles(_dialect(), q, visible, limit)
     titles = [] if title_statement is None else [
         {"thread_id": row[0], "title": row[1], "community": row[2]}
         for row in db.session.execute(title_statement)]
@@ -326,9 +326,16 @@ def suggest(viewer: User, q: str, limit: int) -> dict:
 
 def scored_threads(viewer: User, engine: str, scored: list[tuple[int, float]]) -> dict:
     """Thread views for engine hits in their order, re-checked through the permission door."""
-    views = visible_threads(viewer, [thread_id for thread_id, _ in scored])
+    views = _visible_threads(viewer, [thread_id for thread_id, _ in scored])
     return {"engine": engine, "items": [{"thread": views[i], "score": float(score)}
                                         for i, score in scored if i in views]}
+
+
+# What collab.similarity uses of this engine layer.
+elasticsearch_ready = _elasticsearch_ready
+es_call = _es_call
+dialect = _dialect
+visible_threads = _visible_threads
 
 
 # Operations ----------------------------------------------------------------------
