@@ -215,6 +215,27 @@ def main() -> None:
     print(f"  Elasticsearch direct: p50 {raw[0]:7.1f} ms  p95 {raw[1]:7.1f} ms  p99 {raw[2]:7.1f} ms")
     print(f"  ratio API/direct:     p50 {api[0] / raw[0]:.2f}x  p95 {api[1] / raw[1]:.2f}x  "
           f"p99 {api[2] / raw[2]:.2f}x")
+    def related(i):
+        thread_id = 1 + (i * 7919) % threads
+        response = client.get(f"/api/v1/threads/{thread_id}/related", headers=headers,
+                              query_string={"limit": 10})
+        assert response.status_code in (200, 404) and (
+            response.status_code == 404 or response.get_json()["engine"] == "elasticsearch")
+
+    def similar(i):
+        draft = random.Random(i)
+        response = client.post(f"/api/v1/communities/bench-{i % args.communities}/threads/similar",
+                               headers=headers, json={
+                                   "title": sentence(draft, 6), "limit": 10,
+                                   "body": " ".join(sentence(draft, 12) for _ in range(3))})
+        assert response.status_code in (200, 404) and (
+            response.status_code == 404 or response.get_json()["engine"] == "elasticsearch")
+
+    for name, call in (("related", related), ("threads/similar", similar)):
+        paced(20, 1000, call)
+        figures = percentiles(paced(args.requests, args.rate, call, name))
+        print(f"  {name + ':':21} p50 {figures[0]:7.1f} ms  p95 {figures[1]:7.1f} ms  "
+              f"p99 {figures[2]:7.1f} ms  (through the API)")
     with app.app_context():
         names = list(es.indices.get(index=f"{prefix}-content-v*"))
         es.indices.delete(index=",".join(names))

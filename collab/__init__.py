@@ -58,11 +58,12 @@ def _register_features(app: Flask, api: CollabApi) -> None:
     from collab.audit.api import blueprint as audit
     from collab.moderation.api import blueprint as moderation
     from collab.privacy.api import blueprint as privacy
+    from collab.similarity.api import blueprint as similarity
     from search.cli import search_cli
     from collab.answers.api import blueprint as answers
 
-    for blueprint in (people, communities, threads, ideas, answers, challenges, search, audit,
-                      moderation, privacy):
+    for blueprint in (people, communities, threads, ideas, answers, challenges, search, similarity,
+                      audit, moderation, privacy):
         api.register_blueprint(blueprint, url_prefix="/api/v1")
     app.cli.add_command(users_cli)
     app.cli.add_command(seed_cli)

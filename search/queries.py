@@ -367,22 +367,29 @@ def suggest_tags_body(prefix: str, visible_community_ids: list[int], size: int) 
                                         "include": lucene_regex_escape(folded) + ".*"}}}}
 
 
-def more_like_this_body(like: list[str], visible_community_ids: list[int], size: int,
-                        exclude_thread_id: int | None = None, community_id: int | None = None,
-                        kind: str | None = None) -> dict:
+def similar_body(words: list[str], visible_community_ids: list[int], size: int,
+                 boosts: tuple[float, float, float], exclude_thread_id: int | None = None,
+                 community_id: int | None = None, kind: str | None = None) -> dict:
+    """Threads ranked by BM25 against a draft's words, any of which may match (no cut-off).
+
+    Unlike more_like_this (which demanded 30% of the terms and dropped most candidates), every
+    visible thread sharing a word is ranked, best first; `boosts` weigh title, body and posts.
+    """
     filters = [permission_filter(visible_community_ids)]
     if community_id is not None:
         filters.append({"term": {"community_id": community_id}})
     if kind is not None:
         filters.append({"term": {"kind": kind}})
     must_not = [{"term": {"thread_id": exclude_thread_id}}] if exclude_thread_id else []
-    return {"size": size, "_source": ["thread_id"],
-            "query": {"bool": {
-                "must": [{"more_like_this": {
-                    "fields": ["title", "body", "tags.text"], "like": like,
-                    "min_term_freq": 1, "min_doc_freq": 1, "max_query_terms": 25,
-                    "minimum_should_match": "30%"}}],
-                "filter": filters, "must_not": must_not}}}
+    text_value = " ".join(words)
+    title, body, posts = boosts
+    should = [{"match": {"title": {"query": text_value, "boost": title}}},
+              {"match": {"body": {"query": text_value, "boost": body}}},
+              {"match": {"posts.body": {"query": text_value, "boost": posts}}}]
+    # No total and no secondary sort: Lucene may then skip documents that cannot reach the top.
+    return {"size": size, "_source": ["thread_id"], "track_total_hits": False,
+            "query": {"bool": {"should": should, "minimum_should_match": 1,
+                               "filter": filters, "must_not": must_not}}}
 
 
 # The database (no Elasticsearch) ---------------------------------------------------
@@ -674,32 +681,63 @@ def database_best_posts(search: DatabaseSearch, thread_ids: list[int]) -> Select
             .order_by(desc(func.ts_rank_cd(PG_POST_VECTOR, search.tsquery))))
 
 
-def database_similar(dialect: str, like: str, visible_ids: Select, size: int,
-                     exclude_thread_id: int | None = None, community_id: int | None = None,
-                     kind: str | None = None) -> Select | None:
-    """Threads sharing the most significant words with `like` (a weak more_like_this)."""
-    significant = [w for w in dict.fromkeys(words(like))
-                   if w not in ENGLISH_STOP_WORDS and len(w) > 2][:25]
-    if not significant:
-        return None
-    text_query = QueryText(terms=tuple(significant))
-    filters = Filters(visible_community_ids=[], community_id=community_id, kind=kind)
-    conditions = _thread_filters(filters, visible_ids)
+def _similar_conditions(visible_ids: Select, exclude_thread_id: int | None,
+                        community_id: int | None, kind: str | None) -> list[ColumnElement]:
+    conditions = _thread_filters(Filters(visible_community_ids=[], community_id=community_id,
+                                         kind=kind), visible_ids)
     if exclude_thread_id is not None:
         conditions.append(Thread.id != exclude_thread_id)
+    return conditions
+
+
+def database_similar(dialect: str, like_words: list[str], visible_ids: Select, size: int,
+                     exclude_thread_id: int | None = None, community_id: int | None = None,
+                     kind: str | None = None) -> Select | None:
+    """Threads of the scope sharing any of the words, the database's best first (a pool to rescore)."""
+    if not like_words:
+        return None
+    text_query = QueryText(terms=tuple(like_words))
+    conditions = _similar_conditions(visible_ids, exclude_thread_id, community_id, kind)
     if dialect == "sqlite":
+        expression = fts5_expression(text_query, any_word=True)
+        if expression is None:
+            return None
         hits = text("SELECT rowid AS thread_id, -bm25(threads_fts, 3.0, 1.0) AS rank "
                     "FROM threads_fts WHERE threads_fts MATCH :fts") \
-            .bindparams(fts=fts5_expression(text_query, any_word=True)) \
+            .bindparams(fts=expression) \
             .columns(thread_id=Thread.id.type, rank=Thread.top_score.type).subquery("hits")
         return (select(hits.c.thread_id, hits.c.rank).join(Thread, Thread.id == hits.c.thread_id)
                 .where(*conditions).order_by(desc(hits.c.rank), desc(hits.c.thread_id))
                 .limit(size))
     query = pg_tsquery(text_query, any_word=True)
-    rank = func.ts_rank_cd(PG_THREAD_VECTOR, query).label("rank")
+    rank = func.ts_rank(PG_THREAD_VECTOR, query).label("rank")
     return (select(Thread.id.label("thread_id"), rank)
             .where(PG_THREAD_VECTOR.op("@@")(query), *conditions)
             .order_by(desc("rank"), desc(Thread.id)).limit(size))
+
+
+def database_similar_scope_size(visible_ids: Select, exclude_thread_id: int | None = None,
+                                community_id: int | None = None, kind: str | None = None) -> Select:
+    """How many threads the similarity ranks among (BM25's document count)."""
+    return select(func.count()).select_from(Thread).where(
+        *_similar_conditions(visible_ids, None, community_id, kind))
+
+
+def similar_texts(thread_ids: list[int]) -> tuple[Select, Select]:
+    """Title and body of these threads, and their live posts' bodies (for rescoring)."""
+    threads = select(Thread.id, Thread.title, Thread.body).where(Thread.id.in_(thread_ids))
+    posts = (select(Post.thread_id, Post.body)
+             .where(Post.thread_id.in_(thread_ids), Post.deleted_at.is_(None))
+             .order_by(Post.thread_id, Post.id))
+    return threads, posts
+
+
+def community_threads(community_id: int, size: int) -> Select:
+    """A community's live threads, newest first (the duplicate scan's window)."""
+    return (select(Thread.id, Thread.kind, Thread.title, Thread.body)
+            .where(Thread.community_id == community_id, Thread.deleted_at.is_(None),
+                   Thread.merged_into_id.is_(None))
+            .order_by(desc(Thread.id)).limit(size))
 
 
 def database_suggest_titles(dialect: str, prefix: str, visible_ids: Select, size: int) -> Select | None:

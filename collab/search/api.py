@@ -1,14 +1,11 @@
-"""Search endpoints: search, typeahead, related threads, similar ideas, status."""
+"""Search endpoints: search, typeahead, status (related and similar threads: collab.similarity)."""
 from collab.auth import current_user
 from collab.blueprints import Blueprint
 from collab.search import service
 from collab.search.schemas import (
-    RelatedArgs,
-    ScoredThreads,
     SearchArgs,
     SearchResult,
     SearchStatus,
-    SimilarIdeaArgs,
     SuggestArgs,
     SuggestResult,
 )
@@ -37,19 +34,3 @@ def suggest(args):
 def status():
     """Engine, alias, physical index, documents and outbox backlog (admins)."""
     return service.status(current_user())
-
-
-@blueprint.get("/threads/<int:thread_id>/related")
-@blueprint.arguments(RelatedArgs, location="query")
-@blueprint.response(200, ScoredThreads)
-def related(args, thread_id):
-    """Threads like this one (more like this)."""
-    return service.related(current_user(), thread_id, args["limit"])
-
-
-@blueprint.post("/communities/<slug>/ideas/similar")
-@blueprint.arguments(SimilarIdeaArgs)
-@blueprint.response(200, ScoredThreads)
-def similar_ideas(fields, slug):
-    """Existing ideas like a draft, to see before posting a duplicate."""
-    return service.similar_ideas(current_user(), slug, fields)

@@ -43,16 +43,6 @@ class SuggestArgs(StrictSchema):
     limit = fields.Integer(load_default=5, validate=validate.Range(1, 20))
 
 
-class RelatedArgs(StrictSchema):
-    limit = fields.Integer(load_default=5, validate=validate.Range(1, 20))
-
-
-class SimilarIdeaArgs(StrictSchema):
-    title = fields.String(required=True, validate=validate.Length(1, 200))
-    body = fields.String(load_default="", validate=validate.Length(max=20000))
-    limit = fields.Integer(load_default=5, validate=validate.Range(1, 20))
-
-
 class Highlight(Schema):
     title = fields.List(fields.String())
     body = fields.List(fields.String())

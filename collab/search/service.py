@@ -24,13 +24,12 @@ from collab.db import db
 from collab.errors import Forbidden, InvalidInput
 from collab.people.models import User
 from collab.permissions import (
-    find_visible_community,
     visible_communities,
     visible_community_id_list,
     visible_community_ids,
 )
 from collab.threads import service as threads
-from collab.threads.models import Thread, ThreadKind
+from collab.threads.models import Thread
 from search import client as search_client
 from search import indexer, queries
 from search.client import SearchUnavailable
@@ -371,40 +370,20 @@ def suggest(viewer: User, q: str, limit: int) -> dict:
     return {"engine": DATABASE, "titles": titles, "tags": tags, "communities": communities}
 
 
-# Related threads and similar ideas -------------------------------------------------
+# Scored threads (collab.similarity ranks related and similar threads) ---------------------
 
-def _scored_threads(viewer: User, engine: str, scored: list[tuple[int, float]]) -> dict:
+def scored_threads(viewer: User, engine: str, scored: list[tuple[int, float]]) -> dict:
+    """Thread views for engine hits in their order, re-checked through the permission door."""
     views = _visible_threads(viewer, [thread_id for thread_id, _ in scored])
     return {"engine": engine, "items": [{"thread": views[i], "score": float(score)}
                                         for i, score in scored if i in views]}
 
 
-def _more_like_this(viewer: User, like: list[str], limit: int, **narrowing) -> dict:
-    if _elasticsearch_ready():
-        try:
-            response = _es_call("search", body=queries.more_like_this_body(
-                like, visible_community_id_list(viewer), limit, **narrowing))
-            return _scored_threads(viewer, ELASTICSEARCH, [
-                (h["_source"]["thread_id"], h["_score"]) for h in response["hits"]["hits"]])
-        except SearchUnavailable as error:
-            log.warning("more-like-this falling back to the database: %s", error)
-    statement = queries.database_similar(_dialect(), " ".join(like), visible_community_ids(viewer),
-                                         limit, **narrowing)
-    rows = [] if statement is None else db.session.execute(statement).all()
-    return _scored_threads(viewer, DATABASE, [(row[0], row[1]) for row in rows])
-
-
-def related(viewer: User, thread_id: int, limit: int) -> dict:
-    thread = threads.find_visible_thread(viewer, thread_id)
-    like = [thread.title, thread.body, " ".join(thread.tags)]
-    return _more_like_this(viewer, like, limit, exclude_thread_id=thread.id)
-
-
-def similar_ideas(viewer: User, slug: str, fields: dict) -> dict:
-    community = find_visible_community(viewer, slug)
-    like = [fields["title"], fields.get("body", "")]
-    return _more_like_this(viewer, like, fields["limit"], community_id=community.id,
-                           kind=ThreadKind.IDEA.value)
+# What collab.similarity uses of this engine layer.
+elasticsearch_ready = _elasticsearch_ready
+es_call = _es_call
+dialect = _dialect
+visible_threads = _visible_threads
 
 
 # Operations ----------------------------------------------------------------------

@@ -159,7 +159,8 @@ def test_suggest_related_and_similar_ideas(app, make_user, make_community):
     similar = owner.post(f"{API}/communities/product/ideas/similar",
                          json={"title": "Dark mode please", "body": "dark theme at night"}).get_json()
     similar_titles = [i["thread"]["title"] for i in similar["items"]]
-    assert similar_titles[0] == "Dark mode for the dashboard"
+    # Both ideas share every word of the draft; BM25 ranks them first, the question not at all.
+    assert set(similar_titles[:2]) == {"Dark mode for the dashboard", "Dark theme on mobile"}
     assert "Is there a dark mode?" not in similar_titles  # ideas only
 
 

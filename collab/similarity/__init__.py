@@ -1,0 +1,1 @@
+"""Related threads, "has this been asked?" and duplicate suggestions."""

@@ -1,0 +1,110 @@
+"""Lexical similarity shared by both engines: the same analysis and Lucene's BM25, in Python.
+
+Elasticsearch scores `queries.similar_body` with BM25 over title, body and posts; the database
+fallback finds the threads sharing a word (FTS5 / tsvector) and scores them here with the same
+formula, field boosts and query terms, so an outage changes the order little. Duplicate pairs use
+a bounded score (TF-IDF cosine of title and body) so one threshold fits every community.
+"""
+import math
+import re
+from collections import Counter
+from dataclasses import dataclass
+
+import snowballstemmer
+
+from search.queries import ENGLISH_STOP_WORDS
+
+# Field boosts of the similarity query (both engines; README "Related and similar threads").
+TITLE_BOOST, BODY_BOOST, POSTS_BOOST = 2.0, 1.0, 0.2
+# Lucene's BM25 defaults, as Elasticsearch uses them.
+K1, B = 1.2, 0.75
+# The draft's first distinct significant words: bounds the query's cost on a large index.
+MAX_QUERY_TERMS = 64
+
+_WORD = re.compile(r"\w+")
+_stemmer = snowballstemmer.stemmer("porter")
+
+
+def analyze(text: str) -> list[str]:
+    """Lowercased words without English stop words, Porter-stemmed (the `content` analyzer's idea)."""
+    return _stemmer.stemWords([w for w in _WORD.findall(text.lower())
+                               if len(w) > 1 and w not in ENGLISH_STOP_WORDS])
+
+
+def query_words(text: str) -> list[str]:
+    """The draft's distinct significant words (one per stem), in order, at most MAX_QUERY_TERMS."""
+    chosen: dict[str, str] = {}
+    for word in _WORD.findall(text.lower()):
+        if word in ENGLISH_STOP_WORDS or len(word) < 2:
+            continue
+        chosen.setdefault(_stemmer.stemWord(word), word)
+        if len(chosen) == MAX_QUERY_TERMS:
+            break
+    return list(chosen.values())
+
+
+@dataclass
+class Candidate:
+    thread_id: int
+    title: str
+    body: str
+    posts: str = ""
+
+
+def bm25(query: list[str], candidates: list[Candidate], total_threads: int) -> dict[int, float]:
+    """Lucene BM25 summed over title, body and posts with their boosts; df from the candidates.
+
+    The candidates are every thread of the scope sharing a word with the query (or the best of
+    them), so their document frequencies are the scope's for the query's terms.
+    """
+    terms = list(dict.fromkeys(analyze(" ".join(query))))
+    fields = {"title": TITLE_BOOST, "body": BODY_BOOST, "posts": POSTS_BOOST}
+    analyzed = {name: [Counter(analyze(getattr(c, name))) for c in candidates] for name in fields}
+    scores = {c.thread_id: 0.0 for c in candidates}
+    for name, boost in fields.items():
+        docs = analyzed[name]
+        lengths = [sum(d.values()) for d in docs]
+        with_field = sum(1 for n in lengths if n) or 1
+        average = (sum(lengths) / with_field) or 1.0
+        documents = max(total_threads if name != "posts" else with_field, with_field)
+        for term in terms:
+            df = sum(1 for d in docs if term in d)
+            if not df:
+                continue
+            idf = math.log(1 + (documents - df + 0.5) / (df + 0.5))
+            for candidate, doc, length in zip(candidates, docs, lengths):
+                tf = doc.get(term, 0)
+                if tf:
+                    scores[candidate.thread_id] += boost * idf * tf / (
+                        tf + K1 * (1 - B + B * length / average))
+    return scores
+
+
+def cosine_pairs(texts: dict[int, str], threshold: float) -> list[tuple[int, int, float]]:
+    """Pairs of threads whose TF-IDF cosine (IDF over these threads) is at least `threshold`."""
+    bags = {i: Counter(analyze(t)) for i, t in texts.items()}
+    n = len(bags)
+    df = Counter(term for bag in bags.values() for term in bag)
+    vectors = {}
+    for i, bag in bags.items():
+        weights = {t: (1 + math.log(tf)) * math.log(1 + n / df[t]) for t, tf in bag.items()}
+        norm = math.sqrt(sum(w * w for w in weights.values())) or 1.0
+        vectors[i] = {t: w / norm for t, w in weights.items()}
+    postings: dict[str, list[tuple[int, float]]] = {}
+    for i, vector in vectors.items():
+        for term, weight in vector.items():
+            postings.setdefault(term, []).append((i, weight))
+    pairs = []
+    for i, vector in vectors.items():
+        dots: Counter = Counter()
+        for term, weight in vector.items():
+            for j, other in postings[term]:
+                if j > i:
+                    dots[j] += weight * other
+        pairs += [(i, j, score) for j, score in dots.items() if score >= threshold]
+    return sorted(pairs, key=lambda p: (-p[2], p[0], p[1]))
+
+
+# Duplicate pairs: TF-IDF cosine at or above this; the F1-best threshold for PerfectMatch pairs on
+# SemEval-2016 3B train-part2 (benchmarks/similarity_benchmark.py reports precision and recall).
+DUPLICATE_THRESHOLD = 0.14
