@@ -29,6 +29,11 @@ def create_user(actor: User | None, *, handle: str, email: str, audience: str,
     return user
 
 
+def find_user_by_handle(handle: str) -> User | None:
+    """The command line's lookup (no viewer: the operator sees everyone)."""
+    return db.session.scalar(select(User).where(User.handle == handle))
+
+
 def can_see_user(viewer: User, user: User) -> bool:
     """Employees see the directory; partners and customers see people they share a space with."""
     if viewer.is_admin or viewer.id == user.id or viewer.audience == Audience.EMPLOYEE:
