@@ -34,7 +34,7 @@ class Config:
     OPENAPI_URL_PREFIX = "/api/v1"
     OPENAPI_JSON_PATH = "openapi.json"
     OPENAPI_SWAGGER_UI_PATH = "docs"
-    OPENAPI_SWAGGER_UI_URL = "https://cdn.jsdelivr.net/npm/swagger-ui-dist/"
+    # The swagger-ui assets are served by the app itself (collab/apidocs.py), never from a CDN.
 
 
 class DevelopmentConfig(Config):

@@ -6,7 +6,7 @@ from flask_migrate import Migrate, upgrade
 from flask_smorest import Api
 from werkzeug.routing import IntegerConverter
 
-from collab import auth, outbox
+from collab import apidocs, auth, outbox
 from collab.db import db
 from collab.errors import register_error_handlers
 from collab.schemas import MAX_ID
@@ -27,6 +27,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db)
     outbox.init_app(app)
+    apidocs.init_app(app)
     api = Api(app, spec_kwargs={"components": {"securitySchemes": {
         "bearerAuth": {"type": "http", "scheme": "bearer"}}}, "security": [{"bearerAuth": []}]})
     _register_features(app, api)
