@@ -2,6 +2,11 @@
 # database (database-only search, as in the README's quick start) and stop it on exit.
 # Usage: . scripts/lib/server.sh; start_server WORKDIR  -> sets SERVER_URL, SERVER_PID
 
+if ! command -v curl >/dev/null; then
+  echo "==> installing Debian's curl package"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq curl >/dev/null
+fi
+
 free_port() {
   python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
