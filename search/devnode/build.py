@@ -107,9 +107,11 @@ def _maven_environment(runtime: JavaHome) -> dict[str, str]:
 def build(verbose: bool = True) -> Launcher:
     runtime = find_runtime()
     maven = find_maven()
-    build_dir = cache_home() / f"build-{source_fingerprint()}"
-    if build_dir.exists():
-        shutil.rmtree(build_dir)  # a half-finished earlier attempt
+    final_dir = cache_home() / f"build-{source_fingerprint()}"
+    # Built in a staging dir and renamed when complete, so a concurrent or interrupted build never
+    # leaves a half-built launcher behind; the loser of a race keeps the winner's.
+    build_dir = final_dir.with_name(f"{final_dir.name}.partial-{os.getpid()}")
+    shutil.rmtree(build_dir, ignore_errors=True)
     build_dir.mkdir(parents=True)
     repository = maven_repository()
 
@@ -147,7 +149,17 @@ def build(verbose: bool = True) -> Launcher:
             for path in sorted(p for p in root.rglob("*") if p.is_file()):
                 archive.write(path, path.relative_to(root).as_posix())
     shutil.rmtree(classes)
-    classpath = f"{jar}{os.pathsep}{dependencies}"
+    classpath = f"{final_dir / LAUNCHER_JAR}{os.pathsep}{dependencies}"
     (build_dir / "classpath.txt").write_text(classpath)
-    _say(verbose, f"built {jar}")
-    return Launcher(classpath, build_dir)
+    if final_dir.exists() and not (final_dir / "classpath.txt").exists():
+        shutil.rmtree(final_dir, ignore_errors=True)  # left by an older, interrupted build
+    try:
+        build_dir.rename(final_dir)
+    except OSError:  # another build finished first
+        shutil.rmtree(build_dir, ignore_errors=True)
+        launcher = built_launcher()
+        if launcher is None:
+            raise BuildFailed(f"could not move {build_dir} to {final_dir}") from None
+        return launcher
+    _say(verbose, f"built {final_dir / LAUNCHER_JAR}")
+    return Launcher(classpath, final_dir)
