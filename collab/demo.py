@@ -119,7 +119,8 @@ def demo():
             ids[handle] = user.id
             tokens[handle] = people.issue_token(None, user.id, "demo")[1]
     if existing:
-        click.echo(f"Skipped creating users that exist (used as they are): {', '.join(existing)}.")
+        adopted = [handle for handle, *_ in PEOPLE if handle in existing]
+        click.echo(f"Skipped creating users that exist (used as they are): {', '.join(adopted)}.")
     if loaded:
         click.echo(f"Skipped: the demo communities are already loaded ({', '.join(loaded)}).")
         _print_tokens(tokens)
