@@ -5,7 +5,7 @@ from pathlib import Path
 BASE_DIR = Path(__file__).resolve().parent
 
 
-def _flag(name: str, default: bool) -> bool:
+def _flag(name: str, default: bool | None) -> bool | None:
     value = os.environ.get(name)
     if value is None:
         return default
@@ -21,6 +21,9 @@ class Config:
     AUTO_MIGRATE = _flag("AUTO_MIGRATE", True)
     ELASTICSEARCH_URL = os.environ.get("ELASTICSEARCH_URL") or None
     SEARCH_INDEX_PREFIX = os.environ.get("SEARCH_INDEX_PREFIX", "collab")
+    # Write search outbox rows: unset = only when ELASTICSEARCH_URL is set (database-only mode has
+    # nothing to drain them, so it writes none); on/off to force.
+    SEARCH_OUTBOX = _flag("SEARCH_OUTBOX", None)
     # Drain the search outbox after each commit in a background thread (dev and embedded).
     SEARCH_SYNC_IN_PROCESS = _flag("SEARCH_SYNC_IN_PROCESS", True)
     JSON_SORT_KEYS = False
@@ -46,7 +49,7 @@ class Config:
     OPENAPI_URL_PREFIX = "/api/v1"
     OPENAPI_JSON_PATH = "openapi.json"
     OPENAPI_SWAGGER_UI_PATH = "docs"
-    OPENAPI_SWAGGER_UI_URL = "https://cdn.jsdelivr.net/npm/swagger-ui-dist/"
+    # The swagger-ui assets are served by the app itself (collab/apidocs.py), never from a CDN.
 
 
 class DevelopmentConfig(Config):

@@ -5,7 +5,7 @@ from flask import Flask
 from flask_migrate import Migrate, upgrade
 from werkzeug.routing import IntegerConverter
 
-from collab import auth, outbox
+from collab import apidocs, auth, outbox
 from collab.db import db
 from collab.errors import register_error_handlers
 from collab.openapi import CollabApi, ProblemResponses
@@ -27,6 +27,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db)
     outbox.init_app(app)
+    apidocs.init_app(app)
     api = CollabApi(app, spec_kwargs={"components": {"securitySchemes": {
         "bearerAuth": {"type": "http", "scheme": "bearer"}}}, "security": [{"bearerAuth": []}],
         "extra_plugins": [ProblemResponses()]})

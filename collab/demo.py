@@ -67,20 +67,64 @@ def _reply(caller, thread_id, body, parent_id=None):
     return caller.call("POST", f"/threads/{thread_id}/posts", payload)["id"]
 
 
+def _existing_demo_state() -> tuple[dict[str, User], list[str]]:
+    """The demo's users that already exist and the demo's communities that already exist.
+
+    A person may have created `ada` first (as the README says), or run the seed before; the seed
+    adopts users whose audience and organization fit their role and skips what is loaded."""
+    from collab.communities.models import Community
+
+    handles = [person[0] for person in PEOPLE]
+    users = {user.handle: user for user in db.session.scalars(select(User).where(User.handle.in_(handles)))}
+    slugs = [payload["slug"] for _, payload in COMMUNITIES]
+    loaded = list(db.session.scalars(select(Community.slug).where(Community.slug.in_(slugs))))
+    return users, sorted(loaded, key=slugs.index)
+
+
+def _check_adoptable(users: dict[str, User], loaded: list[str]) -> None:
+    """Refuses, before writing anything, what the demo cannot build on."""
+    misfits = [f"'{handle}' is {users[handle].audience}"
+               f"{' (' + users[handle].organization + ')' if users[handle].organization else ''}, "
+               f"the demo needs {audience}{' (' + organization + ')' if organization else ''}"
+               for handle, _, audience, organization, _ in PEOPLE
+               if handle in users and (str(users[handle].audience) != audience
+                                       or (users[handle].organization or None) != organization)]
+    wanted = {f"{handle}@example.com": handle for handle, *_ in PEOPLE if handle not in users}
+    misfits += [f"the email {email} (wanted for '{wanted[email]}') belongs to '{handle}'"
+                for handle, email in db.session.execute(select(User.handle, User.email)
+                                                        .where(User.email.in_(wanted)))]
+    if misfits:
+        raise click.ClickException("Existing users do not fit their demo roles: " + "; ".join(misfits)
+                                   + ". Rename or remove them, or use another database.")
+    if loaded and len(loaded) != len(COMMUNITIES):
+        raise click.ClickException(f"Communities {', '.join(loaded)} exist but the rest of the demo does "
+                                   "not: they were not made by `seed demo`. Rename them or use another database.")
+
+
 @seed_cli.command("demo")
 def demo():
-    """Employees' innovation lab, a partner space for two companies, a customer advisory board."""
-    if db.session.scalar(select(User.id).where(User.handle == "ada")):
-        raise click.ClickException("The demo data is already loaded (user 'ada' exists).")
+    """Employees' innovation lab, a partner space for two companies, a customer advisory board.
+
+    Safe to run in any order and more than once: existing demo users (e.g. `ada` created with
+    `users create`) are used as they are, and a second run skips what is loaded and says so."""
+    existing, loaded = _existing_demo_state()
+    _check_adoptable(existing, loaded)
     client = current_app.test_client()
     tokens, ids = {}, {}
     with click.progressbar(PEOPLE, label="people") as bar:
         for handle, name, audience, organization, admin in bar:
-            user = people.create_user(None, handle=handle, email=f"{handle}@example.com",
-                                      display_name=name, audience=audience,
-                                      organization=organization, is_admin=admin)
+            user = existing.get(handle) or people.create_user(
+                None, handle=handle, email=f"{handle}@example.com", display_name=name,
+                audience=audience, organization=organization, is_admin=admin)
             ids[handle] = user.id
             tokens[handle] = people.issue_token(None, user.id, "demo")[1]
+    if existing:
+        adopted = [handle for handle, *_ in PEOPLE if handle in existing]
+        click.echo(f"Skipped creating users that exist (used as they are): {', '.join(adopted)}.")
+    if loaded:
+        click.echo(f"Skipped: the demo communities are already loaded ({', '.join(loaded)}).")
+        _print_tokens(tokens)
+        return
     as_ = {handle: _Caller(client, token) for handle, token in tokens.items()}
 
     for owner, payload in COMMUNITIES:
@@ -140,7 +184,12 @@ def demo():
 
     _challenges(as_, ids, webhooks)
 
-    click.echo("Demo data loaded. Tokens (shown once):")
+    click.echo("Demo data loaded.")
+    _print_tokens(tokens)
+
+
+def _print_tokens(tokens: dict[str, str]) -> None:
+    click.echo("Tokens (shown once):")
     for handle, token in tokens.items():
         click.echo(f"  {handle:6} {token}")
 

@@ -7,6 +7,10 @@ both), a vote or tag to its thread, a community to all its threads. After each f
 `threads.version` (and a changed post's own `version`) and insert one outbox row per thread or
 community, on the flush's own connection, so the change and its outbox row commit or roll back
 together. The indexer (search/indexer.py) drains it.
+
+In database-only mode (no ELASTICSEARCH_URL) nothing would ever drain the rows, so none are
+written (versions are still bumped); turning Elasticsearch on later starts with `search reindex`,
+which builds every document from the database. `SEARCH_OUTBOX` on/off overrides the choice.
 """
 from datetime import datetime
 from enum import StrEnum
@@ -116,6 +120,12 @@ def _collect(session: Session) -> _Changes:
     return changes
 
 
+def writes_rows(app: Flask) -> bool:
+    """Whether document changes are queued: configured explicitly, else only when a cluster is set."""
+    configured = app.config.get("SEARCH_OUTBOX")
+    return bool(app.config.get("ELASTICSEARCH_URL")) if configured is None else bool(configured)
+
+
 def _after_flush(session: Session, flush_context) -> None:
     changes = _collect(session)
     if not changes:
@@ -141,7 +151,7 @@ def _after_flush(session: Session, flush_context) -> None:
             for entity, ids in ((OutboxEntity.THREAD, changes.threads),
                                 (OutboxEntity.COMMUNITY, changes.communities))
             for entity_id in sorted(ids)]
-    if rows:
+    if rows and (not has_app_context() or writes_rows(current_app)):
         connection.execute(insert(OutboxRow.__table__), rows)
         session.info[PENDING_KEY] = True
 

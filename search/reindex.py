@@ -15,7 +15,7 @@ from datetime import timedelta
 
 from elasticsearch import Elasticsearch, NotFoundError
 from flask import Flask
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, update
 
 from collab import time
 from collab.db import db
@@ -82,15 +82,36 @@ class ReindexResult:
         return self.posts / self.seconds if self.seconds else 0.0
 
 
-def _replay(es: Elasticsearch, index: str, high_water: int, since) -> int:
-    entities = list(dict.fromkeys(tuple(row) for row in db.session.execute(
-        select(OutboxRow.entity, OutboxRow.entity_id)
+def _replay(es: Elasticsearch, index: str, high_water: int, since) -> tuple[int, list[int]]:
+    """Rebuilds, from the database as it is now, the documents of rows the scan may have missed;
+    returns how many documents and the ids of the rows (committed, hence covered)."""
+    rows = db.session.execute(
+        select(OutboxRow.id, OutboxRow.entity, OutboxRow.entity_id)
         .where(or_(OutboxRow.id > high_water, OutboxRow.created_at >= since))
-        .order_by(OutboxRow.id)).all()))
+        .order_by(OutboxRow.id)).all()
+    entities = list(dict.fromkeys((row.entity, row.entity_id) for row in rows))
     for start in range(0, len(entities), indexer.BATCH_SIZE):
         indexer.apply(es, index, entities[start:start + indexer.BATCH_SIZE], require_alias=False)
         db.session.remove()
-    return len(entities)
+    return len(entities), [row.id for row in rows]
+
+
+def _settle(high_water: int, since, replayed_ids: list[int]) -> int:
+    """Marks processed the pending rows the new index covers, so the backlog is exact at once:
+    rows older than the scan (id <= high_water, created before the margin) and the replayed ones.
+    Rows committed after the last replay stay pending for the worker. Like the replay, this
+    trusts that no transaction stays open longer than REPLAY_MARGIN."""
+    stamp = time.now()
+    pending = OutboxRow.processed_at.is_(None)
+    settled = db.session.execute(update(OutboxRow).where(
+        pending, OutboxRow.id <= high_water, OutboxRow.created_at < since)
+        .values(processed_at=stamp)).rowcount
+    for start in range(0, len(replayed_ids), 1000):
+        settled += db.session.execute(update(OutboxRow).where(
+            pending, OutboxRow.id.in_(replayed_ids[start:start + 1000]))
+            .values(processed_at=stamp)).rowcount
+    db.session.commit()
+    return settled
 
 
 def count_documents_to_build() -> int:
@@ -134,14 +155,16 @@ def reindex(app: Flask, progress: Callable[[int], None] | None = None,
     es.indices.put_settings(index=name, settings=SERVING_SETTINGS)
     es.indices.refresh(index=name)
     since = scan_started_at - REPLAY_MARGIN
-    replayed = _replay(es, name, high_water, since)
+    replayed, _ = _replay(es, name, high_water, since)
     old = indices_behind_alias(es, current.alias)
     actions = [{"remove": {"index": index, "alias": current.alias}} for index in old]
     actions.append({"add": {"index": name, "alias": current.alias, "is_write_index": True}})
     es.indices.update_aliases(actions=actions)
     # Rows the worker sent to the old index between the first replay and the swap.
-    replayed += _replay(es, name, high_water, since)
+    replayed_again, replayed_ids = _replay(es, name, high_water, since)
+    replayed += replayed_again
     es.indices.refresh(index=name)
+    _settle(high_water, since, replayed_ids)
     for index in old:
         es.indices.delete(index=index)
     indexer.forget_alias(app)

@@ -56,6 +56,9 @@ def app(request, tmp_path_factory):
         "AUTO_MIGRATE": True,
         "ELASTICSEARCH_URL": None,
         "SEARCH_SYNC_IN_PROCESS": False,
+        # Queue outbox rows even without a cluster, so the outbox tests need no node
+        # (tests/search/test_outbox_modes.py checks the default, which queues none then).
+        "SEARCH_OUTBOX": True,
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": 60, "max_overflow": 20}
         if request.param == "postgresql" else {},
     })

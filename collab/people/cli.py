@@ -27,11 +27,33 @@ def create(handle, email, audience, display_name, organization, is_admin):
     errors = UserCreate().validate(fields)
     if errors:
         raise click.UsageError(f"invalid user: {errors}")
-    try:
-        user = service.create_user(None, **fields)
-    except DomainError as error:
-        raise click.ClickException(error.detail) from None
+    existing = service.find_user_by_handle(handle)
+    if existing is not None:
+        # Running the README's command after `seed demo` (which made `ada`) must still give a token:
+        # the same person (handle, email, audience, organization) gets one; anyone else is refused.
+        _check_same_person(existing, fields)
+        user, verb = existing, "User already exists"
+    else:
+        try:
+            user = service.create_user(None, **fields)
+        except DomainError as error:
+            raise click.ClickException(error.detail) from None
+        verb = "Created user"
     _, token = service.issue_token(None, user.id, "cli")
-    click.echo(f"Created user {user.handle} (id {user.id}, {user.audience}"
+    click.echo(f"{verb} {user.handle} (id {user.id}, {user.audience}"
                f"{', admin' if user.is_admin else ''}). Token (shown once):")
     click.echo(token)
+
+
+def _check_same_person(user, fields) -> None:
+    differences = [name for name, wanted, actual in (
+        ("email", fields["email"].strip().lower(), user.email),
+        ("audience", fields["audience"], user.audience),
+        ("organization", fields["organization"] or None, user.organization or None),
+    ) if wanted != actual]
+    if fields["is_admin"] and not user.is_admin:
+        differences.append("admin")
+    if differences:
+        raise click.ClickException(
+            f"User {user.handle} already exists with another {', '.join(differences)} (the handle is taken); "
+            "choose another handle.")

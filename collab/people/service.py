@@ -38,6 +38,11 @@ def create_user(actor: User | None, *, handle: str, email: str, audience: str,
     return user
 
 
+def find_user_by_handle(handle: str) -> User | None:
+    """The command line's lookup (no viewer: the operator sees everyone)."""
+    return db.session.scalar(select(User).where(User.handle == handle))
+
+
 def visible_users(viewer: User) -> ColumnElement[bool]:
     """SQL condition on User: employees see the directory; partners and customers see themselves
     and the active members of communities they may see."""

@@ -107,6 +107,7 @@ class ScoredThreads(Schema):
 
 
 class OutboxStatus(Schema):
+    enabled = fields.Boolean()
     backlog = fields.Integer()
     oldest_age_seconds = fields.Float(allow_none=True)
 

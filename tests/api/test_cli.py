@@ -54,4 +54,4 @@ def test_seed_demo_loads_three_communities_with_content(app, client):
     assert by_phase["voting"]["counts"]["points"] == 9
 
     again = app.test_cli_runner().invoke(args=["seed", "demo"])
-    assert again.exit_code != 0 and "already" in again.output
+    assert again.exit_code == 0 and "Skipped" in again.output
