@@ -6,7 +6,7 @@ from flask_migrate import Migrate, upgrade
 from flask_smorest import Api
 from werkzeug.routing import IntegerConverter
 
-from collab import auth, outbox
+from collab import auth, integrations, outbox
 from collab.db import db
 from collab.errors import register_error_handlers
 from collab.schemas import MAX_ID
@@ -32,6 +32,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     _register_features(app, api)
     register_error_handlers(app)
     auth.init_app(app)
+    integrations.init_app(app, api)
 
     if app.config["AUTO_MIGRATE"]:
         with app.app_context():
@@ -47,11 +48,13 @@ def _register_features(app: Flask, api: Api) -> None:
     from collab.demo import seed_cli
     from collab.people.cli import users_cli
     from collab.ideas.api import blueprint as ideas
+    from collab.integrations.api import blueprint as clients
+    from collab.integrations.api import oauth_blueprint as oauth
     from collab.threads.api import blueprint as threads
     from collab.search.api import blueprint as search
     from search.cli import search_cli
 
-    for blueprint in (people, communities, threads, ideas, search):
+    for blueprint in (people, communities, threads, ideas, search, clients, oauth):
         api.register_blueprint(blueprint, url_prefix="/api/v1")
     app.cli.add_command(users_cli)
     app.cli.add_command(seed_cli)

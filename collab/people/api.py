@@ -1,7 +1,7 @@
 """People endpoints: users, tokens, and the caller themselves."""
 from flask import jsonify
 
-from collab.auth import current_user
+from collab.auth import current_scopes, current_user
 from collab.blueprints import Blueprint
 from collab.people import service
 from collab.people.schemas import (
@@ -42,9 +42,11 @@ def get_user(user_id):
 @blueprint.response(201, NewTokenOut)
 def issue_token(fields, user_id):
     """Issue a token (admins, or the user for themselves). The token is shown only here."""
-    token, plaintext = service.issue_token(current_user(), user_id, fields["name"])
-    return {"id": token.id, "name": token.name, "created_at": token.created_at,
-            "revoked_at": token.revoked_at, "token": plaintext}
+    token, plaintext = service.issue_token(current_user(), user_id, fields["name"],
+                                           scopes=fields["scopes"], expires_at=fields["expires_at"],
+                                           granting=current_scopes())
+    token.token = plaintext
+    return token
 
 
 @blueprint.delete("/tokens/<int:token_id>")

@@ -15,6 +15,11 @@ class Audience(StrEnum):
     CUSTOMER = "customer"
 
 
+class UserKind(StrEnum):
+    PERSON = "person"
+    SERVICE = "service"  # the identity an API client acts as
+
+
 class User(db.Model):
     __tablename__ = "users"
 
@@ -26,6 +31,9 @@ class User(db.Model):
     organization: Mapped[str | None] = mapped_column(String(120), index=True)
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=time.now)
+    kind: Mapped[str] = mapped_column(String(16), default=UserKind.PERSON, server_default="person")
+    # Deactivated users keep their content; their tokens stop working.
+    deactivated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     tokens: Mapped[list["ApiToken"]] = relationship(back_populates="user")
 
@@ -41,5 +49,11 @@ class ApiToken(db.Model):
     name: Mapped[str] = mapped_column(String(80), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=time.now)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Space-separated scopes; NULL is a legacy token with every scope. Scopes narrow, never widen.
+    scopes: Mapped[str | None] = mapped_column(String(200))
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set for tokens issued to an API client (client-credentials grant).
+    client_id: Mapped[int | None] = mapped_column(
+        ForeignKey("api_clients.id", ondelete="CASCADE"), index=True)
 
     user: Mapped[User] = relationship(back_populates="tokens")

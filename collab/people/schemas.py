@@ -1,6 +1,8 @@
 """People in and out."""
 from marshmallow import fields, validate
 
+from collab.integrations.scopes import ALL_SCOPES
+from collab.integrations.scopes import parse as parse_scopes
 from collab.people.models import Audience
 from collab.schemas import StrictSchema
 
@@ -47,12 +49,18 @@ class UserRef(StrictSchema):
 
 class TokenCreate(StrictSchema):
     name = fields.String(load_default="", validate=validate.Length(max=80))
+    scopes = fields.List(fields.String(validate=validate.OneOf(ALL_SCOPES)), load_default=None,
+                         metadata={"description": "Default: the scopes of the calling token."})
+    expires_at = fields.AwareDateTime(load_default=None, allow_none=True,
+                                      metadata={"description": "Optional; the token stops working then."})
 
 
 class TokenOut(StrictSchema):
     id = fields.Integer()
     name = fields.String()
+    scopes = fields.Function(lambda token: sorted(parse_scopes(token.scopes)))
     created_at = fields.DateTime()
+    expires_at = fields.DateTime(allow_none=True)
     revoked_at = fields.DateTime(allow_none=True)
 
 

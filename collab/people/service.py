@@ -5,14 +5,15 @@ from collab import time
 from collab.auth import hash_token, new_token
 from collab.communities.models import Membership, MembershipStatus
 from collab.db import db
-from collab.errors import Conflict, Forbidden, NotFound
-from collab.people.models import ApiToken, Audience, User
+from collab.errors import Conflict, Forbidden, InvalidInput, NotFound
+from collab.integrations.scopes import ALL_SCOPES
+from collab.people.models import ApiToken, Audience, User, UserKind
 from collab.permissions import visible_community_ids
 
 
 def create_user(actor: User | None, *, handle: str, email: str, audience: str,
                 display_name: str | None = None, organization: str | None = None,
-                is_admin: bool = False) -> User:
+                is_admin: bool = False, kind: str = UserKind.PERSON, commit: bool = True) -> User:
     """`actor` None is the command line (bootstrap); over the API only admins create users."""
     if actor is not None and not actor.is_admin:
         raise Forbidden("Only admins create users.")
@@ -23,9 +24,10 @@ def create_user(actor: User | None, *, handle: str, email: str, audience: str,
         field = "handle" if taken == handle else "email"
         raise Conflict(f"That {field} is already taken.", errors={field: ["Already taken."]})
     user = User(handle=handle, email=email, audience=audience, organization=organization,
-                display_name=display_name or handle, is_admin=is_admin)
+                display_name=display_name or handle, is_admin=is_admin, kind=kind)
     db.session.add(user)
-    db.session.commit()
+    if commit:
+        db.session.commit()
     return user
 
 
@@ -48,15 +50,30 @@ def get_user(viewer: User, user_id: int) -> User:
     return user
 
 
-def issue_token(actor: User | None, user_id: int, name: str = "") -> tuple[ApiToken, str]:
-    """Returns the stored token row and the plaintext, which is never stored."""
+def issue_token(actor: User | None, user_id: int, name: str = "", *,
+                scopes: list[str] | None = None, expires_at=None,
+                granting: frozenset[str] | None = None) -> tuple[ApiToken, str]:
+    """Returns the stored token row and the plaintext, which is never stored.
+
+    `granting` is the scope set of the token making the request: a new token never holds more.
+    """
     user = db.session.get(User, user_id)
     if user is None or (actor is not None and not can_see_user(actor, user)):
         raise NotFound(f"No user {user_id}.")
     if actor is not None and not (actor.is_admin or actor.id == user.id):
         raise Forbidden("Only admins issue tokens for other users.")
+    if expires_at is not None and expires_at <= time.now():
+        raise InvalidInput({"expires_at": ["Must be in the future."]})
+    if granting is not None:
+        wanted = set(scopes) if scopes is not None else set(granting)
+        missing = sorted(wanted - granting)
+        if missing:
+            raise Forbidden(f"This token lacks the scope(s) {', '.join(missing)} it would grant.",
+                            errors={"scopes": [f"Not held by this token: {s}." for s in missing]})
+        scopes = [s for s in ALL_SCOPES if s in wanted]
     plaintext = new_token()
-    token = ApiToken(user_id=user.id, name=name, token_hash=hash_token(plaintext))
+    token = ApiToken(user_id=user.id, name=name, token_hash=hash_token(plaintext),
+                     scopes=None if scopes is None else " ".join(scopes), expires_at=expires_at)
     db.session.add(token)
     db.session.commit()
     return token, plaintext
