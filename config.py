@@ -24,6 +24,13 @@ class Config:
     # Drain the search outbox after each commit in a background thread (dev and embedded).
     SEARCH_SYNC_IN_PROCESS = _flag("SEARCH_SYNC_IN_PROCESS", True)
     JSON_SORT_KEYS = False
+    # Webhooks: send deliveries in a thread of the web process (development), retry policy.
+    WEBHOOKS_DELIVER_IN_PROCESS = _flag("WEBHOOKS_DELIVER_IN_PROCESS", False)
+    WEBHOOK_RETRY_BASE_SECONDS = float(os.environ.get("WEBHOOK_RETRY_BASE_SECONDS", "10"))
+    WEBHOOK_RETRY_MAX_SECONDS = float(os.environ.get("WEBHOOK_RETRY_MAX_SECONDS", "3600"))
+    WEBHOOK_RETRY_WINDOW_SECONDS = float(os.environ.get("WEBHOOK_RETRY_WINDOW_SECONDS", "86400"))
+    WEBHOOK_DISABLE_AFTER_FAILURES = int(os.environ.get("WEBHOOK_DISABLE_AFTER_FAILURES", "50"))
+    WEBHOOK_TIMEOUT_SECONDS = float(os.environ.get("WEBHOOK_TIMEOUT_SECONDS", "10"))
 
     API_TITLE = "collab"
     API_VERSION = "v1"
@@ -36,6 +43,7 @@ class Config:
 
 class DevelopmentConfig(Config):
     DEBUG = True
+    WEBHOOKS_DELIVER_IN_PROCESS = _flag("WEBHOOKS_DELIVER_IN_PROCESS", True)
 
 
 class TestingConfig(Config):

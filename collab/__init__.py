@@ -6,7 +6,7 @@ from flask_migrate import Migrate, upgrade
 from flask_smorest import Api
 from werkzeug.routing import IntegerConverter
 
-from collab import auth, integrations, outbox
+from collab import auth, integrations, outbox, webhooks
 from collab.db import db
 from collab.errors import register_error_handlers
 from collab.schemas import MAX_ID
@@ -33,6 +33,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     register_error_handlers(app)
     auth.init_app(app)
     integrations.init_app(app, api)
+    webhooks.init_app(app)
 
     if app.config["AUTO_MIGRATE"]:
         with app.app_context():
@@ -51,10 +52,12 @@ def _register_features(app: Flask, api: Api) -> None:
     from collab.integrations.api import blueprint as clients
     from collab.integrations.api import oauth_blueprint as oauth
     from collab.threads.api import blueprint as threads
+    from collab.webhooks.api import blueprint as webhooks
     from collab.search.api import blueprint as search
     from search.cli import search_cli
 
-    for blueprint in (people, communities, threads, ideas, search, clients, oauth):
+    for blueprint in (people, communities, threads, ideas, search, clients, oauth,
+                      webhooks):
         api.register_blueprint(blueprint, url_prefix="/api/v1")
     app.cli.add_command(users_cli)
     app.cli.add_command(seed_cli)

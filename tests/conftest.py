@@ -56,6 +56,7 @@ def app(request, tmp_path_factory):
         "AUTO_MIGRATE": True,
         "ELASTICSEARCH_URL": None,
         "SEARCH_SYNC_IN_PROCESS": False,
+        "WEBHOOKS_DELIVER_IN_PROCESS": False,
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": 60, "max_overflow": 20}
         if request.param == "postgresql" else {},
     })
