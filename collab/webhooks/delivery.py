@@ -228,6 +228,9 @@ class InProcessSender:
         while True:
             self.event.wait(timeout)
             self.event.clear()
+            if not self.app.config.get("WEBHOOKS_DELIVER_IN_PROCESS"):
+                timeout = None  # switched off: sleep until woken
+                continue
             with self.app.app_context():
                 try:
                     stats = drain()
