@@ -31,6 +31,12 @@ REQUIRED = {
 PREFIX_REQUIRED = (("clients.", ADMIN), ("webhooks.", WEBHOOKS))
 
 TOKEN_URL = "/api/v1/oauth/token"
+IDEMPOTENCY_PARAMETER = {
+    "name": "Idempotency-Key", "in": "header", "required": False,
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+    "description": "Replays the first response for 24 h for the same request; another "
+                   "request with the same key is a 422.",
+}
 
 
 def required_scope(endpoint: str | None, method: str) -> str:
@@ -74,6 +80,8 @@ def document(app: Flask, spec: dict) -> dict:
                 continue
             scope = required_scope(endpoint, method.upper())
             operation["security"] = [{"bearerAuth": []}, {"oauth2": [scope]}]
+            if method == "post":
+                operation.setdefault("parameters", []).append(IDEMPOTENCY_PARAMETER)
             operation["x-required-scope"] = scope
             note = f"Requires scope `{scope}`."
             if note not in operation.get("description", ""):
