@@ -5,9 +5,10 @@ from flask_smorest import Api
 
 def init_app(app: Flask, api: Api) -> None:
     """The token endpoint, and each operation's required scope in the OpenAPI document."""
-    from collab.integrations import idempotency, oauth, scopes
+    from collab.integrations import conditional, idempotency, oauth, scopes
 
     oauth.init_app(app)
     idempotency.init_app(app)
+    conditional.init_app(app)
     build_spec = api.spec.to_dict
     api.spec.to_dict = lambda: scopes.document(app, build_spec())
