@@ -30,6 +30,14 @@ class Config:
     WEBHOOK_RETRY_MAX_SECONDS = float(os.environ.get("WEBHOOK_RETRY_MAX_SECONDS", "3600"))
     WEBHOOK_RETRY_WINDOW_SECONDS = float(os.environ.get("WEBHOOK_RETRY_WINDOW_SECONDS", "86400"))
     WEBHOOK_DISABLE_AFTER_FAILURES = int(os.environ.get("WEBHOOK_DISABLE_AFTER_FAILURES", "50"))
+    # Rate limits ("<n> per <second|minute|hour>"); Redis shares counters between processes.
+    REDIS_URL = os.environ.get("REDIS_URL") or None
+    RATELIMIT_ENABLED = _flag("RATELIMIT_ENABLED", True)
+    RATELIMIT_READS = os.environ.get("RATELIMIT_READS", "600 per minute")
+    RATELIMIT_WRITES = os.environ.get("RATELIMIT_WRITES", "120 per minute")
+    RATELIMIT_SEARCH = os.environ.get("RATELIMIT_SEARCH", "60 per minute")
+    RATELIMIT_TOKEN_ISSUE = os.environ.get("RATELIMIT_TOKEN_ISSUE", "10 per minute")
+    RATELIMIT_FAILED_AUTH = os.environ.get("RATELIMIT_FAILED_AUTH", "20 per minute")
     WEBHOOK_TIMEOUT_SECONDS = float(os.environ.get("WEBHOOK_TIMEOUT_SECONDS", "10"))
 
     API_TITLE = "collab"

@@ -5,8 +5,9 @@ from flask_smorest import Api
 
 def init_app(app: Flask, api: Api) -> None:
     """The token endpoint, and each operation's required scope in the OpenAPI document."""
-    from collab.integrations import conditional, idempotency, oauth, scopes
+    from collab.integrations import conditional, idempotency, oauth, ratelimits, scopes
 
+    ratelimits.init_app(app)  # after authentication: limits are per token
     oauth.init_app(app)
     idempotency.init_app(app)
     conditional.init_app(app)
