@@ -47,6 +47,7 @@ def _register_features(app: Flask, api: Api) -> None:
     from collab.communities.api import blueprint as communities
     from collab.people.api import blueprint as people
     from collab.demo import seed_cli
+    from collab.directory.api import blueprint as directory
     from collab.people.cli import users_cli
     from collab.ideas.api import blueprint as ideas
     from collab.integrations.api import blueprint as clients
@@ -57,7 +58,7 @@ def _register_features(app: Flask, api: Api) -> None:
     from search.cli import search_cli
 
     for blueprint in (people, communities, threads, ideas, search, clients, oauth,
-                      webhooks):
+                      webhooks, directory):
         api.register_blueprint(blueprint, url_prefix="/api/v1")
     app.cli.add_command(users_cli)
     app.cli.add_command(seed_cli)

@@ -23,8 +23,9 @@ REQUIRED = {
     "communities.update_community": MODERATE,
     "communities.update_member": MODERATE,
     "people.create_user": ADMIN,
-    "people.update_user": ADMIN,
-    "people.deactivate_user": ADMIN,
+    "directory.update_user": ADMIN,
+    "directory.deactivate_user": ADMIN,
+    "directory.reactivate_user": ADMIN,
     # A similar-ideas lookup is a read sent as POST (the draft is the body).
     "search.similar_ideas": READ,
 }

@@ -21,13 +21,24 @@ class UserCreate(StrictSchema):
     is_admin = fields.Boolean(load_default=False)
 
 
+DEACTIVATED_NAME = "Deactivated user"
+
+
+def shown_name(user) -> str:
+    """A deactivated user's content stays; their name does not."""
+    return DEACTIVATED_NAME if getattr(user, "deactivated_at", None) else user.display_name
+
+
 class UserOut(StrictSchema):
     id = fields.Integer()
     handle = fields.String()
-    display_name = fields.String()
+    display_name = fields.Function(shown_name, metadata={"type": "string"})
     audience = fields.String()
     organization = fields.String(allow_none=True)
     is_admin = fields.Boolean()
+    kind = fields.String(metadata={"description": "person, or service (an API client)."})
+    deactivated = fields.Function(lambda u: u.deactivated_at is not None,
+                                  metadata={"type": "boolean"})
     created_at = fields.DateTime()
 
 
@@ -42,7 +53,7 @@ class UserRef(StrictSchema):
 
     id = fields.Integer()
     handle = fields.String()
-    display_name = fields.String()
+    display_name = fields.Function(shown_name, metadata={"type": "string"})
     audience = fields.String()
     organization = fields.String(allow_none=True)
 
