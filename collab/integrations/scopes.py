@@ -4,7 +4,11 @@ Each operation requires one scope: reads `read`, changes `write`, unless named b
 only narrow: a `moderate` token of a plain member moderates nothing; the permission door
 still decides. The same table documents every operation's scope in the OpenAPI document.
 """
+import copy
+
 from flask import Flask
+
+from collab.integrations import examples
 
 READ, WRITE, MODERATE, ADMIN, WEBHOOKS = "read", "write", "moderate", "admin", "webhooks"
 SCOPES = {
@@ -56,6 +60,7 @@ def parse(scopes: str | None) -> frozenset[str]:
 
 def document(app: Flask, spec: dict) -> dict:
     """Every operation names its security requirement: a bearer token or OAuth 2, with its scope."""
+    spec = copy.deepcopy(spec)  # apispec hands out its own path objects: never change those
     spec.setdefault("components", {}).setdefault("securitySchemes", {})["oauth2"] = {
         "type": "oauth2",
         "description": "Client-credentials grant for registered API clients.",
@@ -78,11 +83,13 @@ def document(app: Flask, spec: dict) -> dict:
                 continue
             if path == TOKEN_URL:
                 operation["security"] = []
+                examples.attach(path, method, operation)
                 continue
             scope = required_scope(endpoint, method.upper())
             operation["security"] = [{"bearerAuth": []}, {"oauth2": [scope]}]
             if method == "post":
                 operation.setdefault("parameters", []).append(IDEMPOTENCY_PARAMETER)
+            examples.attach(path, method, operation)
             operation["x-required-scope"] = scope
             note = f"Requires scope `{scope}`."
             if note not in operation.get("description", ""):

@@ -200,3 +200,26 @@ def test_openapi_names_scopes_per_operation(anonymous):
     assert spec["paths"]["/api/v1/threads/{thread_id}/status"]["post"]["x-required-scope"] == "moderate"
     assert spec["paths"]["/api/v1/clients"]["post"]["x-required-scope"] == "admin"
     assert spec["paths"]["/api/v1/oauth/token"]["post"]["security"] == []
+
+
+def test_openapi_operations_carry_recorded_examples_and_scopes(anonymous):
+    from openapi_spec_validator import validate
+
+    from collab.integrations.examples import recorded
+
+    spec = anonymous.get(f"{API}/openapi.json").get_json()
+    validate(spec)
+    assert len(recorded()) >= 50
+    for key, example in recorded().items():
+        method, path = key.split(" ", 1)
+        operation = spec["paths"][path][method.lower()]
+        assert operation["security"] == [] or operation["x-required-scope"], key
+        status = str(example["response"]["status"])
+        if example["response"]["body"] is not None:
+            assert "example" in operation["responses"][status]["content"]["application/json"], key
+        if example["request"]["body"] is not None and "requestBody" in operation:
+            media = next(iter(operation["requestBody"]["content"].values()))
+            assert media["example"] == example["request"]["body"], key
+    thread_post = spec["paths"]["/api/v1/communities/{slug}/threads"]["post"]
+    assert thread_post["requestBody"]["content"]["application/json"]["example"]["kind"] == "idea"
+    assert "Requires scope `write`." in thread_post["description"]
