@@ -30,6 +30,9 @@ class Config:
     WEBHOOK_RETRY_MAX_SECONDS = float(os.environ.get("WEBHOOK_RETRY_MAX_SECONDS", "3600"))
     WEBHOOK_RETRY_WINDOW_SECONDS = float(os.environ.get("WEBHOOK_RETRY_WINDOW_SECONDS", "86400"))
     WEBHOOK_DISABLE_AFTER_FAILURES = int(os.environ.get("WEBHOOK_DISABLE_AFTER_FAILURES", "50"))
+    OAUTH2_TOKEN_EXPIRES_IN_SECONDS = int(os.environ.get("OAUTH2_TOKEN_EXPIRES_IN_SECONDS", "3600"))
+    IDEMPOTENCY_TTL_SECONDS = float(os.environ.get("IDEMPOTENCY_TTL_SECONDS", "86400"))
+    IDEMPOTENCY_WAIT_SECONDS = float(os.environ.get("IDEMPOTENCY_WAIT_SECONDS", "10"))
     # Rate limits ("<n> per <second|minute|hour>"); Redis shares counters between processes.
     REDIS_URL = os.environ.get("REDIS_URL") or None
     RATELIMIT_ENABLED = _flag("RATELIMIT_ENABLED", True)

@@ -9,7 +9,7 @@ A 5xx response is not kept, so the client may retry.
 import hashlib
 import json
 import time as clock
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 from flask import Flask, Response, current_app, g, request
 from sqlalchemy import delete, insert, select, update
@@ -42,19 +42,26 @@ def _replay(row) -> Response:
 
 
 def _reserve(user_id: int, key: str, request_hash: str) -> bool:
-    """Insert the key's row; False when it already exists (and is within its lifetime)."""
-    ttl = timedelta(seconds=float(current_app.config.get("IDEMPOTENCY_TTL_SECONDS", 86400)))
-    now = time.now()
-    with db.engine.begin() as connection:
-        connection.execute(delete(TABLE).where(TABLE.c.user_id == user_id, TABLE.c.key == key,
-                                               TABLE.c.created_at < now - ttl))
+    """Insert the key's row; False when it already exists."""
     try:
         with db.engine.begin() as connection:
             connection.execute(insert(TABLE).values(user_id=user_id, key=key,
-                                                    request_hash=request_hash, created_at=now))
+                                                    request_hash=request_hash,
+                                                    created_at=time.now()))
         return True
     except IntegrityError:
         return False
+
+
+def _expire(row) -> bool:
+    """Delete the row if it outlived its day (then the key is free again)."""
+    ttl = timedelta(seconds=float(current_app.config.get("IDEMPOTENCY_TTL_SECONDS", 86400)))
+    created_at = row.created_at.replace(tzinfo=UTC) if row.created_at.tzinfo is None else row.created_at
+    if created_at >= time.now() - ttl:
+        return False
+    with db.engine.begin() as connection:
+        connection.execute(delete(TABLE).where(TABLE.c.id == row.id))
+    return True
 
 
 def _existing(user_id: int, key: str):
@@ -77,8 +84,8 @@ def _before_request():
             g.idempotency_key = (user_id, key)
             return None
         row = _existing(user_id, key)
-        if row is None:
-            continue  # expired or released between the insert and the read: try again
+        if row is None or _expire(row):
+            continue  # released, or expired: the key is free again
         if row.request_hash != request_hash:
             raise InvalidInput({HEADER: ["Already used with a different request."]},
                                "This Idempotency-Key was used with a different request.")

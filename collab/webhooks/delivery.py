@@ -126,13 +126,21 @@ def send(delivery: WebhookDelivery) -> bool:
     return False
 
 
-def _claim(delivery_id: int, seen_due: datetime, lease_until: datetime) -> bool:
-    """Take a delivery for this sender: moves its due time past a lease, if nobody did first."""
-    claimed = db.session.execute(update(WebhookDelivery).where(
-        WebhookDelivery.id == delivery_id, WebhookDelivery.status == DeliveryStatus.PENDING,
-        WebhookDelivery.next_attempt_at == seen_due).values(next_attempt_at=lease_until))
+def _claim(ids: list[int], now: datetime) -> set[int]:
+    """Take due deliveries for this sender: their due time moves past a lease, if nobody did first."""
+    table = WebhookDelivery.__table__
+    claimed = set(db.session.execute(
+        update(table).where(table.c.id.in_(ids), table.c.status == DeliveryStatus.PENDING,
+                            table.c.next_attempt_at <= now)
+        .values(next_attempt_at=now + LEASE).returning(table.c.id)).scalars())
     db.session.commit()
-    return claimed.rowcount == 1
+    return claimed
+
+
+def _release(delivery_id: int, now: datetime) -> None:
+    """Give back a claimed delivery that must wait behind an earlier one of its thread."""
+    table = WebhookDelivery.__table__
+    db.session.execute(update(table).where(table.c.id == delivery_id).values(next_attempt_at=now))
 
 
 def drain(limit: int = BATCH_SIZE) -> DrainStats:
@@ -155,13 +163,22 @@ def drain(limit: int = BATCH_SIZE) -> DrainStats:
         if active and (stats.next_due is None or due < stats.next_due):
             stats.next_due = due
 
+    candidates = []
     for delivery_id, subscription_id, thread_id, due, active in pending:
         key = (subscription_id, thread_id)
         if not active or key in blocked or due > now:
-            wait(key, due, active)
+            wait(key, due, active)  # a waiting delivery holds back the later ones of its thread
+        else:
+            candidates.append((delivery_id, key))
+    claimed = _claim([delivery_id for delivery_id, _ in candidates], now) if candidates else set()
+    for delivery_id, key in candidates:
+        if delivery_id not in claimed:
+            wait(key, now + LEASE)  # another sender has it
             continue
-        if not _claim(delivery_id, due, now + LEASE):
-            wait(key, due)  # another sender has it
+        if key in blocked:  # an earlier delivery of this thread failed in this pass
+            _release(delivery_id, now)
+            db.session.commit()
+            stats.waiting += 1
             continue
         delivery = db.session.get(WebhookDelivery, delivery_id)
         subscription = delivery.subscription
@@ -171,6 +188,9 @@ def drain(limit: int = BATCH_SIZE) -> DrainStats:
             delivery.status, delivery.finished_at = DeliveryStatus.SKIPPED, now
             delivery.last_error = "The subscriber may not see this event's community."
             stats.skipped += 1
+        elif not subscription.active:  # disabled earlier in this pass
+            delivery.next_attempt_at = now
+            wait(key, now, active=False)
         elif send(delivery):
             stats.delivered += 1
         else:
@@ -189,6 +209,13 @@ def run(app: Flask, *, follow: bool, poll_seconds: float = 1.0, echo=print,
     while True:
         try:
             stats = drain()
+            while stats.delivered and follow and not stop.is_set():
+                total.delivered += stats.delivered
+                total.failed_attempts += stats.failed_attempts
+                total.skipped += stats.skipped
+                echo(f"delivered {stats.delivered}, failed attempts {stats.failed_attempts}, "
+                     f"skipped {stats.skipped}, waiting {stats.waiting}")
+                stats = drain()
             total.delivered += stats.delivered
             total.failed_attempts += stats.failed_attempts
             total.skipped += stats.skipped
@@ -234,6 +261,8 @@ class InProcessSender:
             with self.app.app_context():
                 try:
                     stats = drain()
+                    while stats.delivered and stats.waiting:  # more may have become sendable
+                        stats = drain()
                     timeout = None if stats.next_due is None else max(
                         0.05, (stats.next_due - time.now()).total_seconds())
                 except Exception:  # noqa: BLE001 - a daemon must survive; deliveries stay queued

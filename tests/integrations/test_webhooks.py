@@ -1,5 +1,6 @@
 """Webhooks against a real local HTTP receiver: signatures, retries, order, outages, permissions."""
 import base64
+import threading
 import hashlib
 import hmac
 from datetime import timedelta
@@ -312,3 +313,27 @@ def test_in_process_sender_delivers_after_commit(make_user, make_community, rece
     while not receiver.received() and clock.monotonic() < deadline:
         clock.sleep(0.05)
     assert [e["type"] for e in receiver.received()] == ["thread.created"]
+
+
+def test_two_senders_never_send_one_delivery_twice(make_user, make_community, receiver, app):
+    from concurrent.futures import ThreadPoolExecutor
+
+    alice = make_user("alice")
+    make_community(alice, "lab")
+    subscribe(alice, receiver.url, ["thread.created"])
+    for n in range(20):
+        new_thread(alice, title=f"T{n}")
+    barrier = threading.Barrier(2)
+
+    def sender(_):
+        with app.app_context():
+            barrier.wait()
+            try:
+                return delivery.drain().delivered
+            finally:
+                db.session.remove()
+
+    with ThreadPoolExecutor(2) as pool:
+        delivered = sum(pool.map(sender, range(2)))
+    ids = [r["headers"]["webhook-id"] for r in receiver.requests]
+    assert delivered == 20 and len(ids) == 20 and len(set(ids)) == 20
