@@ -2,7 +2,7 @@
 idempotency keys add to request latency.
 
     python benchmarks/integrations_benchmark.py [--events 500] [--rate 20] [--requests 300]
-        [--database sqlite:///...|postgresql+psycopg://...]
+        [--database sqlite:///...|postgresql+psycopg://...] [--only webhooks|overhead]
 
 Not part of the test run. Everything runs in this process against a real local HTTP receiver
 (http.server on 127.0.0.1) and a throwaway database (SQLite by default).
@@ -195,9 +195,12 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=20.0)
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--database", default=None)
+    parser.add_argument("--only", choices=["webhooks", "overhead"], default=None)
     args = parser.parse_args()
-    webhooks(args.database, args.events, args.rate)
-    overhead(args.database, args.requests)
+    if args.only != "overhead":
+        webhooks(args.database, args.events, args.rate)
+    if args.only != "webhooks":
+        overhead(args.database, args.requests)
 
 
 if __name__ == "__main__":
