@@ -2,8 +2,9 @@
 
 Per caller (user) and key: the same request again gets the stored response (with
 `Idempotent-Replayed: true`); the same key with another request is a 422. The key is reserved
-by inserting its row before the request runs, in its own transaction: of concurrent
-duplicates exactly one inserts and runs, the others wait for its response and replay it.
+by inserting its row when the request starts, in the request's own transaction: of concurrent
+duplicates exactly one inserts and runs (the others' inserts wait on the unique index, then
+fail), and the others wait for its stored response and replay it.
 A 5xx response is not kept, so the client may retry.
 """
 import hashlib
@@ -42,14 +43,19 @@ def _replay(row) -> Response:
 
 
 def _reserve(user_id: int, key: str, request_hash: str) -> bool:
-    """Insert the key's row; False when it already exists."""
+    """Insert the key's row in the request's own transaction; False when it already exists.
+
+    The row commits with the change the request makes, so a key costs one extra commit (the
+    stored response). A concurrent duplicate's insert waits on the unique index until then.
+    """
     try:
-        with db.engine.begin() as connection:
-            connection.execute(insert(TABLE).values(user_id=user_id, key=key,
+        with db.session.begin_nested():
+            db.session.execute(insert(TABLE).values(user_id=user_id, key=key,
                                                     request_hash=request_hash,
                                                     created_at=time.now()))
         return True
     except IntegrityError:
+        db.session.rollback()
         return False
 
 
@@ -81,7 +87,7 @@ def _before_request():
     deadline = clock.monotonic() + wait
     while True:
         if _reserve(user_id, key, request_hash):
-            g.idempotency_key = (user_id, key)
+            g.idempotency_key, g.idempotency_hash = (user_id, key), request_hash
             return None
         row = _existing(user_id, key)
         if row is None or _expire(row):
@@ -102,15 +108,24 @@ def _after_request(response: Response) -> Response:
         return response
     user_id, key = reserved
     where = (TABLE.c.user_id == user_id, TABLE.c.key == key)
-    with db.engine.begin() as connection:
-        if response.status_code >= 500:
+    db.session.rollback()  # the request's transaction is over (committed, or failed)
+    if response.status_code >= 500:
+        with db.engine.begin() as connection:
             connection.execute(delete(TABLE).where(*where))
-        else:
-            headers = {name: response.headers[name] for name in KEPT_HEADERS
-                       if name in response.headers}
-            connection.execute(update(TABLE).where(*where).values(
-                status_code=response.status_code, response_body=response.get_data(as_text=True),
-                response_headers=json.dumps(headers)))
+        return response
+    headers = {name: response.headers[name] for name in KEPT_HEADERS if name in response.headers}
+    stored = {"status_code": response.status_code,
+              "response_body": response.get_data(as_text=True),
+              "response_headers": json.dumps(headers)}
+    try:
+        with db.engine.begin() as connection:
+            if not connection.execute(update(TABLE).where(*where).values(**stored)).rowcount:
+                # the request rolled its transaction back (an error): the reservation went too
+                connection.execute(insert(TABLE).values(user_id=user_id, key=key,
+                                                        request_hash=g.idempotency_hash,
+                                                        created_at=time.now(), **stored))
+    except IntegrityError:
+        pass  # a duplicate reserved the key meanwhile; it will run and store its own answer
     return response
 
 
@@ -118,6 +133,7 @@ def _teardown(error) -> None:
     """A request that died without a response releases its key."""
     reserved = g.pop("idempotency_key", None)
     if reserved is not None:
+        db.session.rollback()
         with db.engine.begin() as connection:
             connection.execute(delete(TABLE).where(TABLE.c.user_id == reserved[0],
                                                    TABLE.c.key == reserved[1]))
