@@ -42,6 +42,24 @@ class Config:
     MODERATION_HIDE_THRESHOLD = int(os.environ.get("MODERATION_HIDE_THRESHOLD", 3))
     MODERATION_TRUSTED_MEMBER_DAYS = int(os.environ.get("MODERATION_TRUSTED_MEMBER_DAYS", 7))
     TOKEN_ISSUE_WINDOW_SECONDS = int(os.environ.get("TOKEN_ISSUE_WINDOW_SECONDS", 3600))
+    # Webhooks: send deliveries in a thread of the web process (development), retry policy.
+    WEBHOOKS_DELIVER_IN_PROCESS = _flag("WEBHOOKS_DELIVER_IN_PROCESS", False)
+    WEBHOOK_RETRY_BASE_SECONDS = float(os.environ.get("WEBHOOK_RETRY_BASE_SECONDS", "10"))
+    WEBHOOK_RETRY_MAX_SECONDS = float(os.environ.get("WEBHOOK_RETRY_MAX_SECONDS", "3600"))
+    WEBHOOK_RETRY_WINDOW_SECONDS = float(os.environ.get("WEBHOOK_RETRY_WINDOW_SECONDS", "86400"))
+    WEBHOOK_DISABLE_AFTER_FAILURES = int(os.environ.get("WEBHOOK_DISABLE_AFTER_FAILURES", "50"))
+    OAUTH2_TOKEN_EXPIRES_IN_SECONDS = int(os.environ.get("OAUTH2_TOKEN_EXPIRES_IN_SECONDS", "3600"))
+    IDEMPOTENCY_TTL_SECONDS = float(os.environ.get("IDEMPOTENCY_TTL_SECONDS", "86400"))
+    IDEMPOTENCY_WAIT_SECONDS = float(os.environ.get("IDEMPOTENCY_WAIT_SECONDS", "10"))
+    # Rate limits ("<n> per <second|minute|hour>"); Redis shares counters between processes.
+    REDIS_URL = os.environ.get("REDIS_URL") or None
+    RATELIMIT_ENABLED = _flag("RATELIMIT_ENABLED", True)
+    RATELIMIT_READS = os.environ.get("RATELIMIT_READS", "600 per minute")
+    RATELIMIT_WRITES = os.environ.get("RATELIMIT_WRITES", "120 per minute")
+    RATELIMIT_SEARCH = os.environ.get("RATELIMIT_SEARCH", "60 per minute")
+    RATELIMIT_TOKEN_ISSUE = os.environ.get("RATELIMIT_TOKEN_ISSUE", "10 per minute")
+    RATELIMIT_FAILED_AUTH = os.environ.get("RATELIMIT_FAILED_AUTH", "20 per minute")
+    WEBHOOK_TIMEOUT_SECONDS = float(os.environ.get("WEBHOOK_TIMEOUT_SECONDS", "10"))
 
     API_TITLE = "collab"
     API_VERSION = "v1"
@@ -54,6 +72,7 @@ class Config:
 
 class DevelopmentConfig(Config):
     DEBUG = True
+    WEBHOOKS_DELIVER_IN_PROCESS = _flag("WEBHOOKS_DELIVER_IN_PROCESS", True)
 
 
 class TestingConfig(Config):

@@ -5,7 +5,7 @@ from flask import Flask
 from flask_migrate import Migrate, upgrade
 from werkzeug.routing import IntegerConverter
 
-from collab import apidocs, auth, outbox
+from collab import apidocs, auth, integrations, outbox, webhooks
 from collab.db import db
 from collab.errors import register_error_handlers
 from collab.openapi import CollabApi, ProblemResponses
@@ -34,6 +34,8 @@ def create_app(overrides: dict | None = None) -> Flask:
     _register_features(app, api)
     register_error_handlers(app)
     auth.init_app(app)
+    integrations.init_app(app, api)
+    webhooks.init_app(app)
 
     if app.config["AUTO_MIGRATE"]:
         with app.app_context():
@@ -52,9 +54,13 @@ def _register_features(app: Flask, api: CollabApi) -> None:
     from collab.communities.api import blueprint as communities
     from collab.people.api import blueprint as people
     from collab.demo import seed_cli
+    from collab.directory.api import blueprint as directory
     from collab.people.cli import users_cli
     from collab.ideas.api import blueprint as ideas
+    from collab.integrations.api import blueprint as clients
+    from collab.integrations.api import oauth_blueprint as oauth
     from collab.threads.api import blueprint as threads
+    from collab.webhooks.api import blueprint as webhooks
     from collab.search.api import blueprint as search
     from collab.audit.api import blueprint as audit
     from collab.moderation.api import blueprint as moderation
@@ -64,7 +70,7 @@ def _register_features(app: Flask, api: CollabApi) -> None:
     from collab.answers.api import blueprint as answers
 
     for blueprint in (people, communities, threads, ideas, answers, challenges, search, similarity,
-                      audit, moderation, privacy):
+                      audit, moderation, privacy, clients, oauth, webhooks, directory):
         api.register_blueprint(blueprint, url_prefix="/api/v1")
     app.cli.add_command(users_cli)
     app.cli.add_command(seed_cli)

@@ -3,15 +3,16 @@ import hashlib
 import secrets
 
 from flask import Flask, g, request
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
 from collab import time
 from collab.db import db
-from collab.errors import Unauthorized
+from collab.errors import Forbidden, Unauthorized
+from collab.integrations import scopes
 from collab.people.models import ApiToken, User
 
 API_PREFIX = "/api/v1"
-PUBLIC_PATHS = {f"{API_PREFIX}/openapi.json"}
+PUBLIC_PATHS = {f"{API_PREFIX}/openapi.json", f"{API_PREFIX}/oauth/token"}
 PUBLIC_PREFIXES = (f"{API_PREFIX}/docs",)
 
 
@@ -29,6 +30,11 @@ def current_user() -> User:
     return g.user
 
 
+def current_scopes() -> frozenset[str]:
+    """The scopes of the token this request came with."""
+    return g.token_scopes
+
+
 def _authenticate() -> None:
     if not request.path.startswith(API_PREFIX):
         return
@@ -38,15 +44,23 @@ def _authenticate() -> None:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("Send 'Authorization: Bearer <token>'.")
-    user = db.session.scalar(
-        select(User)
+    found = db.session.execute(
+        select(User, ApiToken.scopes, ApiToken.expires_at)
         .join(ApiToken, ApiToken.user_id == User.id)
-        .where(ApiToken.token_hash == hash_token(token.strip()), ApiToken.revoked_at.is_(None),
-               or_(ApiToken.expires_at.is_(None), ApiToken.expires_at > time.now()))
-    )
-    if user is None:
-        raise Unauthorized("The token is unknown, revoked or expired.")
-    g.user = user
+        .where(ApiToken.token_hash == hash_token(token.strip()), ApiToken.revoked_at.is_(None))
+    ).first()
+    if found is None:
+        raise Unauthorized("The token is unknown or revoked.")
+    user, token_scopes, expires_at = found
+    if expires_at is not None and expires_at <= time.now():
+        raise Unauthorized("The token has expired.")
+    if user.deactivated_at is not None:
+        raise Unauthorized("The account is deactivated.")
+    g.user, g.token_scopes = user, scopes.parse(token_scopes)
+    needed = scopes.required_scope(request.endpoint, request.method)
+    if request.endpoint is not None and needed not in g.token_scopes:
+        raise Forbidden(f"This token lacks the '{needed}' scope.",
+                        errors={"scope": [f"Requires '{needed}'."]})
 
 
 def init_app(app: Flask) -> None:

@@ -4,7 +4,7 @@ import http
 from apispec import BasePlugin
 from flask_smorest import Api
 from flask_smorest.utils import prepare_response
-from marshmallow import Schema, fields
+from marshmallow import INCLUDE, Schema, fields
 
 from collab.errors import PROBLEM_MIMETYPE
 
@@ -15,7 +15,10 @@ BODY_METHODS = ("post", "put", "patch")
 
 
 class Problem(Schema):
-    """RFC 9457 problem details, with `errors` by field for validation."""
+    """RFC 9457 problem details, with `errors` by field for validation; extension members allowed."""
+
+    class Meta:
+        unknown = INCLUDE
 
     type = fields.String(required=True)
     title = fields.String(required=True)

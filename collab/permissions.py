@@ -16,13 +16,30 @@ from collab.communities.models import (
 )
 from collab.db import db
 from collab.errors import Forbidden, NotFound
-from collab.people.models import Audience, User
+from collab.people.models import Audience, User, UserKind
 
 MODERATOR_ROLES = (Role.OWNER, Role.MODERATOR)
 
 
 def visible_communities(user: User) -> ColumnElement[bool]:
     """SQL condition on Community, true where `user` may see the community and its content."""
+    if user.kind == UserKind.SERVICE:  # an API client: only its communities, then the usual rules
+        return and_(_client_communities(user), _visible_to_user(user))
+    return _visible_to_user(user)
+
+
+def _client_communities(user: User) -> ColumnElement[bool]:
+    from collab.integrations.models import ApiClient, ApiClientCommunity
+
+    return or_(
+        exists().where(ApiClient.service_user_id == user.id, ApiClient.all_communities),
+        Community.id.in_(select(ApiClientCommunity.community_id)
+                         .join(ApiClient, ApiClient.id == ApiClientCommunity.client_id)
+                         .where(ApiClient.service_user_id == user.id)),
+    )
+
+
+def _visible_to_user(user: User) -> ColumnElement[bool]:
     if user.is_admin:
         return true()
     member_of = select(Membership.community_id).where(

@@ -12,6 +12,7 @@ from sqlalchemy.engine import make_url
 
 from collab import create_app
 from collab.db import db
+from collab.integrations.ratelimits import UNTHROTTLED
 from tests.es_node import elasticsearch_url  # noqa: F401  (session fixture: a real Elasticsearch node)
 from tests.factories import Caller, make_community_factory, make_user_factory
 
@@ -59,6 +60,8 @@ def app(request, tmp_path_factory):
         # Queue outbox rows even without a cluster, so the outbox tests need no node
         # (tests/search/test_outbox_modes.py checks the default, which queues none then).
         "SEARCH_OUTBOX": True,
+        "WEBHOOKS_DELIVER_IN_PROCESS": False,
+        **UNTHROTTLED,  # only the rate-limit tests lower the limits
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": 60, "max_overflow": 20}
         if request.param == "postgresql" else {},
     })

@@ -1,24 +1,19 @@
 """People endpoints: users, tokens, and the caller themselves."""
 from flask import jsonify
 
-from collab.auth import current_user
+from collab.auth import current_scopes, current_user
 from collab.blueprints import Blueprint
 from collab.people import service
-from collab.schemas import page_schema
 from collab.people.schemas import (
     NewTokenOut,
     TokenCreate,
     TokenOut,
     UserCreate,
-    UserListArgs,
     UserOut,
     UserPrivateOut,
-    UserRef,
 )
 
 blueprint = Blueprint("people", __name__, description="Users and API tokens")
-
-UserRefPage = page_schema(UserRef, "UserRefPage")
 
 
 def _profile_schema(user) -> UserOut:
@@ -34,16 +29,6 @@ def create_user(fields):
     return service.create_user(current_user(), **fields)
 
 
-@blueprint.get("/users")
-@blueprint.arguments(UserListArgs, location="query")
-@blueprint.response(200, UserRefPage)
-def find_users(args):
-    """Look people up by handle prefix (e.g. to invite them), by handle; only people the caller
-    may see: employees see everyone, partners and customers themselves and the members of
-    communities they may see."""
-    return service.find_users(current_user(), args)
-
-
 @blueprint.get("/users/<int:user_id>")
 @blueprint.response(200, UserPrivateOut)
 def get_user(user_id):
@@ -57,9 +42,11 @@ def get_user(user_id):
 @blueprint.response(201, NewTokenOut)
 def issue_token(fields, user_id):
     """Issue a token (admins, or the user for themselves). The token is shown only here."""
-    token, plaintext = service.issue_token(current_user(), user_id, fields["name"])
-    return {"id": token.id, "name": token.name, "created_at": token.created_at,
-            "revoked_at": token.revoked_at, "expires_at": token.expires_at, "token": plaintext}
+    token, plaintext = service.issue_token(current_user(), user_id, fields["name"],
+                                           scopes=fields["scopes"], expires_at=fields["expires_at"],
+                                           granting=current_scopes())
+    token.token = plaintext
+    return token
 
 
 @blueprint.delete("/tokens/<int:token_id>")

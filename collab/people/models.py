@@ -15,6 +15,11 @@ class Audience(StrEnum):
     CUSTOMER = "customer"
 
 
+class UserKind(StrEnum):
+    PERSON = "person"
+    SERVICE = "service"  # the identity an API client acts as
+
+
 class User(db.Model):
     __tablename__ = "users"
 
@@ -28,6 +33,9 @@ class User(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=time.now)
     # Set when an admin erased the person (collab/privacy): personal fields are wiped then.
     erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    kind: Mapped[str] = mapped_column(String(16), default=UserKind.PERSON, server_default="person")
+    # Deactivated users keep their content; their tokens stop working.
+    deactivated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     tokens: Mapped[list["ApiToken"]] = relationship(back_populates="user")
 
@@ -43,6 +51,11 @@ class ApiToken(db.Model):
     name: Mapped[str] = mapped_column(String(80), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=time.now)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Space-separated scopes; NULL is a legacy token with every scope. Scopes narrow, never widen.
+    scopes: Mapped[str | None] = mapped_column(String(200))
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set for tokens issued to an API client (client-credentials grant).
+    client_id: Mapped[int | None] = mapped_column(
+        ForeignKey("api_clients.id", ondelete="CASCADE"), index=True)
 
     user: Mapped[User] = relationship(back_populates="tokens")

@@ -3,8 +3,10 @@ import re
 
 from marshmallow import fields, validate
 
+from collab.integrations.scopes import ALL_SCOPES
+from collab.integrations.scopes import parse as parse_scopes
 from collab.people.models import Audience
-from collab.schemas import PageArgs, Pattern, StrictSchema, plain_name
+from collab.schemas import Pattern, StrictSchema, plain_name
 
 HANDLE_PATTERN = re.compile(r"[a-z0-9][a-z0-9_.-]{1,39}")
 HANDLE = Pattern(HANDLE_PATTERN, error="2-40 lowercase letters, digits, '_', '.', '-'.")
@@ -21,13 +23,24 @@ class UserCreate(StrictSchema):
     is_admin = fields.Boolean(load_default=False)
 
 
+DEACTIVATED_NAME = "Deactivated user"
+
+
+def shown_name(user) -> str:
+    """A deactivated user's content stays; their name does not."""
+    return DEACTIVATED_NAME if getattr(user, "deactivated_at", None) else user.display_name
+
+
 class UserOut(StrictSchema):
     id = fields.Integer()
     handle = fields.String()
-    display_name = fields.String()
+    display_name = fields.Function(shown_name, metadata={"type": "string"})
     audience = fields.String()
     organization = fields.String(allow_none=True)
     is_admin = fields.Boolean()
+    kind = fields.String(metadata={"description": "person, or service (an API client)."})
+    deactivated = fields.Function(lambda u: u.deactivated_at is not None,
+                                  metadata={"type": "boolean"})
     created_at = fields.DateTime()
 
 
@@ -42,19 +55,25 @@ class UserRef(StrictSchema):
 
     id = fields.Integer()
     handle = fields.String()
-    display_name = fields.String()
+    display_name = fields.Function(shown_name, metadata={"type": "string"})
     audience = fields.String()
     organization = fields.String(allow_none=True)
 
 
 class TokenCreate(StrictSchema):
     name = fields.String(load_default="", validate=validate.Length(max=80))
+    scopes = fields.List(fields.String(validate=validate.OneOf(ALL_SCOPES)), load_default=None,
+                         metadata={"description": "Default: the scopes of the calling token."})
+    expires_at = fields.AwareDateTime(load_default=None, allow_none=True,
+                                      metadata={"description": "Optional; the token stops working then."})
 
 
 class TokenOut(StrictSchema):
     id = fields.Integer()
     name = fields.String()
+    scopes = fields.Function(lambda token: sorted(parse_scopes(token.scopes)))
     created_at = fields.DateTime()
+    expires_at = fields.DateTime(allow_none=True)
     revoked_at = fields.DateTime(allow_none=True)
     expires_at = fields.DateTime(allow_none=True)
 
@@ -66,9 +85,3 @@ class NewTokenOut(TokenOut):
 class HandleLowercase(fields.String):
     def _deserialize(self, value, attr, data, **kwargs):
         return super()._deserialize(value, attr, data, **kwargs).strip().lower()
-
-
-class UserListArgs(PageArgs):
-    handle = HandleLowercase(
-        validate=validate.Regexp(r"^[a-z0-9_.-]{1,40}$", error="1-40 of a-z, 0-9, '_', '.', '-'."),
-        metadata={"description": "Handles starting with this (case-insensitive)."})

@@ -2,22 +2,22 @@
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import ColumnElement, exists, func, or_, select, true
+from sqlalchemy import ColumnElement, exists, or_, select, true
 
 from collab import time
 from collab.audit import service as audit
 from collab.auth import hash_token, new_token
 from collab.communities.models import Membership, MembershipStatus
 from collab.db import db
-from collab.errors import Conflict, Forbidden, NotFound, TooManyRequests
-from collab.pagination import Page, SortKey, paginate
-from collab.people.models import ApiToken, Audience, User
+from collab.errors import Conflict, Forbidden, InvalidInput, NotFound, TooManyRequests
+from collab.integrations.scopes import ALL_SCOPES
+from collab.people.models import ApiToken, Audience, User, UserKind
 from collab.permissions import visible_community_ids
 
 
 def create_user(actor: User | None, *, handle: str, email: str, audience: str,
                 display_name: str | None = None, organization: str | None = None,
-                is_admin: bool = False) -> User:
+                is_admin: bool = False, kind: str = UserKind.PERSON, commit: bool = True) -> User:
     """`actor` None is the command line (bootstrap); over the API only admins create users."""
     if actor is not None and not actor.is_admin:
         raise Forbidden("Only admins create users.")
@@ -30,11 +30,12 @@ def create_user(actor: User | None, *, handle: str, email: str, audience: str,
         field = "handle" if taken == handle else "email"
         raise Conflict(f"That {field} is already taken.", errors={field: ["Already taken."]})
     user = User(handle=handle, email=email, audience=audience, organization=organization,
-                display_name=display_name or handle, is_admin=is_admin)
+                display_name=display_name or handle, is_admin=is_admin, kind=kind)
     db.session.add(user)
     db.session.flush()
     audit.record(actor, "user.create", "user", user.id, audience=audience, is_admin=is_admin)
-    db.session.commit()
+    if commit:
+        db.session.commit()
     return user
 
 
@@ -63,15 +64,6 @@ def can_see_user(viewer: User, user: User) -> bool:
                                                         visible_users(viewer)))))
 
 
-def find_users(viewer: User, args: dict) -> Page:
-    """Users the caller may see whose handle starts with `handle` (e.g. to invite), by handle."""
-    statement = select(User).where(visible_users(viewer))
-    if args.get("handle"):
-        statement = statement.where(User.handle.startswith(args["handle"], autoescape=True))
-    return paginate(statement, [SortKey(User.handle, descending=False),
-                                SortKey(User.id, descending=False)], args["limit"], args["cursor"])
-
-
 def get_user(viewer: User, user_id: int) -> User:
     user = db.session.get(User, user_id)
     if user is None or not can_see_user(viewer, user):
@@ -79,8 +71,13 @@ def get_user(viewer: User, user_id: int) -> User:
     return user
 
 
-def issue_token(actor: User | None, user_id: int, name: str = "") -> tuple[ApiToken, str]:
-    """Returns the stored token row and the plaintext, which is never stored."""
+def issue_token(actor: User | None, user_id: int, name: str = "", *,
+                scopes: list[str] | None = None, expires_at=None,
+                granting: frozenset[str] | None = None) -> tuple[ApiToken, str]:
+    """Returns the stored token row and the plaintext, which is never stored.
+
+    `granting` is the scope set of the token making the request: a new token never holds more.
+    """
     user = db.session.get(User, user_id)
     if user is None or user.erased_at is not None \
             or (actor is not None and not can_see_user(actor, user)):
@@ -90,10 +87,20 @@ def issue_token(actor: User | None, user_id: int, name: str = "") -> tuple[ApiTo
     now = time.now()
     if actor is not None:
         _limit_issuance(user, now)
+    if expires_at is not None and expires_at <= now:
+        raise InvalidInput({"expires_at": ["Must be in the future."]})
+    if granting is not None:
+        wanted = set(scopes) if scopes is not None else set(granting)
+        missing = sorted(wanted - granting)
+        if missing:
+            raise Forbidden(f"This token lacks the scope(s) {', '.join(missing)} it would grant.",
+                            errors={"scopes": [f"Not held by this token: {s}." for s in missing]})
+        scopes = [s for s in ALL_SCOPES if s in wanted]
     plaintext = new_token()
     lifetime = timedelta(days=current_app.config["TOKEN_LIFETIME_DAYS"])
-    token = ApiToken(user_id=user.id, name=name, token_hash=hash_token(plaintext),
-                     created_at=now, expires_at=now + lifetime)
+    token = ApiToken(user_id=user.id, name=name, token_hash=hash_token(plaintext), created_at=now,
+                     scopes=None if scopes is None else " ".join(scopes),
+                     expires_at=expires_at or now + lifetime)
     db.session.add(token)
     db.session.flush()
     audit.record(actor, "token.issue", "token", token.id, user_id=user.id)

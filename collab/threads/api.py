@@ -81,6 +81,13 @@ def list_posts(args, thread_id):
     return service.list_posts(current_user(), thread_id, args)
 
 
+@blueprint.get("/posts/<int:post_id>")
+@blueprint.response(200, PostOut)
+def get_post(post_id):
+    """A reply."""
+    return service.get_post(current_user(), post_id)
+
+
 @blueprint.patch("/posts/<int:post_id>")
 @blueprint.arguments(PostUpdate)
 @blueprint.response(200, PostOut)

@@ -295,6 +295,10 @@ def create_post(actor: User, thread_id: int, fields: dict) -> PostView:
     return post_views(actor, [post])[0]
 
 
+def get_post(viewer: User, post_id: int) -> PostView:
+    return post_views(viewer, [find_visible_post(viewer, post_id)])[0]
+
+
 def list_posts(viewer: User, thread_id: int, args: dict) -> Page:
     thread = find_visible_thread(viewer, thread_id)
     statement = select(Post).where(Post.thread_id == thread.id, Post.deleted_at.is_(None))

@@ -438,6 +438,8 @@ def test_openapi_declares_problem_json_errors(client):
             if "$ref" in response:
                 name = response["$ref"].rsplit("/", 1)[1]
                 response = spec["components"]["responses"][name]
+            if path.endswith("/oauth/token") and status == "401":
+                continue  # RFC 6749 section 5.2 fixes the token endpoint's error format
             assert "application/problem+json" in response["content"], (path, method, status)
         if method in ("post", "put", "patch"):
             assert "413" in responses

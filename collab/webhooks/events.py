@@ -1,0 +1,149 @@
+"""Webhook events are written by session events, in the transaction of the change.
+
+Like the search outbox (collab/outbox.py), no service calls this module: after each flush it
+looks at new and changed threads, posts, votes, idea status changes and memberships, turns them
+into events, and inserts one delivery row per matching active subscription on the flush's own
+connection. The change and its deliveries commit or roll back together; the sender
+(collab/webhooks/delivery.py) drains them.
+"""
+import json
+import uuid
+
+from flask import current_app, has_app_context
+from sqlalchemy import event, insert, select
+from sqlalchemy.orm import Session
+
+from collab import time
+from collab.communities.models import Community, Membership, MembershipStatus
+from collab.db import db
+from collab.ideas.models import IdeaStatusChange, Vote
+from collab.threads.models import Post, Thread
+from collab.webhooks.models import EventType, WebhookDelivery, WebhookSubscription
+
+PENDING_KEY = "webhook_deliveries_pending"
+THREAD_FIELDS = ("title", "body", "status", "pinned", "locked", "kind", "merged_into_id",
+                 "accepted_post_id", "deleted_at", "community_id")
+
+
+def new_event_id() -> str:
+    return f"msg_{uuid.uuid4().hex}"
+
+
+def _changed(obj) -> set[str]:
+    state = db.inspect(obj)
+    return {attr.key for attr in state.mapper.column_attrs
+            if state.attrs[attr.key].history.has_changes()}
+
+
+def _thread_data(thread: Thread) -> dict:
+    return {"id": thread.id, "kind": thread.kind, "title": thread.title, "status": thread.status,
+            "author_id": thread.author_id, "pinned": thread.pinned, "locked": thread.locked,
+            "deleted": thread.deleted_at is not None, "merged_into": thread.merged_into_id}
+
+
+def _events(session: Session) -> list[tuple[str, int | None, int | None, dict]]:
+    """(type, community id, thread id, data) for each change in this flush."""
+    found = []
+    new_threads = set()
+    for obj in session.new:
+        if isinstance(obj, Thread):
+            new_threads.add(obj.id)
+            found.append((EventType.THREAD_CREATED, obj.community_id, obj.id,
+                          {"thread": _thread_data(obj)}))
+        elif isinstance(obj, Post):
+            found.append((EventType.POST_CREATED, None, obj.thread_id, {"post": {
+                "id": obj.id, "thread_id": obj.thread_id, "author_id": obj.author_id,
+                "parent_id": obj.parent_id, "body": obj.body}}))
+        elif isinstance(obj, IdeaStatusChange):
+            found.append((EventType.IDEA_STATUS_CHANGED, None, obj.thread_id, {
+                "thread_id": obj.thread_id, "from_status": obj.from_status,
+                "to_status": obj.to_status, "note": obj.note, "actor_id": obj.actor_id}))
+        elif isinstance(obj, Vote):
+            found.append((EventType.VOTE_CHANGED, None, obj.thread_id,
+                          {"thread_id": obj.thread_id, "user_id": obj.user_id, "value": obj.value}))
+        elif isinstance(obj, Membership) and obj.status == MembershipStatus.ACTIVE:
+            found.append((EventType.MEMBER_JOINED, obj.community_id, None,
+                          {"user_id": obj.user_id, "role": obj.role}))
+    for obj in session.dirty:
+        if isinstance(obj, Thread) and obj.id not in new_threads:
+            changed = sorted(_changed(obj) & set(THREAD_FIELDS))
+            if changed:
+                found.append((EventType.THREAD_UPDATED, obj.community_id, obj.id,
+                              {"thread": _thread_data(obj), "changed": changed}))
+        elif isinstance(obj, Vote) and "value" in _changed(obj):
+            found.append((EventType.VOTE_CHANGED, None, obj.thread_id,
+                          {"thread_id": obj.thread_id, "user_id": obj.user_id, "value": obj.value}))
+        elif isinstance(obj, Membership):
+            changed = _changed(obj)
+            if "status" in changed and obj.status == MembershipStatus.ACTIVE:
+                found.append((EventType.MEMBER_JOINED, obj.community_id, None,
+                              {"user_id": obj.user_id, "role": obj.role}))
+            elif "role" in changed and obj.status == MembershipStatus.ACTIVE:
+                previous = db.inspect(obj).attrs["role"].history.deleted
+                found.append((EventType.MEMBER_ROLE_CHANGED, obj.community_id, None, {
+                    "user_id": obj.user_id, "role": obj.role,
+                    "previous_role": previous[0] if previous else None}))
+    for obj in session.deleted:
+        if isinstance(obj, Vote):
+            found.append((EventType.VOTE_CHANGED, None, obj.thread_id,
+                          {"thread_id": obj.thread_id, "user_id": obj.user_id, "value": None}))
+    return found
+
+
+def _after_flush(session: Session, flush_context) -> None:
+    events = _events(session)
+    if not events:
+        return
+    connection = session.connection()
+    subscriptions = WebhookSubscription.__table__
+    active = connection.execute(select(subscriptions.c.id, subscriptions.c.events,
+                                       subscriptions.c.community_id)
+                                .where(subscriptions.c.active)).all()
+    if not active:
+        return
+    threads, communities = Thread.__table__, Community.__table__
+    thread_ids = {thread_id for _, community_id, thread_id, _ in events
+                  if community_id is None and thread_id is not None}
+    community_of = dict(connection.execute(select(threads.c.id, threads.c.community_id)
+                                           .where(threads.c.id.in_(thread_ids))).all()) \
+        if thread_ids else {}
+    resolved = [(kind, community_id or community_of.get(thread_id), thread_id, data)
+                for kind, community_id, thread_id, data in events]
+    slugs = dict(connection.execute(select(communities.c.id, communities.c.slug).where(
+        communities.c.id.in_({c for _, c, _, _ in resolved if c is not None}))).all())
+    stamp = time.now()
+    rows = []
+    for kind, community_id, thread_id, data in resolved:
+        event_id = new_event_id()
+        body = json.dumps({"type": kind, "timestamp": stamp.isoformat(), "data": {
+            "community": {"id": community_id, "slug": slugs.get(community_id)}, **data}},
+            separators=(",", ":"))
+        for subscription_id, types, only_community in active:
+            if kind in types.split() and only_community in (None, community_id):
+                rows.append({"subscription_id": subscription_id, "event_id": event_id,
+                             "event_type": kind, "community_id": community_id,
+                             "thread_id": thread_id, "payload": body, "status": "pending",
+                             "attempts": 0, "created_at": stamp, "next_attempt_at": stamp})
+    if rows:
+        connection.execute(insert(WebhookDelivery.__table__), rows)
+        session.info[PENDING_KEY] = True
+
+
+def _after_commit(session: Session) -> None:
+    if not session.info.pop(PENDING_KEY, False) or not has_app_context():
+        return
+    wake = current_app.extensions.get("webhooks_wake")
+    if wake is not None:
+        wake()
+
+
+def _after_rollback(session: Session) -> None:
+    session.info.pop(PENDING_KEY, None)
+
+
+def listen(session_class: type[Session]) -> None:
+    """Attach the listeners once per session class (idempotent)."""
+    for name, listener in (("after_flush", _after_flush), ("after_commit", _after_commit),
+                           ("after_rollback", _after_rollback)):
+        if not event.contains(session_class, name, listener):
+            event.listen(session_class, name, listener)
