@@ -49,9 +49,10 @@ def _register_features(app: Flask, api: Api) -> None:
     from collab.ideas.api import blueprint as ideas
     from collab.threads.api import blueprint as threads
     from collab.search.api import blueprint as search
+    from collab.expertise.api import blueprint as expertise
     from search.cli import search_cli
 
-    for blueprint in (people, communities, threads, ideas, search):
+    for blueprint in (people, communities, threads, ideas, search, expertise):
         api.register_blueprint(blueprint, url_prefix="/api/v1")
     app.cli.add_command(users_cli)
     app.cli.add_command(seed_cli)
