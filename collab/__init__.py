@@ -42,6 +42,7 @@ def create_app(overrides: dict | None = None) -> Flask:
 def _register_features(app: Flask, api: Api) -> None:
     import collab.ideas.models  # noqa: F401  (tables known to Alembic and the ORM)
     import collab.threads.models  # noqa: F401
+    import collab.concerns.service  # noqa: F401  (tables, and the scoring session events)
     from collab.communities.api import blueprint as communities
     from collab.people.api import blueprint as people
     from collab.demo import seed_cli
@@ -50,9 +51,10 @@ def _register_features(app: Flask, api: Api) -> None:
     from collab.threads.api import blueprint as threads
     from collab.search.api import blueprint as search
     from collab.expertise.api import blueprint as expertise
+    from collab.concerns.api import blueprint as concerns
     from search.cli import search_cli
 
-    for blueprint in (people, communities, threads, ideas, search, expertise):
+    for blueprint in (people, communities, threads, ideas, search, expertise, concerns):
         api.register_blueprint(blueprint, url_prefix="/api/v1")
     app.cli.add_command(users_cli)
     app.cli.add_command(seed_cli)
