@@ -206,8 +206,13 @@ def main() -> None:
     if args.es:
         from search import reindex
         app.config["ELASTICSEARCH_URL"] = args.es
+        from search import client as search_client
         with app.app_context():
             reindex.reindex(app)
+            for _ in range(3):  # warm the cold node's caches (a first timeout opens the breaker)
+                client.get("/api/v1/experts", query_string={"q": "warm up"},
+                           headers={"Authorization": f"Bearer {token}"})
+                search_client.breaker(app).reset()
         measure(client, token, experts, decoys, "elasticsearch")
 
 

@@ -7,7 +7,7 @@ from functools import lru_cache
 THRESHOLD = 0.5    # a thread at or above opens a concern
 FLAG_WEIGHT = 0.5  # each member's explicit "concern" flag
 SENTIMENT_WEIGHT = 0.8  # times the negative part of VADER's compound score (0..1)
-RISK_WEIGHT, RISK_CAP = 0.3, 0.6
+RISK_WEIGHT, RISK_CAP = 0.5, 0.8  # one risk word alone opens a concern
 # Words and stems that signal a complaint or a risk whatever the tone (matched as word prefixes).
 RISK_TERMS = (
     "unacceptable", "complain", "complaint", "frustrat", "disappoint", "furious", "angry",
