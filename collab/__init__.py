@@ -52,9 +52,11 @@ def _register_features(app: Flask, api: Api) -> None:
     from collab.search.api import blueprint as search
     from collab.expertise.api import blueprint as expertise
     from collab.concerns.api import blueprint as concerns
+    from collab.insights.api import blueprint as insights
     from search.cli import search_cli
 
-    for blueprint in (people, communities, threads, ideas, search, expertise, concerns):
+    for blueprint in (people, communities, threads, ideas, search, expertise, concerns,
+                      insights):
         api.register_blueprint(blueprint, url_prefix="/api/v1")
     app.cli.add_command(users_cli)
     app.cli.add_command(seed_cli)

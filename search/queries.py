@@ -781,3 +781,37 @@ def person_topics_body(user_id: int, visible_community_ids: list[int], size: int
                 "background_filter": permission_filter(visible_community_ids)}},
         },
     }
+
+
+def rising_topics_body(community_ids: list[int], start: datetime, end: datetime,
+                       size: int) -> dict:
+    """Tags and title words of threads started in [start, end) that are significantly more
+    frequent than in these communities' threads up to `end`, each with its distinct authors."""
+    scope = permission_filter(community_ids)
+    people = {"people": {"cardinality": {"field": "author_id"}}}
+    background = {"bool": {"filter": [scope, {"range": {"created_at": {"lt": end.isoformat()}}}]}}
+    return {
+        "size": 0,
+        "query": {"bool": {"filter": [scope, {"range": {"created_at": {
+            "gte": start.isoformat(), "lt": end.isoformat()}}}]}},
+        "aggs": {
+            "tags": {"significant_terms": {"field": "tags", "size": size * 3, "min_doc_count": 2,
+                                           "background_filter": background}, "aggs": people},
+            # significant_text takes no sub-aggregations: rising_term_people counts its people.
+            "terms": {"significant_text": {"field": "title", "size": size * 3,
+                                           "min_doc_count": 2, "background_filter": background}},
+        },
+    }
+
+
+def rising_term_people(community_ids: list[int], start: datetime, end: datetime,
+                       terms: list[str]) -> dict:
+    """Distinct authors of the window's threads whose title has each (analysed) term."""
+    return {
+        "size": 0,
+        "query": {"bool": {"filter": [permission_filter(community_ids), {"range": {"created_at": {
+            "gte": start.isoformat(), "lt": end.isoformat()}}}]}},
+        "aggs": {"terms": {"filters": {"filters": {
+            term: {"term": {"title": term}} for term in terms}},
+            "aggs": {"people": {"cardinality": {"field": "author_id"}}}}},
+    }
