@@ -711,10 +711,11 @@ def experts_body(text_query: QueryText, visible_community_ids: list[int],
     if community_id is not None:
         filters.append({"term": {"community_id": community_id}})
     ages = {"date_range": {"ranges": age_ranges(now)}}
-    evidence = {"top_hits": {"size": EXPERT_EVIDENCE, "_source": ["thread_id"]}}
     accepted = {"filter": {"term": {"posts.accepted": True}}}
+    # The hits are the sample itself (best first): evidence threads are picked from them, which
+    # costs far less than top_hits under reverse_nested.
     return {
-        "size": 0,
+        "size": EXPERT_SAMPLE, "_source": ["thread_id"], "track_total_hits": False,
         "query": {"bool": {"filter": filters, "must": [_text_query(text_query, fuzzy=False)]}},
         "aggs": {"best": {"sampler": {"shard_size": EXPERT_SAMPLE}, "aggs": {
             "posts": {"nested": {"path": "posts"}, "aggs": {"people": {
@@ -723,17 +724,27 @@ def experts_body(text_query: QueryText, visible_community_ids: list[int],
                     "ages": {"date_range": {**ages["date_range"], "field": "posts.created_at"},
                              "aggs": {"accepted": accepted}},
                     "threads": {"reverse_nested": {}, "aggs": {
-                        "evidence": evidence,
                         "tags": {"terms": {"field": "tags", "size": 3}}}},
                 }}}},
             "authors": {"terms": {"field": "author_id", "size": EXPERT_CANDIDATES}, "aggs": {
                 "ages": {"date_range": {**ages["date_range"], "field": "created_at"}},
                 "crowd": {"sum": {"field": "crowd"}},
-                "evidence": evidence,
                 "tags": {"terms": {"field": "tags", "size": 3}},
             }},
         }}},
     }
+
+
+def evidence_threads(thread_ids: list[int], user_ids: list[int]) -> Select:
+    """Who replied in (with accepted) or started which of these threads, for the evidence."""
+    replies = (select(Post.author_id, Post.thread_id,
+                      (Thread.accepted_post_id == Post.id).label("accepted"))
+               .join(Thread, Thread.id == Post.thread_id)
+               .where(Post.thread_id.in_(thread_ids), Post.author_id.in_(user_ids),
+                      Post.deleted_at.is_(None)))
+    started = (select(Thread.author_id, Thread.id, false().label("accepted"))
+               .where(Thread.id.in_(thread_ids), Thread.author_id.in_(user_ids)))
+    return replies.union_all(started)
 
 
 def database_expert_posts(matches: Select) -> Select:

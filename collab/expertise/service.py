@@ -86,15 +86,14 @@ def experts(viewer: User, args: dict) -> dict:
 
 def _elasticsearch_evidence(viewer, text_query, community_id, now) -> dict[int, Evidence]:
     body = queries.experts_body(text_query, visible_community_id_list(viewer), community_id, now)
-    aggregations = search_service._es_call("search", body=body)["aggregations"]["best"]
+    response = search_service._es_call("search", body=body)
+    aggregations = response["aggregations"]["best"]
     evidence: dict[int, Evidence] = {}
     for bucket in aggregations["posts"]["people"]["buckets"]:
         person = evidence.setdefault(int(bucket["key"]), Evidence(int(bucket["key"])))
         for age in bucket["ages"]["buckets"]:
             person.replies[age["key"]] += age["doc_count"]
             person.accepted[age["key"]] += age["accepted"]["doc_count"]
-        for hit in bucket["threads"]["evidence"]["hits"]["hits"]:
-            person.add_thread(hit["_source"]["thread_id"])
         for tag in bucket["threads"]["tags"]["buckets"]:
             person.tags[tag["key"]] += tag["doc_count"]
     for bucket in aggregations["authors"]["buckets"]:
@@ -102,11 +101,24 @@ def _elasticsearch_evidence(viewer, text_query, community_id, now) -> dict[int, 
         for age in bucket["ages"]["buckets"]:
             person.threads[age["key"]] += age["doc_count"]
         person.upvotes += int(bucket["crowd"]["value"])
-        for hit in bucket["evidence"]["hits"]["hits"]:
-            person.add_thread(hit["_source"]["thread_id"])
         for tag in bucket["tags"]["buckets"]:
             person.tags[tag["key"]] += tag["doc_count"]
+    _pick_evidence(evidence, [hit["_source"]["thread_id"] for hit in response["hits"]["hits"]])
     return evidence
+
+
+def _pick_evidence(evidence: dict[int, Evidence], ranked_thread_ids: list[int]) -> None:
+    """Each person's evidence threads among the sample: accepted answers first, then by rank."""
+    if not evidence or not ranked_thread_ids:
+        return
+    position = {thread_id: index for index, thread_id in enumerate(ranked_thread_ids)}
+    rows = defaultdict(set)
+    for author_id, thread_id, accepted in db.session.execute(
+            queries.evidence_threads(ranked_thread_ids, list(evidence))):
+        rows[author_id].add((not accepted, position[thread_id], thread_id))
+    for author_id, picks in rows.items():
+        for _, _, thread_id in sorted(picks):
+            evidence[author_id].add_thread(thread_id)
 
 
 def _database_evidence(viewer, text_query, community_id, now) -> dict[int, Evidence]:
@@ -115,32 +127,32 @@ def _database_evidence(viewer, text_query, community_id, now) -> dict[int, Evide
                                      visible_community_ids(viewer))
     matches = queries.database_best_matches(search)
     evidence: dict[int, Evidence] = {}
-    ranked_threads: dict[int, list[tuple]] = defaultdict(list)
+    involved: dict[int, set[int]] = defaultdict(set)
     for author_id, thread_id, rank, accepted, created_at in db.session.execute(
             queries.database_expert_posts(matches)):
         person = evidence.setdefault(author_id, Evidence(author_id))
         bucket = queries.age_bucket(created_at, now)
         person.replies[bucket] += 1
         person.accepted[bucket] += int(bool(accepted))
-        ranked_threads[author_id].append((bool(accepted), float(rank or 0), thread_id))
-    thread_authors: dict[int, list[int]] = defaultdict(list)
+        involved[author_id].add(thread_id)
     for author_id, thread_id, rank, crowd, created_at in db.session.execute(
             queries.database_expert_threads(matches)):
         person = evidence.setdefault(author_id, Evidence(author_id))
         person.threads[queries.age_bucket(created_at, now)] += 1
         person.upvotes += max(int(crowd), 0)
-        ranked_threads[author_id].append((False, float(rank or 0) - 1e9, thread_id))
-    involved = {t for rows in ranked_threads.values() for _, _, t in rows}
+        involved[author_id].add(thread_id)
     tags_of: dict[int, list[str]] = defaultdict(list)
-    if involved:
-        for thread_id, tag in db.session.execute(queries.thread_tags(sorted(involved))):
+    all_threads = {t for threads in involved.values() for t in threads}
+    if all_threads:
+        for thread_id, tag in db.session.execute(queries.thread_tags(sorted(all_threads))):
             tags_of[thread_id].append(tag)
-    for author_id, rows in ranked_threads.items():
-        person = evidence[author_id]
-        for _, _, thread_id in sorted(rows, key=lambda r: (not r[0], -r[1], -r[2])):
-            person.add_thread(thread_id)
-        for thread_id in {t for _, _, t in rows}:
-            person.tags.update(tags_of[thread_id])
+    for author_id, threads in involved.items():
+        for thread_id in threads:
+            evidence[author_id].tags.update(tags_of[thread_id])
+    # Only the best candidates need evidence threads (as on Elasticsearch, from the sample).
+    candidates = sorted(evidence.values(), key=lambda e: (-e.score, e.user_id))
+    shortlist = {e.user_id: e for e in candidates[:queries.EXPERT_CANDIDATES]}
+    _pick_evidence(shortlist, [row.thread_id for row in db.session.execute(matches)])
     return evidence
 
 
