@@ -43,6 +43,7 @@ def _register_features(app: Flask, api: Api) -> None:
     import collab.ideas.models  # noqa: F401  (tables known to Alembic and the ORM)
     import collab.threads.models  # noqa: F401
     import collab.concerns.service  # noqa: F401  (tables, and the scoring session events)
+    import collab.reputation.service  # noqa: F401  (table, and the ledger's session events)
     from collab.communities.api import blueprint as communities
     from collab.people.api import blueprint as people
     from collab.demo import seed_cli
@@ -53,14 +54,16 @@ def _register_features(app: Flask, api: Api) -> None:
     from collab.expertise.api import blueprint as expertise
     from collab.concerns.api import blueprint as concerns
     from collab.insights.api import blueprint as insights
+    from collab.reputation.api import blueprint as reputation, reputation_cli
     from search.cli import search_cli
 
     for blueprint in (people, communities, threads, ideas, search, expertise, concerns,
-                      insights):
+                      insights, reputation):
         api.register_blueprint(blueprint, url_prefix="/api/v1")
     app.cli.add_command(users_cli)
     app.cli.add_command(seed_cli)
     app.cli.add_command(search_cli)
+    app.cli.add_command(reputation_cli)
 
 
 class BoundedIntConverter(IntegerConverter):

@@ -1,4 +1,4 @@
-"""crowd insights: concerns and members' concern flags
+"""crowd insights: concerns, members' concern flags, and the daily reputation ledger
 
 Revision ID: 0007
 Revises: 0002
@@ -56,9 +56,25 @@ def upgrade():
         sa.UniqueConstraint('thread_id', 'user_id', name=op.f('uq_concern_flags_thread_id_user_id')),
     )
     op.create_index(op.f('ix_concern_flags_user_id'), 'concern_flags', ['user_id'])
+    op.create_table(
+        'reputation_days',
+        sa.Column('community_id', sa.Integer(), nullable=False),
+        sa.Column('user_id', sa.Integer(), nullable=False),
+        sa.Column('day', sa.Date(), nullable=False),
+        sa.Column('points', sa.Integer(), nullable=False),
+        sa.Column('raw_points', sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(['community_id'], ['communities.id'], ondelete='CASCADE',
+                                name=op.f('fk_reputation_days_community_id_communities')),
+        sa.ForeignKeyConstraint(['user_id'], ['users.id'], ondelete='CASCADE',
+                                name=op.f('fk_reputation_days_user_id_users')),
+        sa.PrimaryKeyConstraint('community_id', 'user_id', 'day', name=op.f('pk_reputation_days')),
+    )
+    op.create_index('ix_reputation_days_community_day', 'reputation_days', ['community_id', 'day'])
 
 
 def downgrade():
+    op.drop_index('ix_reputation_days_community_day', table_name='reputation_days')
+    op.drop_table('reputation_days')
     op.drop_index(op.f('ix_concern_flags_user_id'), table_name='concern_flags')
     op.drop_table('concern_flags')
     op.drop_index('ix_concerns_community_state', table_name='concerns')
