@@ -8,7 +8,9 @@ from the same history, with the same totals.
 from collections import defaultdict
 from datetime import date, timedelta
 
-from sqlalchemy import String, delete, event, func, insert, inspect, literal, select, union_all
+from sqlalchemy import String, delete, event, func, inspect, literal, select, union_all
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from collab import time
@@ -79,8 +81,17 @@ def _write(connection, raw: dict, pairs: set[tuple[int, int]] | None) -> None:
                 ReputationDay.community_id == community_id, ReputationDay.user_id == user_id))
     rows = [{"community_id": c, "user_id": u, "day": d, "raw_points": points,
              "points": min(points, rules.DAILY_CAP)} for (c, u, d), points in raw.items()]
-    if rows:
-        connection.execute(insert(ReputationDay), rows)
+    if not rows:
+        return
+    # Two transactions touching one person at once (votes on two of their threads) both insert:
+    # the later one waits, then overwrites instead of failing. Its snapshot may miss the other's
+    # event until the person's next event or `flask reputation recompute`.
+    dialect = connection.dialect.name
+    statement = (postgresql_insert if dialect == "postgresql" else sqlite_insert)(ReputationDay)
+    connection.execute(statement.on_conflict_do_update(
+        index_elements=["community_id", "user_id", "day"],
+        set_={"points": statement.excluded.points, "raw_points": statement.excluded.raw_points}),
+        rows)
 
 
 def _recompute_pairs(connection, pairs: set[tuple[int, int]]) -> None:
