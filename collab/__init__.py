@@ -55,10 +55,11 @@ def _register_features(app: Flask, api: Api) -> None:
     from collab.concerns.api import blueprint as concerns
     from collab.insights.api import blueprint as insights
     from collab.reputation.api import blueprint as reputation, reputation_cli
+    from collab.digest.api import blueprint as digest
     from search.cli import search_cli
 
     for blueprint in (people, communities, threads, ideas, search, expertise, concerns,
-                      insights, reputation):
+                      insights, reputation, digest):
         api.register_blueprint(blueprint, url_prefix="/api/v1")
     app.cli.add_command(users_cli)
     app.cli.add_command(seed_cli)

@@ -20,6 +20,8 @@ PEOPLE = [
     ("ben", "Ben Okafor", "employee", None, False),
     ("chloe", "Chloe Martin", "employee", None, False),
     ("dev", "Devi Raman", "employee", None, False),
+    ("eli", "Eli Novak", "employee", None, False),
+    ("fay", "Fay Osei", "employee", None, False),
     ("pat", "Pat Quinn (Acme)", "partner", "acme", False),
     ("pia", "Pia Novak (Initech)", "partner", "initech", False),
     ("gus", "Gus Hale (Globex)", "partner", "globex", False),
@@ -91,7 +93,7 @@ def demo():
 
     for owner, payload in COMMUNITIES:
         as_[owner].call("POST", "/communities", payload)
-    for handle in ("ada", "chloe", "dev"):
+    for handle in ("ada", "chloe", "dev", "eli", "fay"):
         as_[handle].call("POST", "/communities/innovation-lab/members", {})
     for handle in ("pat", "pia", "ben"):
         as_[handle].call("POST", "/communities/partner-integrations/members", {})
@@ -138,6 +140,13 @@ def demo():
     as_["ben"].call("PATCH", f"/concerns/{_concern(as_['ben'], lab, laptops)}",
                     {"state": "acknowledged", "assignee_id": ids["ben"],
                      "response_note": "Escalated to IT; new dates by Friday."})
+    # A rising topic: five people ask about the mobile app this week (k-anonymity needs five).
+    for handle, title in (("ada", "Mobile app login loops"), ("chloe", "Mobile push settings"),
+                          ("dev", "Mobile app on tablets"), ("eli", "Mobile offline sync"),
+                          ("fay", "Mobile app battery use")):
+        asked = _thread(as_[handle], lab, "question", title, "Any advice?", ["mobile"])
+        if handle != "fay":
+            _reply(as_["ben" if handle != "ada" else "chloe"], asked, "Reply from the mobile team.")
     parking = _thread(as_["ada"], lab, "discussion", "Parking changes next month",
                       "Half the spaces move to the new site.", ["facilities"])
     as_["chloe"].call("POST", f"/threads/{parking}/concern-flags",
