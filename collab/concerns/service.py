@@ -9,7 +9,6 @@ from sqlalchemy import event, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from collab import time
-from collab.communities.models import Community
 from collab.db import db
 from collab.errors import Conflict, InvalidInput, NotFound
 from collab.concerns import classifier
@@ -18,7 +17,6 @@ from collab.pagination import Page, SortKey, paginate
 from collab.people.models import User
 from collab.permissions import (
     find_visible_community,
-    is_active_member,
     is_moderator,
     require_can_contribute,
     require_moderator,

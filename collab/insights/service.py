@@ -23,7 +23,7 @@ from collab.ideas.models import IdeaStatusChange
 from collab.people.models import Audience, User
 from collab.permissions import find_visible_community, require_moderator
 from collab.search import service as search_service
-from collab.threads.models import Post, Thread, ThreadKind, ThreadTag
+from collab.threads.models import Post, Thread, ThreadKind
 from search import queries
 from search.client import SearchUnavailable
 

@@ -1,7 +1,7 @@
 """The digest: a community's news since a date, within what the caller may see."""
 import pytest
 
-from tests.api.content import API, join, make_post, make_thread, promote, set_status
+from tests.api.content import API, join, make_post, make_thread, set_status
 from tests.factories import set_membership
 
 

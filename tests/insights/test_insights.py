@@ -7,7 +7,7 @@ from sqlalchemy import update
 from collab import time
 from collab.db import db
 from collab.threads.models import Thread
-from tests.api.content import API, join, make_post, make_thread, promote, set_status
+from tests.api.content import API, join, make_post, make_thread, set_status
 from tests.factories import set_membership
 
 
