@@ -51,6 +51,8 @@ def _register_features(app: Flask, api: CollabApi) -> None:
     import collab.moderation.models  # noqa: F401
     import collab.threads.models  # noqa: F401
     from collab.challenges.api import blueprint as challenges
+    import collab.concerns.service  # noqa: F401  (tables, and the scoring session events)
+    import collab.reputation.service  # noqa: F401  (table, and the ledger's session events)
     from collab.communities.api import blueprint as communities
     from collab.people.api import blueprint as people
     from collab.demo import seed_cli
@@ -66,15 +68,22 @@ def _register_features(app: Flask, api: CollabApi) -> None:
     from collab.moderation.api import blueprint as moderation
     from collab.privacy.api import blueprint as privacy
     from collab.similarity.api import blueprint as similarity
+    from collab.expertise.api import blueprint as expertise
+    from collab.concerns.api import blueprint as concerns
+    from collab.insights.api import blueprint as insights
+    from collab.reputation.api import blueprint as reputation, reputation_cli
+    from collab.digest.api import blueprint as digest
     from search.cli import search_cli
     from collab.answers.api import blueprint as answers
 
     for blueprint in (people, communities, threads, ideas, answers, challenges, search, similarity,
-                      audit, moderation, privacy, clients, oauth, webhooks, directory):
+                      expertise, concerns, insights, reputation, digest, audit, moderation, privacy,
+                      clients, oauth, webhooks, directory):
         api.register_blueprint(blueprint, url_prefix="/api/v1")
     app.cli.add_command(users_cli)
     app.cli.add_command(seed_cli)
     app.cli.add_command(search_cli)
+    app.cli.add_command(reputation_cli)
 
 
 class BoundedIntConverter(IntegerConverter):

@@ -20,6 +20,8 @@ PEOPLE = [
     ("ben", "Ben Okafor", "employee", None, False),
     ("chloe", "Chloe Martin", "employee", None, False),
     ("dev", "Devi Raman", "employee", None, False),
+    ("eli", "Eli Novak", "employee", None, False),
+    ("fay", "Fay Osei", "employee", None, False),
     ("pat", "Pat Quinn (Acme)", "partner", "acme", False),
     ("pia", "Pia Novak (Initech)", "partner", "initech", False),
     ("gus", "Gus Hale (Globex)", "partner", "globex", False),
@@ -101,6 +103,12 @@ def _check_adoptable(users: dict[str, User], loaded: list[str]) -> None:
                                    "not: they were not made by `seed demo`. Rename them or use another database.")
 
 
+def _concern(caller, slug, thread_id):
+    """The id of the concern opened on a thread (the queue is the moderators' view)."""
+    items = caller.call("GET", f"/communities/{slug}/concerns?limit=100")["items"]
+    return next(item["id"] for item in items if item["thread"]["id"] == thread_id)
+
+
 @seed_cli.command("demo")
 def demo():
     """Employees' innovation lab, a partner space for two companies, a customer advisory board.
@@ -129,7 +137,7 @@ def demo():
 
     for owner, payload in COMMUNITIES:
         as_[owner].call("POST", "/communities", payload)
-    for handle in ("ada", "chloe", "dev"):
+    for handle in ("ada", "chloe", "dev", "eli", "fay"):
         as_[handle].call("POST", "/communities/innovation-lab/members", {})
     for handle in ("pat", "pia", "ben"):
         as_[handle].call("POST", "/communities/partner-integrations/members", {})
@@ -161,6 +169,32 @@ def demo():
     as_["dev"].call("POST", f"/posts/{answer}/accept")
     _thread(as_["ben"], lab, "announcement", "Idea council meets on the first Monday",
             "The top five ideas by score are reviewed every month.", ["process"])
+
+    # Crowd insights: a clear expert (ben answers the process questions) and concerns.
+    for title, body, text in (
+            ("Who approves a design review?", "Do we need a sign-off?",
+             "The design review is approved by the area lead; the handbook lists them."),
+            ("Design review for small changes?", "Is a design review needed for a bug fix?",
+             "No design review for bug fixes; only for new components.")):
+        asked = _thread(as_["chloe"], lab, "question", title, body, ["process"])
+        as_["chloe"].call("POST", f"/posts/{_reply(as_['ben'], asked, text)}/accept")
+    laptops = _thread(as_["dev"], lab, "discussion", "Laptop refresh is late again",
+                      "This is unacceptable: the laptop refresh slipped a third time and our "
+                      "builds take an hour. Nobody answers the IT tickets.", ["it"])
+    as_["ben"].call("PATCH", f"/concerns/{_concern(as_['ben'], lab, laptops)}",
+                    {"state": "acknowledged", "assignee_id": ids["ben"],
+                     "response_note": "Escalated to IT; new dates by Friday."})
+    # A rising topic: five people ask about the mobile app this week (k-anonymity needs five).
+    for handle, title in (("ada", "Mobile app login loops"), ("chloe", "Mobile push settings"),
+                          ("dev", "Mobile app on tablets"), ("eli", "Mobile offline sync"),
+                          ("fay", "Mobile app battery use")):
+        asked = _thread(as_[handle], lab, "question", title, "Any advice?", ["mobile"])
+        if handle != "fay":
+            _reply(as_["ben" if handle != "ada" else "chloe"], asked, "Reply from the mobile team.")
+    parking = _thread(as_["ada"], lab, "discussion", "Parking changes next month",
+                      "Half the spaces move to the new site.", ["facilities"])
+    as_["chloe"].call("POST", f"/threads/{parking}/concern-flags",
+                      {"reason": "Colleagues with reduced mobility need the close spaces."})
 
     partners = "partner-integrations"
     webhooks = _thread(as_["pat"], partners, "question", "Are webhooks retried when we are down?",

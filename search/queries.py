@@ -785,3 +785,165 @@ def suggest_communities(prefix: str, visible: ColumnElement, size: int) -> Selec
         Community.slug.like(pattern, escape="\\")))
         .order_by(Community.name, Community.id).limit(size))
 
+
+
+# Expertise (collab/insights) ----------------------------------------------------------
+#
+# Who knows about a topic: the replies, accepted answers and threads of each person among the
+# threads that best match the topic (the caller's visible communities only), split into age
+# buckets so recency decays the same way on both engines.
+
+EXPERT_SAMPLE = 200     # the best matching threads that count as evidence
+EXPERT_CANDIDATES = 50  # people considered per engine request
+EXPERT_EVIDENCE = 3
+AGE_BUCKETS = (("recent", 90), ("year", 365), ("older", None))  # (key, max age in days)
+
+
+def age_ranges(now: datetime) -> list[dict]:
+    """date_range buckets: newer than 90 days, than a year, and older."""
+    from datetime import timedelta
+
+    ranges, newer_bound = [], None
+    for key, days in AGE_BUCKETS:
+        bucket: dict = {"key": key}
+        if days is not None:
+            bucket["from"] = (now - timedelta(days=days)).isoformat()
+        if newer_bound is not None:
+            bucket["to"] = newer_bound
+        ranges.append(bucket)
+        newer_bound = bucket.get("from")
+    return ranges
+
+
+def age_bucket(created_at: datetime, now: datetime) -> str:
+    """The AGE_BUCKETS key of a date (the database's side of age_ranges)."""
+    age_days = (now - created_at).total_seconds() / 86400
+    for key, days in AGE_BUCKETS:
+        if days is None or age_days <= days:
+            return key
+    return AGE_BUCKETS[-1][0]
+
+
+def experts_body(text_query: QueryText, visible_community_ids: list[int],
+                 community_id: int | None, now: datetime) -> dict:
+    """Aggregations over the best matching threads: replies and accepted answers per person
+    (nested posts), threads and up-votes per author, by age, with evidence threads and tags."""
+    filters = [permission_filter(visible_community_ids)]
+    if community_id is not None:
+        filters.append({"term": {"community_id": community_id}})
+    ages = {"date_range": {"ranges": age_ranges(now)}}
+    accepted = {"filter": {"term": {"posts.accepted": True}}}
+    # The hits are the sample itself (best first): evidence threads are picked from them, which
+    # costs far less than top_hits under reverse_nested.
+    return {
+        "size": EXPERT_SAMPLE, "_source": ["thread_id"], "track_total_hits": False,
+        "query": {"bool": {"filter": filters, "must": [_text_query(text_query, fuzzy=False)]}},
+        "aggs": {"best": {"sampler": {"shard_size": EXPERT_SAMPLE}, "aggs": {
+            "posts": {"nested": {"path": "posts"}, "aggs": {"people": {
+                "terms": {"field": "posts.author_id", "size": EXPERT_CANDIDATES},
+                "aggs": {
+                    "ages": {"date_range": {**ages["date_range"], "field": "posts.created_at"},
+                             "aggs": {"accepted": accepted}},
+                    "threads": {"reverse_nested": {}, "aggs": {
+                        "tags": {"terms": {"field": "tags", "size": 3}}}},
+                }}}},
+            "authors": {"terms": {"field": "author_id", "size": EXPERT_CANDIDATES}, "aggs": {
+                "ages": {"date_range": {**ages["date_range"], "field": "created_at"}},
+                "crowd": {"sum": {"field": "crowd"}},
+                "tags": {"terms": {"field": "tags", "size": 3}},
+            }},
+        }}},
+    }
+
+
+def evidence_threads(thread_ids: list[int], user_ids: list[int]) -> Select:
+    """Who replied in (with accepted) or started which of these threads, for the evidence."""
+    replies = (select(Post.author_id, Post.thread_id,
+                      (Thread.accepted_post_id == Post.id).label("accepted"))
+               .join(Thread, Thread.id == Post.thread_id)
+               .where(Post.thread_id.in_(thread_ids), Post.author_id.in_(user_ids),
+                      Post.deleted_at.is_(None)))
+    started = (select(Thread.author_id, Thread.id, false().label("accepted"))
+               .where(Thread.id.in_(thread_ids), Thread.author_id.in_(user_ids)))
+    return replies.union_all(started)
+
+
+def database_expert_posts(matches: Select) -> Select:
+    """Replies in the best matching threads: (author, thread, rank, accepted, created_at)."""
+    best = matches.subquery("best")
+    return (select(Post.author_id, Post.thread_id, best.c.rank,
+                   (Thread.accepted_post_id == Post.id).label("accepted"), Post.created_at)
+            .join(best, best.c.thread_id == Post.thread_id)
+            .join(Thread, Thread.id == Post.thread_id)
+            .where(Post.deleted_at.is_(None)))
+
+
+def database_expert_threads(matches: Select) -> Select:
+    """The best matching threads themselves: (author, thread, rank, crowd, created_at)."""
+    best = matches.subquery("best")
+    return (select(Thread.author_id, Thread.id, best.c.rank,
+                   (Thread.upvotes - Thread.downvotes).label("crowd"), Thread.created_at)
+            .join(best, best.c.thread_id == Thread.id))
+
+
+def database_best_matches(search: DatabaseSearch, size: int = EXPERT_SAMPLE) -> Select:
+    """The `size` best matching threads (thread_id, rank), like the sampler aggregation."""
+    matches = search.ranked.subquery("matches")
+    return (select(matches.c.thread_id, matches.c.rank)
+            .order_by(desc(matches.c.rank), desc(matches.c.thread_id)).limit(size))
+
+
+def thread_tags(thread_ids: list[int]) -> Select:
+    return select(ThreadTag.thread_id, ThreadTag.tag).where(ThreadTag.thread_id.in_(thread_ids))
+
+
+def person_topics_body(user_id: int, visible_community_ids: list[int], size: int) -> dict:
+    """A person's top tags, and the significant words of the threads they replied in against
+    every visible thread (root copy of the replies; Elasticsearch's JLH heuristic)."""
+    involved = {"bool": {"should": [{"term": {"author_id": user_id}},
+                                    {"term": {"posts.author_id": user_id}}],
+                         "minimum_should_match": 1}}
+    return {
+        "size": 0,
+        "query": {"bool": {"filter": [permission_filter(visible_community_ids), involved]}},
+        "aggs": {
+            "tags": {"terms": {"field": "tags", "size": size}},
+            "terms": {"significant_text": {
+                "field": "posts.body", "size": size, "min_doc_count": 2,
+                "background_filter": permission_filter(visible_community_ids)}},
+        },
+    }
+
+
+def rising_topics_body(community_ids: list[int], start: datetime, end: datetime,
+                       size: int) -> dict:
+    """Tags and title words of threads started in [start, end) that are significantly more
+    frequent than in these communities' threads up to `end`, each with its distinct authors."""
+    scope = permission_filter(community_ids)
+    people = {"people": {"cardinality": {"field": "author_id"}}}
+    background = {"bool": {"filter": [scope, {"range": {"created_at": {"lt": end.isoformat()}}}]}}
+    return {
+        "size": 0,
+        "query": {"bool": {"filter": [scope, {"range": {"created_at": {
+            "gte": start.isoformat(), "lt": end.isoformat()}}}]}},
+        "aggs": {
+            "tags": {"significant_terms": {"field": "tags", "size": size * 3, "min_doc_count": 2,
+                                           "background_filter": background}, "aggs": people},
+            # significant_text takes no sub-aggregations: rising_term_people counts its people.
+            "terms": {"significant_text": {"field": "title", "size": size * 3,
+                                           "min_doc_count": 2, "background_filter": background}},
+        },
+    }
+
+
+def rising_term_people(community_ids: list[int], start: datetime, end: datetime,
+                       terms: list[str]) -> dict:
+    """Distinct authors of the window's threads whose title has each (analysed) term."""
+    return {
+        "size": 0,
+        "query": {"bool": {"filter": [permission_filter(community_ids), {"range": {"created_at": {
+            "gte": start.isoformat(), "lt": end.isoformat()}}}]}},
+        "aggs": {"terms": {"filters": {"filters": {
+            term: {"term": {"title": term}} for term in terms}},
+            "aggs": {"people": {"cardinality": {"field": "author_id"}}}}},
+    }

@@ -2,6 +2,7 @@
 create `ada`, seed twice."""
 from sqlalchemy import func, select
 
+from collab.demo import PEOPLE
 from collab.db import db
 from collab.people.models import User
 from collab.threads.models import Thread
@@ -36,7 +37,7 @@ def test_create_ada_then_seed_adopts_her(app, client):
     lab = client.get("/api/v1/communities/innovation-lab/threads?kind=idea&sort=top",
                      headers={"Authorization": f"Bearer {own_token}"}).get_json()["items"]
     assert lab[0]["title"] == "Single sign-on for partner portals" and lab[0]["my_vote"] == 1
-    assert _counts(app)[0] == 9
+    assert _counts(app)[0] == len(PEOPLE)
 
 
 def test_seed_then_create_ada_gives_a_token_for_the_demo_user(app, client):
@@ -48,7 +49,7 @@ def test_seed_then_create_ada_gives_a_token_for_the_demo_user(app, client):
     token = created.output.strip().splitlines()[-1]
     me = client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).get_json()
     assert me["handle"] == "ada" and me["is_admin"] is True
-    assert _counts(app)[0] == 9
+    assert _counts(app)[0] == len(PEOPLE)
 
 
 def test_create_refuses_an_existing_handle_with_other_details(app):

@@ -1,0 +1,1 @@
+"""Concerns: negative, risky or flagged threads routed to the community's owners and moderators."""

@@ -1,0 +1,211 @@
+"""Concern rules: scoring new content, members' flags, and the moderators' queue.
+
+New threads and posts are scored by session events (like the search outbox), so no service
+that writes content can forget; a thread at or above the threshold opens a concern in its
+community's queue, seen by owners and moderators only. The thread's author and the members who
+flagged it see their concern's state and the response note, never the queue.
+"""
+from sqlalchemy import event, insert, or_, select, update
+from sqlalchemy.orm import Session
+
+from collab import time
+from collab.db import db
+from collab.errors import Conflict, InvalidInput, NotFound
+from collab.concerns import classifier
+from collab.concerns.models import Concern, ConcernFlag, ConcernState
+from collab.pagination import Page, SortKey, paginate
+from collab.people.models import User
+from collab.permissions import (
+    find_visible_community,
+    is_moderator,
+    require_can_contribute,
+    require_moderator,
+    visible_community_ids,
+)
+from collab.threads import service as threads
+from collab.threads.models import Post, Thread
+
+TRANSITIONS = {
+    ConcernState.OPEN: {ConcernState.ACKNOWLEDGED, ConcernState.RESOLVED, ConcernState.DISMISSED},
+    ConcernState.ACKNOWLEDGED: {ConcernState.RESOLVED, ConcernState.DISMISSED},
+    ConcernState.RESOLVED: {ConcernState.OPEN},   # reopen
+    ConcernState.DISMISSED: {ConcernState.OPEN},
+}
+SCORED_POSTS = 200  # a flag rescans the thread's latest posts
+
+
+# Scoring (session events) ----------------------------------------------------------------
+
+@event.listens_for(Session, "after_flush")
+def _assess_new_content(session: Session, flush_context) -> None:
+    """Scores each new thread and post; the worst score per thread may open its concern."""
+    worst: dict[int, classifier.Assessment] = {}
+    for item in session.new:
+        if isinstance(item, Thread):
+            thread_id, text = item.id, f"{item.title}. {item.body}"
+        elif isinstance(item, Post):
+            thread_id, text = item.thread_id, item.body
+        else:
+            continue
+        assessment = classifier.assess(text)
+        if thread_id not in worst or assessment.score > worst[thread_id].score:
+            worst[thread_id] = assessment
+    connection = session.connection()
+    for thread_id, assessment in worst.items():
+        _record(connection, thread_id, assessment, flags=None)
+
+
+def _record(connection, thread_id: int, assessment: classifier.Assessment,
+            flags: int | None) -> None:
+    """Raise the concern's score (never lower it), or open a concern at the threshold."""
+    row = connection.execute(select(Concern.id, Concern.score, Concern.flags, Concern.reasons)
+                             .where(Concern.thread_id == thread_id)).first()
+    flag_count = flags if flags is not None else (row.flags if row else 0)
+    score = round(assessment.score + classifier.FLAG_WEIGHT * flag_count, 4)
+    now = time.now()
+    if row is not None:
+        reasons = sorted(set(filter(None, row.reasons.split(","))) | set(assessment.risk_terms))
+        connection.execute(update(Concern).where(Concern.id == row.id).values(
+            score=max(score, row.score), flags=flag_count, reasons=",".join(reasons),
+            updated_at=now))
+        return
+    if score < classifier.THRESHOLD:
+        return
+    community_id = connection.execute(select(Thread.community_id)
+                                      .where(Thread.id == thread_id)).scalar_one()
+    connection.execute(insert(Concern).values(
+        community_id=community_id, thread_id=thread_id, state=ConcernState.OPEN, score=score,
+        flags=flag_count, reasons=",".join(assessment.risk_terms), response_note="",
+        opened_at=now, updated_at=now))
+
+
+# Flags ---------------------------------------------------------------------------------
+
+def raise_flag(viewer: User, thread_id: int, fields: dict) -> dict:
+    """Any active member flags a thread as a concern (once); it rescans the thread."""
+    thread = threads.find_visible_thread(viewer, thread_id)
+    require_can_contribute(viewer, thread.community)
+    existing = db.session.scalar(select(ConcernFlag).where(
+        ConcernFlag.thread_id == thread.id, ConcernFlag.user_id == viewer.id))
+    if existing is None:
+        db.session.add(ConcernFlag(thread_id=thread.id, user_id=viewer.id,
+                                   reason=fields.get("reason", "")))
+        db.session.flush()
+    flags = db.session.scalar(select(db.func.count()).select_from(ConcernFlag)
+                              .where(ConcernFlag.thread_id == thread.id))
+    texts = [f"{thread.title}. {thread.body}"] + list(db.session.scalars(
+        select(Post.body).where(Post.thread_id == thread.id, Post.deleted_at.is_(None))
+        .order_by(Post.id.desc()).limit(SCORED_POSTS)))
+    worst = max((classifier.assess(text) for text in texts), key=lambda a: a.score)
+    _record(db.session.connection(), thread.id, worst, flags=flags)
+    db.session.commit()
+    concern = _concern_of_thread(thread.id)
+    return {"thread_id": thread.id, "flags": flags,
+            "concern": _author_view(concern) if concern else None}
+
+
+# The queue -----------------------------------------------------------------------------
+
+def _concern_of_thread(thread_id: int) -> Concern | None:
+    return db.session.scalar(select(Concern).where(Concern.thread_id == thread_id))
+
+
+def _live(statement):
+    return statement.join(Thread, Thread.id == Concern.thread_id).where(
+        Thread.deleted_at.is_(None))
+
+
+def list_concerns(viewer: User, slug: str, args: dict) -> Page:
+    community = find_visible_community(viewer, slug)
+    require_moderator(viewer, community)
+    statement = _live(select(Concern)).where(Concern.community_id == community.id)
+    if args.get("state"):
+        statement = statement.where(Concern.state == args["state"])
+    page = paginate(statement, [SortKey(Concern.id)], args["limit"], args["cursor"])
+    page.items = [_queue_view(concern) for concern in page.items]
+    return page
+
+
+def _find(viewer: User, concern_id: int) -> tuple[Concern, Thread]:
+    """A concern on a live thread the viewer may see, or 404."""
+    row = db.session.execute(_live(select(Concern, Thread)).where(
+        Concern.id == concern_id,
+        Thread.community_id.in_(visible_community_ids(viewer)))).first()
+    if row is None:
+        raise NotFound(f"No concern {concern_id}.")
+    return row[0], row[1]
+
+
+def _is_raiser(viewer: User, concern: Concern, thread: Thread) -> bool:
+    return thread.author_id == viewer.id or db.session.scalar(select(ConcernFlag.id).where(
+        ConcernFlag.thread_id == concern.thread_id, ConcernFlag.user_id == viewer.id)) is not None
+
+
+def get_concern(viewer: User, concern_id: int) -> dict:
+    """Moderators see the whole concern; its raisers see its state and response."""
+    concern, thread = _find(viewer, concern_id)
+    if is_moderator(viewer, thread.community):
+        return _queue_view(concern)
+    if _is_raiser(viewer, concern, thread):
+        return _author_view(concern)
+    raise NotFound(f"No concern {concern_id}.")
+
+
+def update_concern(viewer: User, concern_id: int, fields: dict) -> dict:
+    concern, thread = _find(viewer, concern_id)
+    require_moderator(viewer, thread.community)
+    now = time.now()
+    if "assignee_id" in fields:
+        assignee_id = fields["assignee_id"]
+        if assignee_id is not None:
+            assignee = db.session.get(User, assignee_id)
+            if assignee is None or not is_moderator(assignee, thread.community):
+                raise InvalidInput({"assignee_id": [
+                    "The assignee must be an owner or moderator of the community."]})
+        concern.assignee_id = assignee_id
+    if "response_note" in fields:
+        concern.response_note = fields["response_note"]
+    target = fields.get("state")
+    if target is not None and target != concern.state:
+        if target not in TRANSITIONS[ConcernState(concern.state)]:
+            detail = f"A concern cannot go from {concern.state} to {target}."
+            raise Conflict(detail, errors={"state": [detail]})
+        if target in (ConcernState.ACKNOWLEDGED, ConcernState.RESOLVED, ConcernState.DISMISSED):
+            concern.acknowledged_at = concern.acknowledged_at or now
+        if target in (ConcernState.RESOLVED, ConcernState.DISMISSED):
+            concern.resolved_at = now
+        if target == ConcernState.OPEN:
+            concern.resolved_at = None
+        concern.state = target
+    concern.updated_at = now
+    db.session.commit()
+    return _queue_view(concern)
+
+
+def my_concerns(viewer: User, args: dict) -> Page:
+    """Concerns on threads the caller started or flagged, with their state and response."""
+    flagged = select(ConcernFlag.thread_id).where(ConcernFlag.user_id == viewer.id)
+    statement = _live(select(Concern)).where(
+        Thread.community_id.in_(visible_community_ids(viewer)),
+        or_(Thread.author_id == viewer.id, Concern.thread_id.in_(flagged)))
+    page = paginate(statement, [SortKey(Concern.id)], args["limit"], args["cursor"])
+    page.items = [_author_view(concern) for concern in page.items]
+    return page
+
+
+def _thread_ref(concern: Concern) -> dict:
+    thread = db.session.get(Thread, concern.thread_id)
+    return {"id": thread.id, "title": thread.title, "community": thread.community.slug}
+
+
+def _author_view(concern: Concern) -> dict:
+    return {"id": concern.id, "thread": _thread_ref(concern), "state": concern.state,
+            "acknowledged": concern.acknowledged_at is not None,
+            "acknowledged_at": concern.acknowledged_at, "resolved_at": concern.resolved_at,
+            "response_note": concern.response_note, "opened_at": concern.opened_at}
+
+
+def _queue_view(concern: Concern) -> dict:
+    return {**_author_view(concern), "score": concern.score, "flags": concern.flags,
+            "reasons": [r for r in concern.reasons.split(",") if r],
+            "assignee": concern.assignee, "updated_at": concern.updated_at}

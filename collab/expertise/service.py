@@ -1,0 +1,275 @@
+"""Expertise rules: evidence per person among the threads that best match a topic, and a score.
+
+Both engines return the same evidence (replies, accepted answers, threads started and up-votes
+received, counted per age bucket) among the caller's visible communities only; the score is
+computed here from it, so the ranking formula exists once. See docs in README (Expertise).
+"""
+import logging
+import math
+import re
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, or_, select
+
+from collab import time
+from collab.communities.models import Community
+from collab.db import db
+from collab.errors import InvalidInput
+from collab.people import service as people
+from collab.people.models import User
+from collab.permissions import (
+    find_visible_community,
+    visible_community_id_list,
+    visible_community_ids,
+)
+from collab.search import service as search_service
+from collab.threads.models import Post, Thread, ThreadTag
+from search import queries
+from search.client import SearchUnavailable
+
+log = logging.getLogger(__name__)
+
+# The ranking rules, in one place: points per piece of evidence, and how age discounts them.
+WEIGHTS = {"accepted": 4.0, "reply": 1.0, "thread": 0.5}
+UPVOTE_WEIGHT = 1.0  # times log2(1 + net up-votes on threads they started)
+DECAY = {"recent": 1.0, "year": 0.5, "older": 0.25}  # AGE_BUCKETS of search.queries
+
+
+@dataclass
+class Evidence:
+    user_id: int
+    replies: Counter = field(default_factory=Counter)    # by age bucket, accepted included
+    accepted: Counter = field(default_factory=Counter)
+    threads: Counter = field(default_factory=Counter)
+    upvotes: int = 0
+    thread_ids: list[int] = field(default_factory=list)  # best evidence first
+    tags: Counter = field(default_factory=Counter)
+
+    @property
+    def score(self) -> float:
+        total = 0.0
+        for bucket, weight in DECAY.items():
+            accepted = self.accepted[bucket]
+            total += weight * (WEIGHTS["accepted"] * accepted
+                               + WEIGHTS["reply"] * (self.replies[bucket] - accepted)
+                               + WEIGHTS["thread"] * self.threads[bucket])
+        return total + UPVOTE_WEIGHT * math.log2(1 + max(self.upvotes, 0))
+
+    def add_thread(self, thread_id: int) -> None:
+        if thread_id not in self.thread_ids:
+            self.thread_ids.append(thread_id)
+
+
+def experts(viewer: User, args: dict) -> dict:
+    """People ranked by evidence about `q`, each with why; hidden communities never count."""
+    text_query = queries.parse(args["q"])
+    if not text_query.positive:
+        raise InvalidInput({"q": ["Name a topic: at least one word that is not excluded."]})
+    community_id = None
+    if args.get("community"):
+        community_id = find_visible_community(viewer, args["community"]).id
+    now = time.now()
+    engine, evidence = None, None
+    if search_service._elasticsearch_ready():
+        try:
+            evidence = _elasticsearch_evidence(viewer, text_query, community_id, now)
+            engine = search_service.ELASTICSEARCH
+        except SearchUnavailable as error:
+            log.warning("experts falling back to the database: %s", error)
+    if evidence is None:
+        evidence = _database_evidence(viewer, text_query, community_id, now)
+        engine = search_service.DATABASE
+    ranked = sorted(evidence.values(), key=lambda e: (-e.score, e.user_id))[:args["limit"]]
+    return {"engine": engine, "q": args["q"], "items": _items(viewer, ranked)}
+
+
+def _elasticsearch_evidence(viewer, text_query, community_id, now) -> dict[int, Evidence]:
+    body = queries.experts_body(text_query, visible_community_id_list(viewer), community_id, now)
+    response = search_service._es_call("search", body=body)
+    aggregations = response["aggregations"]["best"]
+    evidence: dict[int, Evidence] = {}
+    for bucket in aggregations["posts"]["people"]["buckets"]:
+        person = evidence.setdefault(int(bucket["key"]), Evidence(int(bucket["key"])))
+        for age in bucket["ages"]["buckets"]:
+            person.replies[age["key"]] += age["doc_count"]
+            person.accepted[age["key"]] += age["accepted"]["doc_count"]
+        for tag in bucket["threads"]["tags"]["buckets"]:
+            person.tags[tag["key"]] += tag["doc_count"]
+    for bucket in aggregations["authors"]["buckets"]:
+        person = evidence.setdefault(int(bucket["key"]), Evidence(int(bucket["key"])))
+        for age in bucket["ages"]["buckets"]:
+            person.threads[age["key"]] += age["doc_count"]
+        person.upvotes += int(bucket["crowd"]["value"])
+        for tag in bucket["tags"]["buckets"]:
+            person.tags[tag["key"]] += tag["doc_count"]
+    _pick_evidence(evidence, [hit["_source"]["thread_id"] for hit in response["hits"]["hits"]])
+    return evidence
+
+
+def _pick_evidence(evidence: dict[int, Evidence], ranked_thread_ids: list[int]) -> None:
+    """Each person's evidence threads among the sample: accepted answers first, then by rank."""
+    if not evidence or not ranked_thread_ids:
+        return
+    position = {thread_id: index for index, thread_id in enumerate(ranked_thread_ids)}
+    rows = defaultdict(set)
+    for author_id, thread_id, accepted in db.session.execute(
+            queries.evidence_threads(ranked_thread_ids, list(evidence))):
+        rows[author_id].add((not accepted, position[thread_id], thread_id))
+    for author_id, picks in rows.items():
+        for _, _, thread_id in sorted(picks):
+            evidence[author_id].add_thread(thread_id)
+
+
+def _database_evidence(viewer, text_query, community_id, now) -> dict[int, Evidence]:
+    filters = queries.Filters(visible_community_ids=[], community_id=community_id)
+    search = queries.database_search(search_service._dialect(), text_query, filters,
+                                     visible_community_ids(viewer))
+    matches = queries.database_best_matches(search)
+    evidence: dict[int, Evidence] = {}
+    involved: dict[int, set[int]] = defaultdict(set)
+    for author_id, thread_id, rank, accepted, created_at in db.session.execute(
+            queries.database_expert_posts(matches)):
+        person = evidence.setdefault(author_id, Evidence(author_id))
+        bucket = queries.age_bucket(created_at, now)
+        person.replies[bucket] += 1
+        person.accepted[bucket] += int(bool(accepted))
+        involved[author_id].add(thread_id)
+    for author_id, thread_id, rank, crowd, created_at in db.session.execute(
+            queries.database_expert_threads(matches)):
+        person = evidence.setdefault(author_id, Evidence(author_id))
+        person.threads[queries.age_bucket(created_at, now)] += 1
+        person.upvotes += max(int(crowd), 0)
+        involved[author_id].add(thread_id)
+    tags_of: dict[int, list[str]] = defaultdict(list)
+    all_threads = {t for threads in involved.values() for t in threads}
+    if all_threads:
+        for thread_id, tag in db.session.execute(queries.thread_tags(sorted(all_threads))):
+            tags_of[thread_id].append(tag)
+    for author_id, threads in involved.items():
+        for thread_id in threads:
+            evidence[author_id].tags.update(tags_of[thread_id])
+    # Only the best candidates need evidence threads (as on Elasticsearch, from the sample).
+    candidates = sorted(evidence.values(), key=lambda e: (-e.score, e.user_id))
+    shortlist = {e.user_id: e for e in candidates[:queries.EXPERT_CANDIDATES]}
+    _pick_evidence(shortlist, [row.thread_id for row in db.session.execute(matches)])
+    return evidence
+
+
+def _items(viewer: User, ranked: list[Evidence]) -> list[dict]:
+    """Results with why; evidence threads are re-checked through the permission door."""
+    users = {u.id: u for u in db.session.scalars(
+        select(User).where(User.id.in_([e.user_id for e in ranked])))}
+    wanted = {t for e in ranked for t in e.thread_ids[:queries.EXPERT_EVIDENCE * 2]}
+    threads = {row.id: row for row in db.session.execute(
+        select(Thread.id, Thread.title, Community.slug)
+        .join(Community, Community.id == Thread.community_id)
+        .where(Thread.id.in_(wanted), Thread.deleted_at.is_(None),
+               Thread.community_id.in_(visible_community_ids(viewer))))} if wanted else {}
+    items = []
+    for person in ranked:
+        if person.user_id not in users:
+            continue
+        shown = [threads[t] for t in person.thread_ids if t in threads][:queries.EXPERT_EVIDENCE]
+        items.append({
+            "user": users[person.user_id],
+            "score": round(person.score, 3),
+            "why": {
+                "accepted_answers": sum(person.accepted.values()),
+                "replies": sum(person.replies.values()),
+                "threads_started": sum(person.threads.values()),
+                "upvotes_received": max(person.upvotes, 0),
+                "recent_contributions": person.replies["recent"] + person.threads["recent"],
+                "tags": [tag for tag, _ in person.tags.most_common(3)],
+                "evidence": [{"thread_id": row.id, "title": row.title, "community": row.slug}
+                             for row in shown],
+            },
+        })
+    return items
+
+
+# A person's topics -------------------------------------------------------------------------
+
+_WORD = re.compile(r"[a-z][a-z0-9'-]{2,}")
+BACKGROUND_POSTS = 5000
+
+
+def expertise(viewer: User, user_id: int, limit: int) -> dict:
+    """A person's top tags and significant words, from what the caller may see of their work."""
+    person = people.get_user(viewer, user_id)
+    if search_service._elasticsearch_ready():
+        try:
+            return _elasticsearch_topics(viewer, person, limit)
+        except SearchUnavailable as error:
+            log.warning("expertise falling back to the database: %s", error)
+    return _database_topics(viewer, person, limit)
+
+
+def _counts(viewer: User, person: User) -> dict:
+    visible = visible_community_ids(viewer)
+    replies = (select(func.count()).select_from(Post).join(Thread, Thread.id == Post.thread_id)
+               .where(Post.author_id == person.id, Post.deleted_at.is_(None),
+                      Thread.deleted_at.is_(None), Thread.community_id.in_(visible)))
+    accepted = replies.where(Thread.accepted_post_id == Post.id)
+    return {"replies": db.session.scalar(replies),
+            "accepted_answers": db.session.scalar(accepted)}
+
+
+def _elasticsearch_topics(viewer: User, person: User, limit: int) -> dict:
+    body = queries.person_topics_body(person.id, visible_community_id_list(viewer), limit)
+    aggregations = search_service._es_call("search", body=body)["aggregations"]
+    terms = aggregations["terms"]["buckets"]
+    return {"engine": search_service.ELASTICSEARCH, "user": person, **_counts(viewer, person),
+            "tags": [{"tag": b["key"], "count": b["doc_count"]}
+                     for b in aggregations["tags"]["buckets"]],
+            "terms": [{"term": b["key"], "count": b["doc_count"], "score": round(b["score"], 4)}
+                      for b in terms]}
+
+
+def _database_topics(viewer: User, person: User, limit: int) -> dict:
+    visible = visible_community_ids(viewer)
+    live = (Thread.deleted_at.is_(None), Thread.merged_into_id.is_(None),
+            Thread.community_id.in_(visible))
+    involved = select(Thread.id).where(*live, or_(
+        Thread.author_id == person.id,
+        Thread.id.in_(select(Post.thread_id).where(Post.author_id == person.id,
+                                                   Post.deleted_at.is_(None)))))
+    tags = db.session.execute(
+        select(ThreadTag.tag, func.count()).where(ThreadTag.thread_id.in_(involved))
+        .group_by(ThreadTag.tag).order_by(func.count().desc(), ThreadTag.tag).limit(limit)).all()
+    posts = select(Post.author_id, Post.body).join(Thread, Thread.id == Post.thread_id).where(
+        *live, Post.deleted_at.is_(None))
+    mine = [body for _, body in db.session.execute(
+        posts.where(Post.author_id == person.id).order_by(Post.id.desc()).limit(BACKGROUND_POSTS))]
+    background = [body for _, body in db.session.execute(
+        posts.order_by(Post.id.desc()).limit(BACKGROUND_POSTS))]
+    return {"engine": search_service.DATABASE, "user": person, **_counts(viewer, person),
+            "tags": [{"tag": tag, "count": count} for tag, count in tags],
+            "terms": significant_words(mine, background, limit)}
+
+
+def significant_words(foreground: list[str], background: list[str], limit: int) -> list[dict]:
+    """Words much more frequent in `foreground` texts than in `background` ones (JLH, like
+    Elasticsearch's default significance heuristic), each counted once per text."""
+    def document_frequency(texts):
+        counts = Counter()
+        for text in texts:
+            counts.update({w for w in _WORD.findall(text.lower())
+                           if w not in queries.ENGLISH_STOP_WORDS})
+        return counts
+    if not foreground or not background:
+        return []
+    mine, everyone = document_frequency(foreground), document_frequency(background)
+    scored = []
+    for word, count in mine.items():
+        if count < 2:
+            continue
+        foreground_rate = count / len(foreground)
+        background_rate = max(everyone[word], count) / max(len(background), len(foreground))
+        if foreground_rate <= background_rate:
+            continue
+        score = (foreground_rate - background_rate) * (foreground_rate / background_rate)
+        scored.append((score, word, count))
+    scored.sort(key=lambda s: (-s[0], s[1]))
+    return [{"term": word, "count": count, "score": round(score, 4)}
+            for score, word, count in scored[:limit]]

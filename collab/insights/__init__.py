@@ -1,0 +1,1 @@
+"""Community insights: activity, response times, flows between audiences, rising topics."""

@@ -1,0 +1,1 @@
+"""Reputation: points per person per community, from events, with a daily cap."""

@@ -1,0 +1,184 @@
+"""Reputation rules: events derived from the history, daily caps, leaderboards, recomputation.
+
+The events are read from the tables that record them (accepted answers, votes, idea status
+changes, resolved concerns), so the ledger is a projection: session events recompute the
+(community, person) pairs a flush touches, and `flask reputation recompute` rebuilds every pair
+from the same history, with the same totals.
+"""
+from collections import defaultdict
+from datetime import date, timedelta
+
+from sqlalchemy import String, delete, event, func, inspect, literal, select, union_all
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from collab import time
+from collab.communities.models import Community
+from collab.concerns.models import Concern, ConcernState
+from collab.db import db
+from collab.ideas.models import IdeaStatusChange, Vote
+from collab.people import service as people
+from collab.people.models import User
+from collab.permissions import find_visible_community, visible_community_ids
+from collab.reputation import rules
+from collab.reputation.models import ReputationDay
+from collab.threads.models import Post, Thread, ThreadStatus
+
+PERIODS = {"week": 7, "month": 30, "year": 365, "all": None}
+
+
+def _events(community_id: int | None, user_id: int | None):
+    """(community_id, user_id, kind, at) of every event, optionally for one pair."""
+    live = (Thread.deleted_at.is_(None),)
+
+    def scoped(statement, community_column, user_column):
+        if community_id is not None:
+            statement = statement.where(community_column == community_id)
+        if user_id is not None:
+            statement = statement.where(user_column == user_id)
+        return statement
+    accepted = scoped(select(Thread.community_id, Post.author_id.label("user_id"),
+                             literal("accepted_answer", String).label("kind"),
+                             Post.created_at.label("at"))
+                      .join(Post, Post.id == Thread.accepted_post_id)
+                      .where(*live, Post.deleted_at.is_(None)),
+                      Thread.community_id, Post.author_id)
+    upvotes = scoped(select(Thread.community_id, Thread.author_id.label("user_id"),
+                            literal("upvote_received", String).label("kind"),
+                            Vote.created_at.label("at"))
+                     .join(Vote, Vote.thread_id == Thread.id)
+                     .where(*live, Vote.value == 1, Vote.user_id != Thread.author_id),
+                     Thread.community_id, Thread.author_id)
+    done = scoped(select(Thread.community_id, Thread.author_id.label("user_id"),
+                         literal("idea_done", String).label("kind"),
+                         IdeaStatusChange.created_at.label("at"))
+                  .join(IdeaStatusChange, IdeaStatusChange.thread_id == Thread.id)
+                  .where(*live, IdeaStatusChange.to_status == ThreadStatus.DONE),
+                  Thread.community_id, Thread.author_id)
+    resolved = scoped(select(Concern.community_id, Concern.assignee_id.label("user_id"),
+                             literal("concern_resolved", String).label("kind"),
+                             Concern.resolved_at.label("at"))
+                      .where(Concern.state == ConcernState.RESOLVED,
+                             Concern.assignee_id.is_not(None)),
+                      Concern.community_id, Concern.assignee_id)
+    return union_all(accepted, upvotes, done, resolved)
+
+
+def _days(rows) -> dict[tuple[int, int, date], int]:
+    raw: dict[tuple[int, int, date], int] = defaultdict(int)
+    for community_id, user_id, kind, at in rows:
+        raw[(community_id, user_id, at.date())] += rules.POINTS[kind]
+    return raw
+
+
+def _write(connection, raw: dict, pairs: set[tuple[int, int]] | None) -> None:
+    if pairs is None:
+        connection.execute(delete(ReputationDay))
+    else:
+        for community_id, user_id in pairs:
+            connection.execute(delete(ReputationDay).where(
+                ReputationDay.community_id == community_id, ReputationDay.user_id == user_id))
+    rows = [{"community_id": c, "user_id": u, "day": d, "raw_points": points,
+             "points": min(points, rules.DAILY_CAP)} for (c, u, d), points in raw.items()]
+    if not rows:
+        return
+    # Two transactions touching one person at once (votes on two of their threads) both insert:
+    # the later one waits, then overwrites instead of failing. Its snapshot may miss the other's
+    # event until the person's next event or `flask reputation recompute`.
+    dialect = connection.dialect.name
+    statement = (postgresql_insert if dialect == "postgresql" else sqlite_insert)(ReputationDay)
+    connection.execute(statement.on_conflict_do_update(
+        index_elements=["community_id", "user_id", "day"],
+        set_={"points": statement.excluded.points, "raw_points": statement.excluded.raw_points}),
+        rows)
+
+
+def _recompute_pairs(connection, pairs: set[tuple[int, int]]) -> None:
+    raw = {}
+    for community_id, user_id in pairs:
+        raw.update(_days(connection.execute(_events(community_id, user_id))))
+    _write(connection, raw, pairs)
+
+
+def recompute() -> tuple[int, int]:
+    """Rebuilds every daily total from the event history; returns (rows, points)."""
+    connection = db.session.connection()
+    raw = _days(connection.execute(_events(None, None)))
+    _write(connection, raw, None)
+    db.session.commit()
+    return len(raw), sum(min(p, rules.DAILY_CAP) for p in raw.values())
+
+
+# Session events: the pairs a flush touches ------------------------------------------------
+
+def _history_values(item, name: str) -> set:
+    history = inspect(item).attrs[name].history
+    return {v for v in (*history.added, *history.deleted, *history.unchanged) if v is not None}
+
+
+@event.listens_for(Session, "after_flush")
+def _touched(session: Session, flush_context) -> None:
+    threads, posts, accepted_posts, assignees = set(), set(), set(), set()
+    for item in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(item, Thread):
+            threads.add(item.id)
+            accepted_posts |= _history_values(item, "accepted_post_id")
+        elif isinstance(item, (Vote, IdeaStatusChange)):
+            threads.add(item.thread_id)
+        elif isinstance(item, Post) and item in session.dirty:
+            posts.add(item.id)
+        elif isinstance(item, Concern):
+            assignees |= {(item.community_id, a) for a in _history_values(item, "assignee_id")}
+    if not (threads or posts or accepted_posts or assignees):
+        return
+    connection = session.connection()
+    pairs = set(assignees)
+    if threads:
+        pairs |= {tuple(row) for row in connection.execute(
+            select(Thread.community_id, Thread.author_id).where(Thread.id.in_(threads)))}
+    if posts or accepted_posts:
+        pairs |= {tuple(row) for row in connection.execute(
+            select(Thread.community_id, Post.author_id).join(Thread, Thread.id == Post.thread_id)
+            .where(Post.id.in_(posts | accepted_posts)))}
+    _recompute_pairs(connection, pairs)
+
+
+# Reading -------------------------------------------------------------------------------
+
+def _since(period: str) -> date | None:
+    days = PERIODS[period]
+    return None if days is None else (time.now() - timedelta(days=days - 1)).date()
+
+
+def leaderboard(viewer: User, slug: str, args: dict) -> dict:
+    community = find_visible_community(viewer, slug)
+    statement = (select(ReputationDay.user_id, func.sum(ReputationDay.points).label("points"))
+                 .where(ReputationDay.community_id == community.id)
+                 .group_by(ReputationDay.user_id))
+    since = _since(args["period"])
+    if since is not None:
+        statement = statement.where(ReputationDay.day >= since)
+    rows = db.session.execute(statement.order_by(func.sum(ReputationDay.points).desc(),
+                                                 ReputationDay.user_id)
+                              .limit(args["limit"])).all()
+    users = {u.id: u for u in db.session.scalars(select(User).where(
+        User.id.in_([r.user_id for r in rows])))} if rows else {}
+    return {"community": community.slug, "period": args["period"], "since": since,
+            "rules": {"points": rules.POINTS, "daily_cap": rules.DAILY_CAP},
+            "items": [{"rank": i, "user": users[r.user_id], "points": int(r.points)}
+                      for i, r in enumerate(rows, 1)]}
+
+
+def of_user(viewer: User, user_id: int) -> dict:
+    """A person's points in each community the viewer may see."""
+    person = people.get_user(viewer, user_id)
+    rows = db.session.execute(
+        select(Community.slug, func.sum(ReputationDay.points))
+        .join(Community, Community.id == ReputationDay.community_id)
+        .where(ReputationDay.user_id == person.id,
+               ReputationDay.community_id.in_(visible_community_ids(viewer)))
+        .group_by(Community.slug).order_by(func.sum(ReputationDay.points).desc(),
+                                           Community.slug)).all()
+    return {"user": person, "total": sum(int(points) for _, points in rows),
+            "communities": [{"community": slug, "points": int(points)} for slug, points in rows]}
