@@ -9,7 +9,7 @@ from collab.people.schemas import UserOut, UserPrivateOut
 from collab.schemas import page_schema
 
 blueprint = Blueprint("directory", __name__, description="User directory")
-UserPage = page_schema(UserOut, "UserPage")
+UserPage = page_schema(UserPrivateOut, "UserPage")  # `email` for admins only
 
 
 @blueprint.get("/users")
@@ -23,7 +23,7 @@ def list_users(args):
 
 
 @blueprint.get("/users/by-handle/<handle>")
-@blueprint.response(200, UserOut)
+@blueprint.response(200, UserPrivateOut)
 def get_user_by_handle(handle):
     """Look a user up by handle (404 if the caller may not see them)."""
     user = service.find_by_handle(current_user(), handle)
