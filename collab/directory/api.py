@@ -9,7 +9,8 @@ from collab.people.schemas import UserOut, UserPrivateOut
 from collab.schemas import page_schema
 
 blueprint = Blueprint("directory", __name__, description="User directory")
-UserPage = page_schema(UserOut, "UserPage")
+# Documented with the email, which admins see (people/api.py does the same for GET /users/{id}).
+UserPage = page_schema(UserPrivateOut, "UserPage")
 
 
 @blueprint.get("/users")
@@ -23,7 +24,7 @@ def list_users(args):
 
 
 @blueprint.get("/users/by-handle/<handle>")
-@blueprint.response(200, UserOut)
+@blueprint.response(200, UserPrivateOut)
 def get_user_by_handle(handle):
     """Look a user up by handle (404 if the caller may not see them)."""
     user = service.find_by_handle(current_user(), handle)
