@@ -9,7 +9,8 @@ from collab.people.schemas import UserOut, UserPrivateOut
 from collab.schemas import page_schema
 
 blueprint = Blueprint("directory", __name__, description="User directory")
-UserPage = page_schema(UserPrivateOut, "UserPage")  # `email` for admins only
+# Documented with the email, which admins see (people/api.py does the same for GET /users/{id}).
+UserPage = page_schema(UserPrivateOut, "UserPage")
 
 
 @blueprint.get("/users")
