@@ -163,17 +163,23 @@ def similar_ideas(viewer: User, slug: str, fields: dict) -> dict:
 def duplicates(viewer: User, slug: str, args: dict) -> dict:
     """Likely duplicate pairs among a community's newest threads (moderators), best first.
 
-    Scored by TF-IDF cosine of title and body, IDF over the window, within one kind; each pair
-    names the newer thread to merge into the older one (POST /threads/{id}/merge).
+    Scored by the mean of the TF-IDF cosine of title and body (IDF over the window) and the cosine
+    of their embeddings, within one kind; each pair names the newer thread to merge into the older
+    one (POST /threads/{id}/merge).
     """
     community = find_visible_community(viewer, slug)
     require_moderator(viewer, community)
+    semantic = embeddings.available()
+    threshold = args["threshold"]
+    if threshold is None:
+        threshold = ranking.DUPLICATE_THRESHOLD if semantic else ranking.LEXICAL_DUPLICATE_THRESHOLD
     rows = db.session.execute(queries.community_threads(community.id, DUPLICATE_WINDOW)).all()
     if args.get("kind"):
         rows = [row for row in rows if row.kind == args["kind"]]
     kinds = {row.id: row.kind for row in rows}
     texts = {row.id: f"{row.title}\n{row.body}" for row in rows}
-    pairs = [(a, b, score) for a, b, score in ranking.cosine_pairs(texts, args["threshold"])
+    vectors = thread_vectors(rows) if semantic else None
+    pairs = [(a, b, score) for a, b, score in ranking.duplicate_pairs(texts, vectors, threshold)
              if kinds[a] == kinds[b]][:args["limit"]]
     views = search.visible_threads(viewer, sorted({i for a, b, _ in pairs for i in (a, b)}))
     items = []
@@ -182,4 +188,4 @@ def duplicates(viewer: User, slug: str, args: dict) -> dict:
             older, newer = sorted((a, b))
             items.append({"thread": views[newer], "duplicate_of": views[older],
                           "score": round(score, 4)})
-    return {"threshold": args["threshold"], "scanned": len(rows), "items": items}
+    return {"threshold": threshold, "scanned": len(rows), "items": items}
