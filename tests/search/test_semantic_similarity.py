@@ -126,3 +126,15 @@ def test_nearest_neighbours_never_come_from_a_hidden_community(app, engine, make
         answer = caller.post(f"{API}/communities/open-garage/threads/similar",
                              json={"title": DRAFT[0], "body": DRAFT[1], "limit": 10}).get_json()
         assert titles(answer) == [OVERHEATING[0], PIZZA[0]]
+
+
+def test_duplicate_pairs_blend_both_cosines_and_find_pairs_either_one_brings():
+    texts = {1: "export dashboard csv", 2: "export dashboard csv", 3: "night theme", 4: "dark mode"}
+    unit = [[1.0, 0.0], [1.0, 0.0], [0.0, 1.0], [0.0, 1.0]]
+    import numpy as np
+    vectors = {i: np.array(v, dtype=np.float32) for i, v in zip(texts, unit)}
+    pairs = {(a, b): s for a, b, s in ranking.duplicate_pairs(texts, vectors, 0.4)}
+    # Same words and same meaning: 1; no shared word but the same meaning: (0 + 1) / 2.
+    assert pairs == pytest.approx({(1, 2): 1.0, (3, 4): 0.5})
+    assert ranking.duplicate_pairs(texts, vectors, 0.6) == [(1, 2, pytest.approx(1.0))]
+    assert [p[:2] for p in ranking.duplicate_pairs(texts, None, 0.4)] == [(1, 2)]  # lexical only
