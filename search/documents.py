@@ -16,7 +16,9 @@ from collab.challenges.models import ChallengeIdea
 from collab.communities.models import Community, CommunityAudience
 from collab.db import db
 from collab.people.models import User
+from collab.similarity.models import ThreadEmbedding
 from collab.threads.models import Post, Thread, ThreadTag
+from search import embeddings
 
 # Above any row version: the delete of a vanished entity wins over every earlier write.
 DELETED_VERSION = 10**18
@@ -96,6 +98,23 @@ def _posts(thread_ids: list[int], accepted: dict[int, int | None]) -> dict[int, 
     return posts
 
 
+def _embeddings(texts: dict[int, str]) -> dict[int, list[float]]:
+    """The threads' sentence embeddings, batch-computed (or taken from the database fallback's
+    cache when it holds this very text); none without the model."""
+    if not texts or not embeddings.available():
+        return {}
+    hashes = {i: embeddings.content_hash(t) for i, t in texts.items()}
+    vectors = {thread_id: embeddings.from_bytes(vector).tolist() for thread_id, content_hash, vector
+               in db.session.execute(select(ThreadEmbedding.thread_id, ThreadEmbedding.content_hash,
+                                            ThreadEmbedding.vector)
+                                     .where(ThreadEmbedding.thread_id.in_(list(texts))))
+               if content_hash == hashes[thread_id]}
+    missing = [i for i in texts if i not in vectors]
+    for i, vector in zip(missing, embeddings.encode([texts[i] for i in missing])):
+        vectors[i] = vector.tolist()
+    return vectors
+
+
 def thread_documents(thread_ids: Iterable[int]) -> list[Document]:
     """Documents for these threads with their posts, in a handful of queries whatever their number.
 
@@ -116,6 +135,7 @@ def thread_documents(thread_ids: Iterable[int]) -> list[Document]:
     challenges = _challenges(live) if live else {}
     audiences = _audiences({rows[i].community_id for i in live})
     posts = _posts(live, {i: rows[i].accepted_post_id for i in live}) if live else {}
+    vectors = _embeddings({i: embeddings.thread_text(rows[i].title, rows[i].body) for i in live})
     docs = []
     for thread_id in ids:
         row = rows.get(thread_id)
@@ -155,6 +175,8 @@ def thread_documents(thread_ids: Iterable[int]) -> list[Document]:
             "updated_at": _iso(row.updated_at),
             "posts": thread_posts,
         }))
+        if thread_id in vectors:
+            docs[-1].source["embedding"] = vectors[thread_id]
     return docs
 
 

@@ -375,12 +375,7 @@ def similar_body(words: list[str], visible_community_ids: list[int], size: int,
     Unlike more_like_this (which demanded 30% of the terms and dropped most candidates), every
     visible thread sharing a word is ranked, best first; `boosts` weigh title, body and posts.
     """
-    filters = [permission_filter(visible_community_ids)]
-    if community_id is not None:
-        filters.append({"term": {"community_id": community_id}})
-    if kind is not None:
-        filters.append({"term": {"kind": kind}})
-    must_not = [{"term": {"thread_id": exclude_thread_id}}] if exclude_thread_id else []
+    filters, must_not = _similar_filters(visible_community_ids, exclude_thread_id, community_id, kind)
     text_value = " ".join(words)
     title, body, posts = boosts
     should = [{"match": {"title": {"query": text_value, "boost": title}}},
@@ -390,6 +385,36 @@ def similar_body(words: list[str], visible_community_ids: list[int], size: int,
     return {"size": size, "_source": ["thread_id"], "track_total_hits": False,
             "query": {"bool": {"should": should, "minimum_should_match": 1,
                                "filter": filters, "must_not": must_not}}}
+
+
+def _similar_filters(visible_community_ids: list[int], exclude_thread_id: int | None,
+                     community_id: int | None, kind: str | None) -> tuple[list[dict], list[dict]]:
+    filters = [permission_filter(visible_community_ids)]
+    if community_id is not None:
+        filters.append({"term": {"community_id": community_id}})
+    if kind is not None:
+        filters.append({"term": {"kind": kind}})
+    must_not = [{"term": {"thread_id": exclude_thread_id}}] if exclude_thread_id else []
+    return filters, must_not
+
+
+# kNN candidates examined per shard: exact on a small community, bounded on a large index.
+KNN_CANDIDATES = 200
+
+
+def similar_knn_body(vector: list[float], visible_community_ids: list[int], size: int,
+                     exclude_thread_id: int | None = None, community_id: int | None = None,
+                     kind: str | None = None) -> dict:
+    """The threads nearest to a draft's embedding, under the same permission filter as BM25.
+
+    The filter is applied inside the kNN search (not after it), so hidden communities are never
+    candidates and `size` neighbours come from what the caller may see.
+    """
+    filters, must_not = _similar_filters(visible_community_ids, exclude_thread_id, community_id, kind)
+    return {"size": size, "_source": ["thread_id"], "track_total_hits": False,
+            "knn": {"field": "embedding", "query_vector": vector, "k": size,
+                    "num_candidates": max(size, KNN_CANDIDATES),
+                    "filter": {"bool": {"filter": filters, "must_not": must_not}}}}
 
 
 # The database (no Elasticsearch) ---------------------------------------------------
@@ -721,6 +746,14 @@ def database_similar_scope_size(visible_ids: Select, exclude_thread_id: int | No
     """How many threads the similarity ranks among (BM25's document count)."""
     return select(func.count()).select_from(Thread).where(
         *_similar_conditions(visible_ids, None, community_id, kind))
+
+
+def database_similar_window(visible_ids: Select, size: int, exclude_thread_id: int | None = None,
+                            community_id: int | None = None, kind: str | None = None) -> Select:
+    """The scope's newest threads with their text: the semantic candidates of the fallback."""
+    return (select(Thread.id, Thread.title, Thread.body)
+            .where(*_similar_conditions(visible_ids, exclude_thread_id, community_id, kind))
+            .order_by(desc(Thread.id)).limit(size))
 
 
 def similar_texts(thread_ids: list[int]) -> tuple[Select, Select]:

@@ -2,7 +2,6 @@
 from marshmallow import Schema, fields, validate
 
 from collab.schemas import StrictSchema
-from collab.similarity.ranking import DUPLICATE_THRESHOLD
 from collab.threads.models import ThreadKind
 from collab.threads.schemas import ThreadOut
 
@@ -29,7 +28,7 @@ class SimilarThreadArgs(SimilarIdeaArgs):
 
 
 class DuplicateArgs(StrictSchema):
-    threshold = fields.Float(load_default=DUPLICATE_THRESHOLD, validate=validate.Range(0.0, 1.0),
+    threshold = fields.Float(load_default=None, validate=validate.Range(0.0, 1.0),
                              metadata={"description": "minimum similarity (0-1); the default is "
                                                       "calibrated on labelled duplicates"})
     kind = fields.String(load_default=None, validate=KINDS)

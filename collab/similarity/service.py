@@ -1,13 +1,19 @@
 """Related threads, similar drafts and duplicate suggestions: rules, engines and permissions.
 
-Elasticsearch ranks with BM25 over title, body and posts (`queries.similar_body`); the database
-fallback takes the threads sharing a word and scores them with the same BM25 in Python
-(`ranking.bm25`). Every path is narrowed to the communities the caller may see, asked of
+Two signals, fused (`ranking.fuse`): BM25 over title, body and posts, and the cosine of sentence
+embeddings (search/embeddings.py). Elasticsearch runs the BM25 query (`queries.similar_body`) and
+a filtered kNN query on the documents' `embedding` (`queries.similar_knn_body`); the database
+fallback takes the threads sharing a word, scores them with the same BM25 in Python
+(`ranking.bm25`), and adds the cosine over the scope's newest threads (vectors cached in
+thread_embeddings). Drafts are embedded in the request. Every path is narrowed to the communities the caller may see, asked of
 collab.permissions per request; the hits are re-checked through the same door before they are
 shown, so nothing from a hidden community is ranked, counted or suggested.
 """
 import logging
 from collections import defaultdict
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from collab.db import db
 from collab.people.models import User
@@ -19,9 +25,10 @@ from collab.permissions import (
 )
 from collab.search import service as search
 from collab.similarity import ranking
+from collab.similarity.models import ThreadEmbedding
 from collab.threads import service as threads
 from collab.threads.models import ThreadKind
-from search import queries
+from search import embeddings, queries
 from search.client import SearchUnavailable
 
 log = logging.getLogger(__name__)
@@ -29,34 +36,71 @@ log = logging.getLogger(__name__)
 # Threads the database fallback rescores: all those sharing a word with the draft in a community,
 # the database's best POOL of them on a large scope.
 POOL = 300
+# Candidates each engine's signal brings to the fusion (BM25 hits and nearest neighbours).
+FUSION_POOL = 50
+# Semantic candidates of the database fallback: the scope's newest threads (embeddings cached).
+SEMANTIC_WINDOW = 1000
 # Duplicate scan: the community's newest threads, compared pairwise.
 DUPLICATE_WINDOW = 2000
 
 
-def _rank(viewer: User, like: str, limit: int, **narrowing) -> dict:
+def _rank(viewer: User, like: str, semantic_text: str, limit: int, **narrowing) -> dict:
     words = ranking.query_words(like)
-    if not words:
+    semantic = embeddings.available()
+    if not words:  # stop words only: nothing to compare, on either signal
         return {"engine": search.ELASTICSEARCH if search.elasticsearch_ready() else search.DATABASE,
                 "items": []}
+    vector = embeddings.encode([semantic_text])[0] if semantic else None
     if search.elasticsearch_ready():
         try:
-            response = search.es_call("search", body=queries.similar_body(
-                words, visible_community_id_list(viewer), limit,
-                (ranking.TITLE_BOOST, ranking.BODY_BOOST, ranking.POSTS_BOOST), **narrowing))
-            return search.scored_threads(viewer, search.ELASTICSEARCH, [
-                (h["_source"]["thread_id"], h["_score"]) for h in response["hits"]["hits"]])
+            return search.scored_threads(viewer, search.ELASTICSEARCH,
+                                         _elasticsearch_rank(viewer, words, vector, limit, **narrowing))
         except SearchUnavailable as error:
             log.warning("similar threads falling back to the database: %s", error)
-    return search.scored_threads(viewer, search.DATABASE, _database_rank(viewer, words, limit,
-                                                                         **narrowing))
+    return search.scored_threads(viewer, search.DATABASE,
+                                 _database_rank(viewer, words, vector, limit, **narrowing))
 
 
-def _database_rank(viewer: User, words: list[str], limit: int, **narrowing) -> list[tuple[int, float]]:
+def _elasticsearch_rank(viewer: User, words: list[str], vector, limit: int,
+                        **narrowing) -> list[tuple[int, float]]:
+    visible = visible_community_id_list(viewer)
+    size = max(limit, FUSION_POOL)
+    lexical, semantic = {}, {}
+    if words:
+        response = search.es_call("search", body=queries.similar_body(
+            words, visible, size, (ranking.TITLE_BOOST, ranking.BODY_BOOST, ranking.POSTS_BOOST),
+            **narrowing))
+        lexical = {h["_source"]["thread_id"]: h["_score"] for h in response["hits"]["hits"]}
+    if vector is not None:
+        response = search.es_call("search", body=queries.similar_knn_body(
+            vector.tolist(), visible, size, **narrowing))
+        # Elasticsearch scores a cosine neighbour (1 + cosine) / 2.
+        semantic = {h["_source"]["thread_id"]: 2 * h["_score"] - 1 for h in response["hits"]["hits"]}
+    return ranking.fuse(lexical, semantic)[:limit]
+
+
+def _database_rank(viewer: User, words: list[str], vector, limit: int,
+                   **narrowing) -> list[tuple[int, float]]:
     visible = visible_community_ids(viewer)
+    lexical = _database_bm25(visible, words, **narrowing)
+    semantic = {}
+    if vector is not None:
+        window = {row.id: row for row in db.session.execute(
+            queries.database_similar_window(visible, SEMANTIC_WINDOW, **narrowing))}
+        missing = [i for i in lexical if i not in window]
+        if missing:
+            thread_rows, _ = queries.similar_texts(missing)
+            window.update({row.id: row for row in db.session.execute(thread_rows)})
+        vectors = thread_vectors(list(window.values()))
+        semantic = {i: float(v @ vector) for i, v in vectors.items()}
+    return ranking.fuse(lexical, semantic)[:limit]
+
+
+def _database_bm25(visible, words: list[str], **narrowing) -> dict[int, float]:
     statement = queries.database_similar(search.dialect(), words, visible, POOL, **narrowing)
     ids = [] if statement is None else [row.thread_id for row in db.session.execute(statement)]
     if not ids:
-        return []
+        return {}
     total = db.session.scalar(queries.database_similar_scope_size(visible, **narrowing))
     thread_rows, post_rows = queries.similar_texts(ids)
     posts = defaultdict(list)
@@ -64,9 +108,35 @@ def _database_rank(viewer: User, words: list[str], limit: int, **narrowing) -> l
         posts[thread_id].append(body)
     candidates = [ranking.Candidate(row.id, row.title, row.body, "\n".join(posts[row.id]))
                   for row in db.session.execute(thread_rows)]
-    scores = ranking.bm25(words, candidates, total)
-    ranked = sorted(((i, s) for i, s in scores.items() if s > 0), key=lambda p: (-p[1], -p[0]))
-    return ranked[:limit]
+    return {i: s for i, s in ranking.bm25(words, candidates, total).items() if s > 0}
+
+
+def thread_vectors(rows) -> dict:
+    """Embeddings of these threads (rows with id, title, body), from the cache or computed and cached.
+
+    The cache commits on its own: a request that only reads still leaves the vectors it computed.
+    """
+    texts = {row.id: embeddings.thread_text(row.title, row.body) for row in rows}
+    hashes = {i: embeddings.content_hash(t) for i, t in texts.items()}
+    cached = {e.thread_id: e for e in db.session.scalars(
+        select(ThreadEmbedding).where(ThreadEmbedding.thread_id.in_(list(texts))))} if texts else {}
+    vectors = {i: embeddings.from_bytes(e.vector) for i, e in cached.items()
+               if e.content_hash == hashes[i]}
+    stale = [i for i in texts if i not in vectors]
+    if stale:
+        computed = embeddings.encode([texts[i] for i in stale])
+        for i, vector in zip(stale, computed):
+            vectors[i] = vector
+            if i in cached:
+                cached[i].content_hash, cached[i].vector = hashes[i], embeddings.to_bytes(vector)
+            else:
+                db.session.add(ThreadEmbedding(thread_id=i, content_hash=hashes[i],
+                                               vector=embeddings.to_bytes(vector)))
+        try:
+            db.session.commit()
+        except IntegrityError:  # another request cached the same thread first
+            db.session.rollback()
+    return vectors
 
 
 def related(viewer: User, thread_id: int, limit: int, scope: str = "community") -> dict:
@@ -74,14 +144,16 @@ def related(viewer: User, thread_id: int, limit: int, scope: str = "community") 
     thread = threads.find_visible_thread(viewer, thread_id)
     like = "\n".join([thread.title, thread.body, " ".join(thread.tags)])
     narrowing = {"community_id": thread.community_id} if scope == "community" else {}
-    return _rank(viewer, like, limit, exclude_thread_id=thread.id, **narrowing)
+    return _rank(viewer, like, embeddings.thread_text(thread.title, thread.body), limit,
+                 exclude_thread_id=thread.id, **narrowing)
 
 
 def similar_threads(viewer: User, slug: str, fields: dict) -> dict:
     """Threads of a community like a draft (title and body): "has this been asked?"."""
     community = find_visible_community(viewer, slug)
     like = "\n".join([fields["title"], fields.get("body") or ""])
-    return _rank(viewer, like, fields["limit"], community_id=community.id, kind=fields.get("kind"))
+    return _rank(viewer, like, embeddings.thread_text(fields["title"], fields.get("body") or ""),
+                 fields["limit"], community_id=community.id, kind=fields.get("kind"))
 
 
 def similar_ideas(viewer: User, slug: str, fields: dict) -> dict:
@@ -91,17 +163,23 @@ def similar_ideas(viewer: User, slug: str, fields: dict) -> dict:
 def duplicates(viewer: User, slug: str, args: dict) -> dict:
     """Likely duplicate pairs among a community's newest threads (moderators), best first.
 
-    Scored by TF-IDF cosine of title and body, IDF over the window, within one kind; each pair
-    names the newer thread to merge into the older one (POST /threads/{id}/merge).
+    Scored by the mean of the TF-IDF cosine of title and body (IDF over the window) and the cosine
+    of their embeddings, within one kind; each pair names the newer thread to merge into the older
+    one (POST /threads/{id}/merge).
     """
     community = find_visible_community(viewer, slug)
     require_moderator(viewer, community)
+    semantic = embeddings.available()
+    threshold = args["threshold"]
+    if threshold is None:
+        threshold = ranking.DUPLICATE_THRESHOLD if semantic else ranking.LEXICAL_DUPLICATE_THRESHOLD
     rows = db.session.execute(queries.community_threads(community.id, DUPLICATE_WINDOW)).all()
     if args.get("kind"):
         rows = [row for row in rows if row.kind == args["kind"]]
     kinds = {row.id: row.kind for row in rows}
     texts = {row.id: f"{row.title}\n{row.body}" for row in rows}
-    pairs = [(a, b, score) for a, b, score in ranking.cosine_pairs(texts, args["threshold"])
+    vectors = thread_vectors(rows) if semantic else None
+    pairs = [(a, b, score) for a, b, score in ranking.duplicate_pairs(texts, vectors, threshold)
              if kinds[a] == kinds[b]][:args["limit"]]
     views = search.visible_threads(viewer, sorted({i for a, b, _ in pairs for i in (a, b)}))
     items = []
@@ -110,4 +188,4 @@ def duplicates(viewer: User, slug: str, args: dict) -> dict:
             older, newer = sorted((a, b))
             items.append({"thread": views[newer], "duplicate_of": views[older],
                           "score": round(score, 4)})
-    return {"threshold": args["threshold"], "scanned": len(rows), "items": items}
+    return {"threshold": threshold, "scanned": len(rows), "items": items}

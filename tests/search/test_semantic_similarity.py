@@ -1,0 +1,140 @@
+"""The semantic signal of similarity: the real embedding model, its fusion with BM25 on both
+engines, the database's vector cache, and permissions of the kNN search. Texts are made up here."""
+import pytest
+from sqlalchemy import select
+
+from collab.db import db
+from collab.similarity import ranking
+from collab.similarity.models import ThreadEmbedding
+from search import documents, embeddings
+from tests.search.helpers import API, join, make_thread, sync
+
+OVERHEATING = ("Car keeps overheating", "The engine temperature gauge goes into the red on the highway.")
+PIZZA = ("Best pizza downtown", "Looking for a good restaurant with thin crust.")
+# Shares no word with either thread.
+DRAFT = ("Vehicle motor runs too hot", "My auto gets really warm when I drive fast.")
+
+
+@pytest.fixture(params=["database", "elasticsearch"])
+def engine(request, app):
+    if request.param == "elasticsearch":
+        request.getfixturevalue("es_app")
+    return request.param
+
+
+def refresh(app, engine):
+    if engine == "elasticsearch":
+        sync(app)
+
+
+def titles(answer) -> list[str]:
+    return [item["thread"]["title"] for item in answer["items"]]
+
+
+def test_the_model_is_installed_and_paraphrases_are_nearer_than_unrelated_texts():
+    assert embeddings.available()
+    vectors = embeddings.encode([embeddings.thread_text(*DRAFT), embeddings.thread_text(*OVERHEATING),
+                                 embeddings.thread_text(*PIZZA),
+                                 "How do I renew my driving licence?",
+                                 "What is needed to get a driver's license renewed?"])
+    assert vectors.shape == (5, embeddings.DIMENSIONS)
+    norms = (vectors * vectors).sum(axis=1)
+    assert all(abs(n - 1) < 1e-4 for n in norms)  # L2-normalised: a dot product is the cosine
+    paraphrase, unrelated = float(vectors[0] @ vectors[1]), float(vectors[0] @ vectors[2])
+    assert paraphrase > 0.4 > 0.15 > unrelated
+    assert float(vectors[3] @ vectors[4]) > 0.6
+    # Batched and one at a time give the same vector (padding is masked out).
+    single = embeddings.encode([embeddings.thread_text(*PIZZA)])[0]
+    assert float(single @ vectors[2]) > 0.9999
+
+
+def test_fuse_blends_normalised_scores_and_fills_the_missing():
+    fused = dict(ranking.fuse({1: 10.0, 2: 5.0}, {2: 0.9, 3: 0.5, 1: 0.1}, weight=0.5))
+    assert fused == pytest.approx({1: 0.5, 2: 0.75, 3: 0.25})
+    assert [i for i, _ in ranking.fuse({1: 10.0, 2: 5.0}, {})] == [1, 2]  # lexical only
+    assert ranking.fuse({}, {}) == []
+
+
+def test_a_paraphrase_sharing_no_word_ranks_above_an_unrelated_thread(app, engine, make_user,
+                                                                      make_community):
+    owner = make_user()
+    make_community(owner, "garage")
+    make_thread(owner, "garage", kind="question", title=PIZZA[0], body=PIZZA[1])
+    hot = make_thread(owner, "garage", kind="question", title=OVERHEATING[0], body=OVERHEATING[1])
+    refresh(app, engine)
+    answer = owner.post(f"{API}/communities/garage/threads/similar",
+                        json={"title": DRAFT[0], "body": DRAFT[1]}).get_json()
+    assert answer["engine"] == engine
+    assert titles(answer) == [OVERHEATING[0], PIZZA[0]]
+    assert answer["items"][0]["score"] > answer["items"][1]["score"]
+    # related: the same signal from a posted thread.
+    draft = make_thread(owner, "garage", kind="question", title=DRAFT[0], body=DRAFT[1])
+    refresh(app, engine)
+    related = owner.get(f"{API}/threads/{draft['id']}/related").get_json()
+    assert [item["thread"]["id"] for item in related["items"]][0] == hot["id"]
+
+
+def test_the_database_caches_vectors_and_recomputes_them_when_the_text_changes(app, make_user,
+                                                                               make_community):
+    owner = make_user()
+    make_community(owner, "garage")
+    thread = make_thread(owner, "garage", title=OVERHEATING[0], body=OVERHEATING[1])
+    assert owner.post(f"{API}/communities/garage/threads/similar",
+                      json={"title": DRAFT[0], "body": DRAFT[1]}).status_code == 200
+
+    def cached():
+        with app.app_context():
+            row = db.session.scalar(select(ThreadEmbedding).where(ThreadEmbedding.thread_id == thread["id"]))
+            result = None if row is None else (row.content_hash, embeddings.from_bytes(row.vector).copy())
+            db.session.remove()
+        return result
+
+    first = cached()
+    assert first is not None and first[1].shape == (embeddings.DIMENSIONS,)
+    assert first[0] == embeddings.content_hash(embeddings.thread_text(*OVERHEATING))
+    owner.patch(f"{API}/threads/{thread['id']}", json={"title": PIZZA[0], "body": PIZZA[1]})
+    assert owner.post(f"{API}/communities/garage/threads/similar",
+                      json={"title": DRAFT[0], "body": DRAFT[1]}).status_code == 200
+    second = cached()
+    assert second[0] == embeddings.content_hash(embeddings.thread_text(*PIZZA))
+    assert float(second[1] @ first[1]) < 0.5
+    # The indexer's document carries the same vector.
+    with app.app_context():
+        source = documents.thread_documents([thread["id"]])[0].source
+        db.session.remove()
+    assert len(source["embedding"]) == embeddings.DIMENSIONS
+    assert abs(sum(a * b for a, b in zip(source["embedding"], second[1])) - 1) < 1e-4
+
+
+def test_nearest_neighbours_never_come_from_a_hidden_community(app, engine, make_user, make_community):
+    """The hidden thread is the draft's exact copy (cosine 1), yet never ranked nor counted."""
+    owner = make_user()
+    member = make_user()
+    make_community(owner, "open-garage")
+    make_community(owner, "secret-garage", visibility="private")
+    join(member, "open-garage")
+    make_thread(owner, "open-garage", title=PIZZA[0], body=PIZZA[1])
+    public = make_thread(owner, "open-garage", title=OVERHEATING[0], body=OVERHEATING[1])
+    make_thread(owner, "secret-garage", title=DRAFT[0], body=DRAFT[1])
+    refresh(app, engine)
+    for caller, sees_secret in ((owner, True), (member, False)):
+        related = caller.get(f"{API}/threads/{public['id']}/related",
+                             query_string={"scope": "visible", "limit": 10}).get_json()
+        assert related["engine"] == engine
+        assert (DRAFT[0] in titles(related)) == sees_secret
+        assert len(related["items"]) == (2 if sees_secret else 1)
+        answer = caller.post(f"{API}/communities/open-garage/threads/similar",
+                             json={"title": DRAFT[0], "body": DRAFT[1], "limit": 10}).get_json()
+        assert titles(answer) == [OVERHEATING[0], PIZZA[0]]
+
+
+def test_duplicate_pairs_blend_both_cosines_and_find_pairs_either_one_brings():
+    texts = {1: "export dashboard csv", 2: "export dashboard csv", 3: "night theme", 4: "dark mode"}
+    unit = [[1.0, 0.0], [1.0, 0.0], [0.0, 1.0], [0.0, 1.0]]
+    import numpy as np
+    vectors = {i: np.array(v, dtype=np.float32) for i, v in zip(texts, unit)}
+    pairs = {(a, b): s for a, b, s in ranking.duplicate_pairs(texts, vectors, 0.4)}
+    # Same words and same meaning: 1; no shared word but the same meaning: (0 + 1) / 2.
+    assert pairs == pytest.approx({(1, 2): 1.0, (3, 4): 0.5})
+    assert ranking.duplicate_pairs(texts, vectors, 0.6) == [(1, 2, pytest.approx(1.0))]
+    assert [p[:2] for p in ranking.duplicate_pairs(texts, None, 0.4)] == [(1, 2)]  # lexical only
