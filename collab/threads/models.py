@@ -79,7 +79,8 @@ class Thread(db.Model):
 
     community: Mapped[Community] = relationship(lazy="joined")
     author: Mapped[User] = relationship(lazy="joined", foreign_keys=[author_id])
-    answer_verified_by: Mapped[User | None] = relationship(foreign_keys=[answer_verified_by_id])
+    answer_verified_by: Mapped[User | None] = relationship(foreign_keys=[answer_verified_by_id],
+                                                          lazy="selectin")
     tag_rows: Mapped[list["ThreadTag"]] = relationship(
         cascade="all, delete-orphan", lazy="selectin", order_by="ThreadTag.tag"
     )

@@ -38,6 +38,7 @@ def test_an_old_answer_needs_review_only_while_its_thread_is_read(app, make_user
     assert described["state"] == "fresh" and described["verified_by"] is None
     assert described["checked_at"].startswith(answered_at.isoformat()[:19])
     assert freshness(asker, plain["id"]) is None  # no accepted answer: no state
+    assert _ids(_search(owner, q="unanswered")) == {plain["id"]}  # full text survives 0010
 
     clock.advance(AGE)
     assert state(asker, read["id"]) == "needs_review"  # old, and read right now
