@@ -35,6 +35,10 @@ class Config:
     JSON_MAX_DEPTH = int(os.environ.get("JSON_MAX_DEPTH", 32))
     JSON_MAX_INT_DIGITS = int(os.environ.get("JSON_MAX_INT_DIGITS", 20))
     # API tokens: lifetime, and how many one user may be issued per window (429 beyond).
+    # Knowledge freshness: an accepted answer unchecked for this long, in a thread read within the
+    # read window, needs review (collab/freshness).
+    FRESHNESS_REVIEW_AFTER_DAYS = int(os.environ.get("FRESHNESS_REVIEW_AFTER_DAYS", 180))
+    FRESHNESS_READ_WINDOW_DAYS = int(os.environ.get("FRESHNESS_READ_WINDOW_DAYS", 30))
     TOKEN_LIFETIME_DAYS = int(os.environ.get("TOKEN_LIFETIME_DAYS", 90))
     TOKEN_ISSUE_LIMIT = int(os.environ.get("TOKEN_ISSUE_LIMIT", 10))
     # Moderation: this many independent flags from trusted members (active members for at least

@@ -75,10 +75,11 @@ def _register_features(app: Flask, api: CollabApi) -> None:
     from collab.digest.api import blueprint as digest
     from search.cli import search_cli
     from collab.answers.api import blueprint as answers
+    from collab.freshness.api import blueprint as freshness
 
     for blueprint in (people, communities, threads, ideas, answers, challenges, search, similarity,
                       expertise, concerns, insights, reputation, digest, audit, moderation, privacy,
-                      clients, oauth, webhooks, directory):
+                      clients, oauth, webhooks, directory, freshness):
         api.register_blueprint(blueprint, url_prefix="/api/v1")
     app.cli.add_command(users_cli)
     app.cli.add_command(seed_cli)

@@ -50,6 +50,7 @@ _THREAD_COLUMNS = (
     Thread.id, Thread.version, Thread.deleted_at, Thread.merged_into_id, Thread.kind, Thread.status,
     Thread.title, Thread.body, Thread.author_id, Thread.upvotes, Thread.downvotes,
     Thread.reply_count, Thread.accepted_post_id, Thread.created_at, Thread.updated_at,
+    Thread.answer_checked_at, Thread.answer_obsolete_at, Thread.last_read_at,
     Thread.community_id, Community.slug, Community.name, Community.visibility, Community.archived,
     User.handle, User.audience,
 )
@@ -171,6 +172,12 @@ def thread_documents(thread_ids: Iterable[int]) -> list[Document]:
             "crowd": max(row.upvotes - row.downvotes, 0),
             "reply_count": row.reply_count,
             "has_accepted_answer": row.accepted_post_id is not None,
+            # The freshness clock (collab/freshness/rules.py); searches filter by date ranges.
+            "answer_freshness": {
+                "checked_at": _iso(row.answer_checked_at),
+                "obsolete": row.answer_obsolete_at is not None,
+                "read_at": _iso(row.last_read_at),
+            } if row.accepted_post_id is not None else None,
             "created_at": _iso(row.created_at),
             "updated_at": _iso(row.updated_at),
             "posts": thread_posts,

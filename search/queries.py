@@ -125,6 +125,11 @@ class Filters:
     challenge_phases: dict[int, str] = field(default_factory=dict)
     # A requested community the caller may not see: match nothing, say nothing.
     impossible: bool = False
+    # fresh | needs_review | obsolete (collab/freshness/rules.py), with the request's cutoffs:
+    # last checked before `freshness_checked_before` and read since `freshness_read_since`.
+    freshness: str | None = None
+    freshness_checked_before: datetime | None = None
+    freshness_read_since: datetime | None = None
 
 
 # Elasticsearch ------------------------------------------------------------------
@@ -171,7 +176,25 @@ def _filters(filters: Filters) -> list[dict]:
         if filters.until:
             bounds["lt"] = filters.until.isoformat()
         clauses.append({"range": {"created_at": bounds}})
+    if filters.freshness:
+        clauses.append(_freshness_filter(filters))
     return clauses
+
+
+def _freshness_filter(filters: Filters) -> dict:
+    """The freshness state as date ranges on the indexed clock: exact at query time."""
+    if filters.freshness == "obsolete":
+        return {"term": {"answer_freshness.obsolete": True}}
+    old_and_read = [
+        {"range": {"answer_freshness.checked_at": {
+            "lt": filters.freshness_checked_before.isoformat()}}},
+        {"range": {"answer_freshness.read_at": {"gte": filters.freshness_read_since.isoformat()}}},
+    ]
+    current = [{"term": {"has_accepted_answer": True}},
+               {"term": {"answer_freshness.obsolete": False}}]
+    if filters.freshness == "needs_review":
+        return {"bool": {"filter": current + old_and_read}}
+    return {"bool": {"filter": current, "must_not": [{"bool": {"filter": old_and_read}}]}}
 
 
 def _fuzzy(options: dict) -> dict:
@@ -492,7 +515,22 @@ def _thread_filters(filters: Filters, visible_ids: Select) -> list[ColumnElement
         conditions.append(Thread.created_at >= filters.since)
     if filters.until:
         conditions.append(Thread.created_at < filters.until)
+    if filters.freshness:
+        conditions.append(_database_freshness(filters))
     return conditions
+
+
+def _database_freshness(filters: Filters) -> ColumnElement:
+    """The same states as _freshness_filter, on the thread's columns."""
+    if filters.freshness == "obsolete":
+        return and_(Thread.accepted_post_id.is_not(None), Thread.answer_obsolete_at.is_not(None))
+    old_and_read = and_(Thread.answer_checked_at < filters.freshness_checked_before,
+                        Thread.last_read_at >= filters.freshness_read_since)
+    current = and_(Thread.accepted_post_id.is_not(None), Thread.answer_checked_at.is_not(None),
+                   Thread.answer_obsolete_at.is_(None))
+    if filters.freshness == "needs_review":
+        return and_(current, old_and_read)
+    return and_(current, or_(Thread.last_read_at.is_(None), ~old_and_read))
 
 
 @dataclass

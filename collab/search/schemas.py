@@ -2,6 +2,7 @@
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from collab.challenges.models import Phase
+from collab.freshness.rules import Freshness
 from collab.people.schemas import AUDIENCE
 from collab.schemas import MAX_ID, AwareDateTime, StrictSchema
 from collab.threads.models import ThreadKind, ThreadStatus
@@ -28,6 +29,10 @@ class SearchArgs(StrictSchema):
                                metadata={"description": "ideas of this challenge (id)"})
     phase = fields.String(validate=validate.OneOf([p.value for p in Phase]),
                           metadata={"description": "ideas of challenges in this phase now"})
+    freshness = fields.String(
+        validate=validate.OneOf([f.value for f in Freshness]),
+        metadata={"description": "questions whose accepted answer is fresh, needs_review (old "
+                                 "and still read) or obsolete"})
     sort = fields.String(load_default="relevance", validate=validate.OneOf(SORTS))
     limit = fields.Integer(load_default=20, validate=validate.Range(1, MAX_LIMIT))
     cursor = fields.String(load_default=None, validate=validate.Length(max=1000))

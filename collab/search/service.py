@@ -23,6 +23,7 @@ from collab.communities.models import Community
 from collab.cursors import BadCursor, sign, unsign
 from collab.db import db
 from collab.errors import Forbidden, InvalidInput
+from collab.freshness import rules as freshness_rules
 from collab.people.models import User
 from collab.permissions import (
     visible_communities,
@@ -49,7 +50,7 @@ ELASTICSEARCH, DATABASE = "elasticsearch", "database"
 
 def _fingerprint(args: dict) -> str:
     keys = ("q", "community", "kind", "status", "tag", "author", "audience", "since", "until", "sort",
-            "challenge", "phase")
+            "challenge", "phase", "freshness")
     material = json.dumps([str(args.get(k)) for k in keys])
     return hashlib.sha256(material.encode()).hexdigest()[:12]
 
@@ -166,6 +167,11 @@ def _filters(viewer: User, args: dict) -> queries.Filters:
         kind=args.get("kind"), status=args.get("status"), tag=args.get("tag"),
         author=_author_handle(args.get("author")), audience=args.get("audience"),
         since=args.get("since"), until=args.get("until"))
+    if args.get("freshness"):
+        limits = freshness_rules.cutoffs()
+        filters.freshness = args["freshness"]
+        filters.freshness_checked_before = limits.checked_before
+        filters.freshness_read_since = limits.read_since
     if args.get("community"):
         community_id = db.session.scalar(select(Community.id).where(
             Community.slug == args["community"], visible_communities(viewer)))

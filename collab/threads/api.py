@@ -2,6 +2,7 @@
 from collab.auth import current_user
 from collab.blueprints import Blueprint
 from collab.challenges import service as challenges
+from collab.freshness import service as freshness
 from collab.schemas import page_schema
 from collab.threads import service
 from collab.threads.schemas import (
@@ -47,7 +48,9 @@ def list_threads(args, slug):
 @blueprint.response(200, ThreadDetailOut)
 def get_thread(thread_id):
     """A thread; a merged duplicate still answers and names its target in `merged_into`."""
-    return service.get_thread(current_user(), thread_id)
+    view = service.get_thread(current_user(), thread_id)
+    freshness.record_read(view.thread)  # still read: old accepted answers get reviewed
+    return view
 
 
 @blueprint.patch("/threads/<int:thread_id>")

@@ -67,9 +67,20 @@ class Thread(db.Model):
     # Hidden by moderation (collab/moderation): withdrawn like a deletion (deleted_at is set too,
     # so every read path and the search index drop it) until a moderator restores it.
     hidden_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Knowledge freshness (collab/freshness): when the accepted answer was last checked (its
+    # creation, then each verification), who verified it, whether it was marked obsolete, and the
+    # last read of the thread (touched at most hourly, without a version bump).
+    answer_checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    answer_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    answer_verified_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"))
+    answer_obsolete_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     community: Mapped[Community] = relationship(lazy="joined")
-    author: Mapped[User] = relationship(lazy="joined")
+    author: Mapped[User] = relationship(lazy="joined", foreign_keys=[author_id])
+    answer_verified_by: Mapped[User | None] = relationship(foreign_keys=[answer_verified_by_id],
+                                                          lazy="selectin")
     tag_rows: Mapped[list["ThreadTag"]] = relationship(
         cascade="all, delete-orphan", lazy="selectin", order_by="ThreadTag.tag"
     )

@@ -3,6 +3,8 @@ import re
 
 from marshmallow import ValidationError, fields, validate
 
+from collab.freshness.rules import describe as describe_freshness
+from collab.freshness.schemas import AnswerFreshnessOut
 from collab.people.schemas import HANDLE_PATTERN, UserRef
 from collab.schemas import MAX_ID, Id, PageArgs, StrictSchema, plain_name
 from collab.threads.models import ThreadKind, ThreadStatus
@@ -142,6 +144,14 @@ class ThreadOut(VoteTally):
     reply_count = fields.Integer()
     accepted_post_id = fields.Integer(allow_none=True)
     merged_into = fields.Integer(attribute="merged_into_id", allow_none=True)
+    answer_freshness = fields.Method(
+        "_answer_freshness", allow_none=True,
+        metadata={"description": "The accepted answer's freshness (null without one): "
+                                 "fresh, needs_review or obsolete (collab/freshness)."})
+
+    def _answer_freshness(self, thread) -> dict | None:
+        described = describe_freshness(thread)
+        return None if described is None else AnswerFreshnessOut().dump(described)
 
 
 class ThreadDetailOut(ThreadOut):

@@ -340,6 +340,8 @@ def delete_post(actor: User, post_id: int) -> None:
     if thread.accepted_post_id == post.id:
         thread.accepted_post_id = None
         thread.status = ThreadStatus.OPEN
+        thread.answer_checked_at = thread.answer_verified_at = None
+        thread.answer_verified_by_id = thread.answer_obsolete_at = None
     db.session.commit()
 
 
@@ -352,6 +354,10 @@ def accept_post(actor: User, post_id: int) -> PostView:
         raise Conflict("Only answers to questions are accepted.")
     if not (moderator or thread.author_id == actor.id):
         raise Forbidden("Only the question's author and moderators accept an answer.")
+    if thread.accepted_post_id != post.id:  # a new accepted answer: its freshness clock starts
+        thread.answer_checked_at = post.created_at
+        thread.answer_verified_at = thread.answer_verified_by_id = None
+        thread.answer_obsolete_at = None
     thread.accepted_post_id = post.id
     thread.status = ThreadStatus.ANSWERED
     db.session.commit()
