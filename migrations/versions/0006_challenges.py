@@ -1,7 +1,7 @@
 """challenges: phases, linked ideas, vote budgets, evaluation, decisions and outcomes
 
 Revision ID: 0006
-Revises: 0002
+Revises: 0004
 Create Date: 2026-11-29 15:34:33.506631
 
 """

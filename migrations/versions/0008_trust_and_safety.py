@@ -4,7 +4,7 @@ Tokens get an expiry (existing tokens expire 90 days after they were created). T
 an append-only table of who changed what.
 
 Revision ID: 0008
-Revises: 0002
+Revises: 0006
 Create Date: 2026-11-29 15:40:00
 
 """

@@ -2,7 +2,7 @@
 and when the thread was last read
 
 Revision ID: 0010
-Revises: 0007
+Revises: 0005
 Create Date: 2026-11-29 17:00:00
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 
 revision = '0010'
-down_revision = '0007'
+down_revision = '0005'
 branch_labels = None
 depends_on = None
 
