@@ -112,6 +112,8 @@ def content(ada: Session, as_bob: Session) -> dict:
     ada("GET", f"/posts/{post['id']}")
     ada("PATCH", f"/posts/{post['id']}", json={"body": "Use the Export button (top right)."})
     ada("POST", f"/posts/{post['id']}/accept")
+    ada("POST", f"/posts/{post['id']}/obsolete")
+    ada("POST", f"/posts/{post['id']}/verify")
     as_bob("PUT", f"/posts/{post['id']}/vote", json={"value": 1})
     as_bob("DELETE", f"/posts/{post['id']}/vote")
     as_bob("PUT", f"/posts/{post['id']}/vote", json={"value": 1})
