@@ -1,6 +1,7 @@
 """Database handle, declarative base and column types shared by every feature."""
 from datetime import UTC, datetime
 
+from flask import current_app, has_app_context
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import DateTime, MetaData, event
 from sqlalchemy.engine import Engine
@@ -49,3 +50,34 @@ def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.close()
+
+
+def listen_as_outbox(session_class, after_flush, pending_key: str, wake_extension: str) -> None:
+    """Session listeners of a transactional outbox, attached once per session class.
+
+    `after_flush` writes the outbox rows and sets `session.info[pending_key]`; after the commit
+    the worker registered as `app.extensions[wake_extension]` (in-process draining) is woken; a
+    rollback forgets the mark. Used by the search outbox and the webhook deliveries alike.
+    """
+    listeners = _OUTBOX_LISTENERS.get(pending_key)
+    if listeners is None:
+        def after_commit(session) -> None:
+            if not session.info.pop(pending_key, False) or not has_app_context():
+                return
+            wake = current_app.extensions.get(wake_extension)
+            if wake is not None:
+                wake()
+
+        def after_rollback(session) -> None:
+            session.info.pop(pending_key, None)
+
+        listeners = _OUTBOX_LISTENERS[pending_key] = (
+            ("after_flush", after_flush), ("after_commit", after_commit),
+            ("after_rollback", after_rollback))
+    for name, listener in listeners:
+        if not event.contains(session_class, name, listener):
+            event.listen(session_class, name, listener)
+
+
+# One set of listener functions per outbox, so attaching again is recognised as a no-op.
+_OUTBOX_LISTENERS: dict[str, tuple] = {}

@@ -16,12 +16,12 @@ from datetime import datetime
 from enum import StrEnum
 
 from flask import Flask, current_app, has_app_context
-from sqlalchemy import BigInteger, Index, Integer, String, Text, event, insert, select, update
+from sqlalchemy import BigInteger, Index, Integer, String, Text, insert, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from collab import time
 from collab.communities.models import Community, CommunityAudience, CommunityOrganization
-from collab.db import UTCDateTime, db
+from collab.db import UTCDateTime, db, listen_as_outbox
 from collab.ideas.models import Vote
 from collab.people.models import User
 from collab.threads.models import Post, Thread, ThreadTag
@@ -156,24 +156,9 @@ def _after_flush(session: Session, flush_context) -> None:
         session.info[PENDING_KEY] = True
 
 
-def _after_commit(session: Session) -> None:
-    if not session.info.pop(PENDING_KEY, False) or not has_app_context():
-        return
-    wake = current_app.extensions.get("search_outbox_wake")
-    if wake is not None:
-        wake()
-
-
-def _after_rollback(session: Session) -> None:
-    session.info.pop(PENDING_KEY, None)
-
-
 def listen(session_class: type[Session]) -> None:
     """Attach the listeners once per session class (idempotent)."""
-    for name, listener in (("after_flush", _after_flush), ("after_commit", _after_commit),
-                           ("after_rollback", _after_rollback)):
-        if not event.contains(session_class, name, listener):
-            event.listen(session_class, name, listener)
+    listen_as_outbox(session_class, _after_flush, PENDING_KEY, "search_outbox_wake")
 
 
 # Full-text structures of the database search engine (migration 0002), unknown to the ORM.

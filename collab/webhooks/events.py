@@ -9,13 +9,12 @@ connection. The change and its deliveries commit or roll back together; the send
 import json
 import uuid
 
-from flask import current_app, has_app_context
-from sqlalchemy import event, insert, select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from collab import time
 from collab.communities.models import Community, Membership, MembershipStatus
-from collab.db import db
+from collab.db import db, listen_as_outbox
 from collab.ideas.models import IdeaStatusChange, Vote
 from collab.threads.models import Post, Thread
 from collab.webhooks.models import EventType, WebhookDelivery, WebhookSubscription
@@ -129,21 +128,6 @@ def _after_flush(session: Session, flush_context) -> None:
         session.info[PENDING_KEY] = True
 
 
-def _after_commit(session: Session) -> None:
-    if not session.info.pop(PENDING_KEY, False) or not has_app_context():
-        return
-    wake = current_app.extensions.get("webhooks_wake")
-    if wake is not None:
-        wake()
-
-
-def _after_rollback(session: Session) -> None:
-    session.info.pop(PENDING_KEY, None)
-
-
 def listen(session_class: type[Session]) -> None:
     """Attach the listeners once per session class (idempotent)."""
-    for name, listener in (("after_flush", _after_flush), ("after_commit", _after_commit),
-                           ("after_rollback", _after_rollback)):
-        if not event.contains(session_class, name, listener):
-            event.listen(session_class, name, listener)
+    listen_as_outbox(session_class, _after_flush, PENDING_KEY, "webhooks_wake")
