@@ -11,8 +11,8 @@ from collab.concerns.schemas import (
     ConcernStatusOut,
     ConcernStatusPage,
     ConcernUpdate,
-    FlagCreate,
-    FlagOut,
+    ConcernFlagCreate,
+    ConcernFlagOut,
 )
 from collab.schemas import PageArgs
 
@@ -20,8 +20,8 @@ blueprint = Blueprint("concerns", __name__, description="Concerns routed to owne
 
 
 @blueprint.post("/threads/<int:thread_id>/concern-flags")
-@blueprint.arguments(FlagCreate)
-@blueprint.response(201, FlagOut)
+@blueprint.arguments(ConcernFlagCreate)
+@blueprint.response(201, ConcernFlagOut)
 def flag(fields, thread_id):
     """Flag a thread as a concern (active members, once each); may open a concern."""
     return service.raise_flag(current_user(), thread_id, fields)

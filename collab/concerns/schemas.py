@@ -8,7 +8,7 @@ from collab.schemas import Id, PageArgs, StrictSchema, page_schema
 STATE = validate.OneOf([s.value for s in ConcernState])
 
 
-class FlagCreate(StrictSchema):
+class ConcernFlagCreate(StrictSchema):
     reason = fields.String(load_default="", validate=validate.Length(max=2000))
 
 
@@ -52,7 +52,7 @@ class ConcernOut(ConcernStatusOut):
     updated_at = fields.DateTime()
 
 
-class FlagOut(Schema):
+class ConcernFlagOut(Schema):
     thread_id = fields.Integer()
     flags = fields.Integer()
     concern = fields.Nested(ConcernStatusOut, allow_none=True)
