@@ -717,12 +717,20 @@ def postmaster_pid(url: str) -> int:
 class Run:
     requests: int
     seconds: float
-    errors: int
+    errors: int  # non-2xx answers (wrk counts status >= 400) plus socket errors and timeouts
     p50: float
     p95: float
     p99: float
     app_cpu_ms: float  # per request
     db_cpu_ms: float
+    load: float = 0.0  # the machine's 1-minute load average at the end of the run
+
+    @property
+    def idle_rps(self) -> float:
+        """Requests/s two idle cores would serve if the app and the database were all they ran
+        (the runs are CPU-bound): 2 cores / CPU per request. wrk's own CPU is not counted."""
+        used = self.app_cpu_ms + self.db_cpu_ms
+        return 2000.0 / used if used else 0.0
 
     @property
     def rps(self) -> float:
@@ -757,7 +765,12 @@ class Load:
                                           "status_errors", "timeouts"))
         per_request = 1000.0 / CLOCK_TICKS / max(requests, 1)
         return Run(requests, figures["duration_us"] / 1e6, errors, figures["p50"],
-                   figures["p95"], figures["p99"], app_used * per_request, db_used * per_request)
+                   figures["p95"], figures["p99"], app_used * per_request, db_used * per_request,
+                   load_average())
+
+
+def load_average() -> float:
+    return float(Path("/proc/loadavg").read_text().split()[0])
 
 
 def best(runs: list[Run]) -> Run:
@@ -792,7 +805,23 @@ def check_counters(url: str) -> tuple[bool, list[str]]:
         votes = connection.execute(text("SELECT count(*) FROM votes")).scalar_one()
         posts = connection.execute(text(
             "SELECT count(*) FROM posts WHERE deleted_at IS NULL")).scalar_one()
+        # trending_score only grows: creation, every reply and every up-vote add activity (a vote
+        # flipped back and forth adds it each time), so the activity still in the tables (live
+        # posts, current up-votes at their last change) is a lower bound of the stored score.
+        bounds = {}
+        for thread_id, created, stored in connection.execute(text(
+                "SELECT id, created_at, trending_score FROM threads WHERE deleted_at IS NULL")):
+            bounds[thread_id] = [ranking.initial_trending_score(created.replace(tzinfo=UTC)),
+                                 stored]
+        for thread_id, weight, at in connection.execute(text(
+                "SELECT thread_id, :reply, created_at FROM posts WHERE deleted_at IS NULL "
+                "UNION ALL SELECT thread_id, :upvote, updated_at FROM votes WHERE value = 1"),
+                {"reply": ranking.REPLY_WEIGHT, "upvote": ranking.UPVOTE_WEIGHT}):
+            bound = bounds.get(thread_id)
+            if bound is not None:
+                bound[0] = ranking.add_activity(bound[0], float(weight), at.replace(tzinfo=UTC))
     engine.dispose()
+    trending = sum(1 for bound, stored in bounds.values() if stored < bound - 1e-6)
     top = sum(1 for up, down, stored in scores
               if abs(ranking.wilson_lower_bound(up, down) - stored) > 1e-9)
     lines = [f"{row.threads} threads, {votes} votes, {posts} posts checked:",
@@ -803,8 +832,11 @@ def check_counters(url: str) -> tuple[bool, list[str]]:
              f"  reply_count equal to COUNT(posts): {row.threads - row.replies} of {row.threads} "
              f"({row.replies} differ)",
              f"  last_activity_at equal to the last post's time: {row.threads - row.activity} of "
-             f"{row.threads} ({row.activity} differ)"]
-    return row.tallies == 0 and row.replies == 0 and row.activity == 0 and top == 0, lines
+             f"{row.threads} ({row.activity} differ)",
+             f"  trending_score at least the activity still in the tables: "
+             f"{len(bounds) - trending} of {len(bounds)} ({trending} below)"]
+    exact = row.tallies == 0 and row.replies == 0 and row.activity == 0 and top == 0
+    return exact and trending == 0, lines
 
 
 def mark_threads_read(url: str) -> None:
@@ -884,13 +916,16 @@ def fmt(value: float, digits: int = 0) -> str:
 def print_table(results: dict, statements: dict, raw: dict, counters_ok: bool | None,
                 soak: dict | None, settings: Settings, args) -> None:
     say("")
+    loads = [r.load for r in (*results.values(), *raw.values())]
     say(f"gunicorn {settings} for both apps, wrk {args.connections} connections "
         f"({args.wrk_threads} threads), {args.duration:g} s per run, best of {args.rounds} "
-        f"rounds (highest requests/s), collab and raw back to back")
+        f"rounds (highest requests/s), collab and raw back to back; {os.cpu_count()} cores, "
+        f"1-minute load average {min(loads, default=0):.1f}-{max(loads, default=0):.1f} "
+        "during the reported runs")
     header = ("| endpoint | collab rps | p50 / p95 ms | raw rps | collab / raw | SQL statements "
-              "| CPU ms/request (app + db) | errors |")
+              "| CPU ms/request (app + db) | rps on 2 idle cores (est.) | errors |")
     say(header)
-    say("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    say("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     targets = []
     for name in (*READS, *WRITES):
         if name not in results:
@@ -906,7 +941,8 @@ def print_table(results: dict, statements: dict, raw: dict, counters_ok: bool | 
             raw_text += " (PK read)"
         say(f"| {LABELS[name]} | {fmt(run.rps)} | {fmt(run.p50, 1)} / {fmt(run.p95, 1)} | "
             f"{raw_text} | {'' if ratio is None else fmt(ratio, 3)} | {sql} | "
-            f"{fmt(run.app_cpu_ms, 2)} + {fmt(run.db_cpu_ms, 2)} | {run.errors} |")
+            f"{fmt(run.app_cpu_ms, 2)} + {fmt(run.db_cpu_ms, 2)} | {fmt(run.idle_rps)}"
+            + (f" (raw {fmt(anchor.idle_rps)})" if anchor else "") + f" | {run.errors} |")
         if name == "thread":
             targets.append((f"{LABELS[name]}: >= 0.30 of raw and p95 <= 50 ms",
                             ratio is not None and ratio >= 0.30 and run.p95 <= 50,
@@ -935,6 +971,8 @@ def print_table(results: dict, statements: dict, raw: dict, counters_ok: bool | 
     if soak is not None:
         targets.append((f"soak {soak['seconds']} s at {fmt(soak['rate'])} rps: p99 steady and "
                         "worker memory flat", soak["steady"] and soak["flat"], soak["summary"]))
+    say("(rps on 2 idle cores: 2 cores / (app + db CPU per request), what the runs would give "
+        "if nothing else ran; the machine is shared, so compare ratios and CPU, not raw rps)")
     say("")
     say("Done when:")
     for label, met, detail in targets:
@@ -1052,7 +1090,8 @@ def main() -> None:
                     say(f"  {LABELS[name] if server is collab else raw_name:<45} round "
                         f"{round_number + 1}: {fmt(run.rps):>7} rps  p50 {fmt(run.p50, 1)} ms  "
                         f"p95 {fmt(run.p95, 1)} ms  errors {run.errors}  "
-                        f"CPU {fmt(run.app_cpu_ms, 2)}+{fmt(run.db_cpu_ms, 2)} ms/req")
+                        f"CPU {fmt(run.app_cpu_ms, 2)}+{fmt(run.db_cpu_ms, 2)} ms/req  "
+                        f"load {run.load:.1f}")
             results[name] = best(collab_runs)
             if raw_name not in raw_results or best(raw_runs).rps > raw_results[raw_name].rps:
                 raw_results[raw_name] = best(raw_runs)
@@ -1073,7 +1112,7 @@ def main() -> None:
                 say(f"  {LABELS[name]:<45} round {round_number + 1}: {fmt(run.rps):>7} writes/s  "
                     f"p50 {fmt(run.p50, 1)} ms  p95 {fmt(run.p95, 1)} ms  errors {run.errors}  "
                     f"CPU {fmt(run.app_cpu_ms, 2)}+{fmt(run.db_cpu_ms, 2)} ms/req  "
-                    f"outbox rows/write {outbox_per_write:.2f}")
+                    f"outbox rows/write {outbox_per_write:.2f}  load {run.load:.1f}")
             results[name] = best(runs)
             results[name].errors = sum(r.errors for r in runs)  # every error counts
         if writes:
@@ -1087,7 +1126,12 @@ def main() -> None:
             for server in servers:
                 server.stop()
             servers.clear()
-            run_sweep(args, load, url, plan, workdir, token)
+            run_sweep(args, load, url, plan, workdir, token, people[0]["user_id"])
+            sweep_ok, lines = check_counters(url)
+            counters_ok = sweep_ok if counters_ok is None else counters_ok and sweep_ok
+            say("counters after the sweep's votes: " + ("exact" if sweep_ok else "NOT exact"))
+            for line in lines:
+                say("  " + line)
     finally:
         for server in servers:
             server.stop()
@@ -1131,35 +1175,50 @@ def run_soak(args, load: Load, collab: Server, plan: Plan, results: dict) -> dic
             "summary": summary}
 
 
-def run_sweep(args, load: Load, url: str, plan: Plan, workdir: Path, token: str) -> None:
-    """Collab under other gunicorn settings: thread reads, a list, votes."""
+def run_sweep(args, load: Load, url: str, plan: Plan, workdir: Path, token: str,
+              user_id: int) -> None:
+    """Collab under other gunicorn settings (thread reads, a list, votes), each beside the raw
+    thread read under the same settings, since the machine's load drifts between settings."""
     candidates = [Settings(2, "sync"), Settings(3, "sync"), Settings(4, "sync"),
                   Settings(2, "gthread", 2), Settings(2, "gthread", 4), Settings(3, "gthread", 2),
                   Settings(4, "gthread", 2)]
-    say("sweep of gunicorn settings (collab only; best of the rounds):")
-    say("| settings | GET /threads/{id} rps (p95 ms) | sort=top rps (p95 ms) "
-        "| votes/s (p95 ms, errors) |")
-    say("| --- | --- | --- | --- |")
+    say("sweep of gunicorn settings (best of the rounds):")
+    say("| settings | raw thread rps | GET /threads/{id} rps (p95 ms) | collab / raw "
+        "| sort=top rps (p95 ms) | votes/s (p95 ms, errors) |")
+    say("| --- | --- | --- | --- | --- | --- |")
     for settings in candidates:
         server = Server("collab-sweep", "wsgi:app", args.http_port + 2, settings,
                         production_environment(url), workdir, "/api/v1/me", token)
+        raw = Server("raw-sweep", "benchmarks.raw_anchor:app", args.http_port + 3, settings,
+                     {"DATABASE_URL": url, "RAW_POOL_SIZE": str(max(settings.threads, 1))},
+                     workdir, f"/raw/users/{user_id}")
         try:
-            cells = []
+            raw_runs = []
+            for round_number in range(args.rounds):
+                if round_number == 0 and args.warmup > 0:
+                    load.run(raw, plan.files["raw-thread"], args.warmup)
+                raw_runs.append(load.run(raw, plan.files["raw-thread"], args.duration))
+            raw_thread = best(raw_runs)
+            cells = [fmt(raw_thread.rps)]
             for name in ("thread", "top", "vote"):
                 runs = []
                 for round_number in range(args.rounds):
+                    if round_number == 0 and args.warmup > 0:
+                        load.run(server, write_vote_file(url, plan, args.wrk_threads, 300)
+                                 if name == "vote" else plan.files[name], args.warmup)
                     path = (write_vote_file(url, plan, args.wrk_threads, 200 + round_number)
                             if name == "vote" else plan.files[name])
-                    if round_number == 0 and args.warmup > 0 and name != "vote":
-                        load.run(server, path, args.warmup)
                     runs.append(load.run(server, path, args.duration))
                 run = best(runs)
                 errors = sum(r.errors for r in runs)
                 cells.append(f"{fmt(run.rps)} ({fmt(run.p95, 1)}"
                              + (f", {errors})" if name == "vote" else ")"))
+                if name == "thread":
+                    cells.append(fmt(run.rps / raw_thread.rps if raw_thread.rps else 0, 3))
             say(f"| {settings} | " + " | ".join(cells) + " |")
         finally:
             server.stop()
+            raw.stop()
 
 
 if __name__ == "__main__":
