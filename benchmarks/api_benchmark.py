@@ -754,6 +754,7 @@ class Load:
         if rate:
             environment["WRK_RATE"] = f"{rate:.3f}"
         result = subprocess.run(command, capture_output=True, text=True, env=environment)
+        settle(server)
         app_used = cpu_ticks(server.pids()) - app_before
         db_used = cpu_ticks([self.postmaster, *children(self.postmaster)]) - db_before
         lines = [line for line in result.stdout.splitlines() if line.startswith("RESULT ")]
@@ -767,6 +768,21 @@ class Load:
         return Run(requests, figures["duration_us"] / 1e6, errors, figures["p50"],
                    figures["p95"], figures["p99"], app_used * per_request, db_used * per_request,
                    load_average())
+
+
+def settle(server: Server, quiet: float = 0.5, limit: float = 60.0) -> None:
+    """Wait for the requests wrk left in flight: until the workers use no CPU for `quiet` s.
+
+    A sync worker finishes a request whose client went away, so the next run, a vote file read
+    from the votes table or the counters check would otherwise overlap with it."""
+    deadline = time.monotonic() + limit
+    last = cpu_ticks(server.pids())
+    while time.monotonic() < deadline:
+        time.sleep(quiet)
+        now = cpu_ticks(server.pids())
+        if now == last:
+            return
+        last = now
 
 
 def load_average() -> float:
@@ -783,7 +799,7 @@ def check_counters(url: str) -> tuple[bool, list[str]]:
     """Every thread's stored counters against fresh counts over votes and posts."""
     from collab.ideas import ranking
 
-    engine = create_engine(url)
+    engine = create_engine(url, isolation_level="REPEATABLE READ")  # one snapshot for all
     with engine.connect() as connection:
         row = connection.execute(text("""
             SELECT count(*) AS threads,
@@ -1011,6 +1027,7 @@ def main() -> None:
                         help="then load GET /threads/{id} at 80%% of its capacity this long")
     parser.add_argument("--sweep", action="store_true",
                         help="also measure other gunicorn settings (workers, gthread threads)")
+    parser.add_argument("--json", metavar="PATH", help="also write the figures as JSON here")
     parser.add_argument("--seed", type=int, default=13)
     args = parser.parse_args()
     if shutil.which("wrk") is None:
@@ -1138,6 +1155,15 @@ def main() -> None:
         if started_postgres and not args.keep_postgres:
             subprocess.run(["bash", "scripts/postgres.sh", "stop", str(args.pg_port)], cwd=ROOT)
     print_table(results, statements, raw_results, counters_ok, soak, settings, args)
+    if args.json:
+        Path(args.json).write_text(json.dumps({
+            "settings": str(settings), "connections": args.connections,
+            "duration": args.duration, "rounds": args.rounds,
+            "collab": {n: {**vars(r), "rps": r.rps} for n, r in results.items()},
+            "raw": {n: {**vars(r), "rps": r.rps} for n, r in raw_results.items()},
+            "statements": {n: {"select": a, "write": b} for n, (a, b) in statements.items()},
+            "counters_exact": counters_ok, "soak": soak}, indent=2))
+        say(f"figures written to {args.json}")
 
 
 def run_soak(args, load: Load, collab: Server, plan: Plan, results: dict) -> dict:
