@@ -1209,8 +1209,8 @@ def run_sweep(args, load: Load, url: str, plan: Plan, workdir: Path, token: str,
                   Settings(2, "gthread", 2), Settings(2, "gthread", 4), Settings(3, "gthread", 2),
                   Settings(4, "gthread", 2)]
     say("sweep of gunicorn settings (best of the rounds):")
-    say("| settings | raw thread rps | GET /threads/{id} rps (p95 ms) | collab / raw "
-        "| sort=top rps (p95 ms) | votes/s (p95 ms, errors) |")
+    say("| settings | raw thread rps | GET /threads/{id} rps (p95 ms; CPU ms/req) | collab / raw "
+        "| sort=top rps (p95 ms; CPU ms/req) | votes/s (p95 ms; CPU ms/req; errors) |")
     say("| --- | --- | --- | --- | --- | --- |")
     for settings in candidates:
         server = Server("collab-sweep", "wsgi:app", args.http_port + 2, settings,
@@ -1237,8 +1237,9 @@ def run_sweep(args, load: Load, url: str, plan: Plan, workdir: Path, token: str,
                     runs.append(load.run(server, path, args.duration))
                 run = best(runs)
                 errors = sum(r.errors for r in runs)
-                cells.append(f"{fmt(run.rps)} ({fmt(run.p95, 1)}"
-                             + (f", {errors})" if name == "vote" else ")"))
+                cells.append(f"{fmt(run.rps)} ({fmt(run.p95, 1)}; "
+                             f"{fmt(run.app_cpu_ms + run.db_cpu_ms, 1)}"
+                             + (f"; {errors})" if name == "vote" else ")"))
                 if name == "thread":
                     cells.append(fmt(run.rps / raw_thread.rps if raw_thread.rps else 0, 3))
             say(f"| {settings} | " + " | ".join(cells) + " |")
