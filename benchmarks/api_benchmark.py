@@ -71,6 +71,7 @@ WORDS = ("deploy pipeline kafka consumer rebalance latency dashboard export csv 
          "onboarding laptop network proxy certificate renewal api rate limit webhook retry queue "
          "worker memory cache eviction feature flag rollout dark mode theme accessibility "
          "contrast keyboard shortcut notification email digest").split()
+SWEEP = "2:sync,3:sync,4:sync,2:gthread:2,2:gthread:4,3:gthread:2,4:gthread:2"
 SAMPLE_TOKENS = {"employee": 300, "partner": 150, "customer": 150}
 SEED_MARK = "bench-u0001"
 
@@ -1027,6 +1028,8 @@ def main() -> None:
                         help="then load GET /threads/{id} at 80%% of its capacity this long")
     parser.add_argument("--sweep", action="store_true",
                         help="also measure other gunicorn settings (workers, gthread threads)")
+    parser.add_argument("--sweep-settings", default=SWEEP, metavar="W:CLASS[:THREADS],...",
+                        help=f"the settings --sweep measures (default {SWEEP})")
     parser.add_argument("--json", metavar="PATH", help="also write the figures as JSON here")
     parser.add_argument("--seed", type=int, default=13)
     args = parser.parse_args()
@@ -1205,9 +1208,10 @@ def run_sweep(args, load: Load, url: str, plan: Plan, workdir: Path, token: str,
               user_id: int) -> None:
     """Collab under other gunicorn settings (thread reads, a list, votes), each beside the raw
     thread read under the same settings, since the machine's load drifts between settings."""
-    candidates = [Settings(2, "sync"), Settings(3, "sync"), Settings(4, "sync"),
-                  Settings(2, "gthread", 2), Settings(2, "gthread", 4), Settings(3, "gthread", 2),
-                  Settings(4, "gthread", 2)]
+    candidates = []
+    for item in args.sweep_settings.split(","):
+        workers, worker_class, *threads = item.strip().split(":")
+        candidates.append(Settings(int(workers), worker_class, int(threads[0]) if threads else 1))
     say("sweep of gunicorn settings (best of the rounds):")
     say("| settings | raw thread rps | GET /threads/{id} rps (p95 ms; CPU ms/req) | collab / raw "
         "| sort=top rps (p95 ms; CPU ms/req) | votes/s (p95 ms; CPU ms/req; errors) |")
