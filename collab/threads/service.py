@@ -6,7 +6,7 @@ them; the rules that change them live in collab.ideas.service.
 from dataclasses import dataclass, field
 
 from sqlalchemy import and_, case, func, select
-from sqlalchemy.orm import joinedload, lazyload, load_only, undefer
+from sqlalchemy.orm import contains_eager, joinedload, lazyload, load_only, undefer
 
 from collab import time
 from collab.answers.models import PostVote
@@ -161,8 +161,8 @@ def get_thread(viewer: User, thread_id: int) -> ThreadView:
         .join(Community, Community.id == Thread.community_id)
         .outerjoin(tally, tally.c.thread_id == Thread.id)
         .where(Thread.id == thread_id, Thread.deleted_at.is_(None), visible_communities(viewer))
-        .options(*_thread_page_options(), joinedload(Thread.answer_verified_by),
-                 lazyload(Thread.tag_rows))).first()
+        .options(contains_eager(Thread.community).options(*_SLUG_ONLY),
+                 joinedload(Thread.answer_verified_by), lazyload(Thread.tag_rows))).first()
     if row is None:
         raise NotFound(f"No thread {thread_id}.")
     thread, tag_text, *counts = row
@@ -175,9 +175,11 @@ def get_thread(viewer: User, thread_id: int) -> ThreadView:
 
 def _thread_page_options() -> tuple:
     """Threads with their community's id and slug only: no audiences, allow-list or settings."""
-    return (joinedload(Thread.community, innerjoin=True).options(
-        load_only(Community.id, Community.slug), lazyload(Community.audience_rows),
-        lazyload(Community.organization_rows)),)
+    return (joinedload(Thread.community, innerjoin=True).options(*_SLUG_ONLY),)
+
+
+_SLUG_ONLY = (load_only(Community.id, Community.slug), lazyload(Community.audience_rows),
+              lazyload(Community.organization_rows))
 
 
 def list_threads(viewer: User, slug: str, args: dict) -> Page:
