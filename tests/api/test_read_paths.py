@@ -173,3 +173,21 @@ def test_me_is_one_statement(app, forum):
     with statements(app) as seen:
         assert forum["member"].get(f"{API}/me").status_code == 200
     assert len(seen) == 1, seen
+
+
+def test_json_responses_encode_as_flask_did(app, forum):
+    """orjson writes what Flask's encoder wrote (keys sorted, compact); what it refuses falls back."""
+    from datetime import UTC, datetime
+
+    from flask.json.provider import DefaultJSONProvider
+
+    flask_json = DefaultJSONProvider(app)
+    payloads = [{"b": 1, "a": [1.5, None, True], "c": {"z": "x", "y": -3}},
+                {"when": datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)},
+                {"huge": 2**70, "ok": 1}]
+    with app.app_context():
+        for payload in payloads:
+            assert app.json.dumps(payload, separators=(",", ":")) == flask_json.dumps(
+                payload, separators=(",", ":"))
+    page = forum["member"].get(f"{API}/communities").get_data(as_text=True)
+    assert page.startswith('{"items":[') and page.endswith("}\n")
