@@ -8,17 +8,19 @@ Flask's encoder, so no payload that encoded before fails now.
 import orjson
 from flask.json.provider import DefaultJSONProvider
 
-COMPACT = (",", ":")
-OPTIONS = orjson.OPT_SORT_KEYS | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
+BASE = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
+# The two ways Flask calls dumps for a response: compact, or indented in debug mode.
+LAYOUTS = {(("separators", (",", ":")),): BASE, (("indent", 2),): BASE | orjson.OPT_INDENT_2}
 
 
 class OrjsonProvider(DefaultJSONProvider):
     def dumps(self, obj, **kwargs) -> str:
-        if kwargs and kwargs != {"separators": COMPACT}:  # indented (debug) or custom: Flask's
+        option = LAYOUTS.get(tuple(kwargs.items()))
+        if option is None:  # any other layout: Flask's
             return super().dumps(obj, **kwargs)
+        if self.sort_keys:
+            option |= orjson.OPT_SORT_KEYS
         try:
-            return orjson.dumps(obj, default=self.default,
-                                option=OPTIONS if self.sort_keys else OPTIONS ^ orjson.OPT_SORT_KEYS
-                                ).decode()
+            return orjson.dumps(obj, default=self.default, option=option).decode()
         except (orjson.JSONEncodeError, TypeError):
             return super().dumps(obj, **kwargs)
