@@ -5,7 +5,7 @@ them; the rules that change them live in collab.ideas.service.
 """
 from dataclasses import dataclass, field
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import Integer, Select, and_, bindparam, case, func, select
 from sqlalchemy.orm import contains_eager, joinedload, lazyload, load_only, undefer
 
 from collab import time
@@ -19,9 +19,12 @@ from collab.ideas.models import IdeaStatusChange, Vote
 from collab.pagination import Page, SortKey, paginate
 from collab.people.models import Audience, User
 from collab.permissions import (
+    bound_viewer,
     find_visible_community,
     is_moderator,
     require_can_contribute,
+    viewer_parameters,
+    viewer_shape,
     visible_communities,
 )
 from collab.threads.models import Post, Thread, ThreadKind, ThreadStatus, ThreadTag
@@ -139,7 +142,7 @@ def find_visible_post(viewer: User, post_id: int) -> Post:
     return post
 
 
-def _tally_columns(viewer: User) -> list:
+def _tally_columns(viewer) -> list:
     """Per audience, the up and down votes, and the caller's vote, as aggregates over votes."""
     columns = []
     for audience in Audience:
@@ -149,20 +152,35 @@ def _tally_columns(viewer: User) -> list:
     return columns + [func.max(case((Vote.user_id == viewer.id, Vote.value)))]
 
 
+# GET /threads/{id}'s statement per shape of caller (permissions.viewer_shape), built once.
+_THREAD_STATEMENTS: dict[tuple, Select] = {}
+
+
+def _thread_statement(viewer: User) -> Select:
+    shape = viewer_shape(viewer)
+    statement = _THREAD_STATEMENTS.get(shape)
+    if statement is None:
+        bound = bound_viewer(viewer)
+        thread_id = bindparam("thread_id", type_=Integer)
+        tally = (select(Vote.thread_id, *_tally_columns(bound)).where(Vote.thread_id == thread_id)
+                 .group_by(Vote.thread_id).subquery())
+        tags = (select(func.aggregate_strings(ThreadTag.tag, ","))
+                .where(ThreadTag.thread_id == Thread.id).scalar_subquery())
+        statement = _THREAD_STATEMENTS[shape] = (
+            select(Thread, tags, *tally.c[1:])
+            .join(Community, Community.id == Thread.community_id)
+            .outerjoin(tally, tally.c.thread_id == Thread.id)
+            .where(Thread.id == thread_id, Thread.deleted_at.is_(None), visible_communities(bound))
+            .options(contains_eager(Thread.community).options(*_SLUG_ONLY),
+                     joinedload(Thread.answer_verified_by), lazyload(Thread.tag_rows)))
+    return statement
+
+
 def get_thread(viewer: User, thread_id: int) -> ThreadView:
     """One statement: the visible thread, its community's slug, author, tags, tallies and the
     caller's vote (an idea's status history is one more); nothing of the community's rules."""
-    tally = (select(Vote.thread_id, *_tally_columns(viewer)).where(Vote.thread_id == thread_id)
-             .group_by(Vote.thread_id).subquery())
-    tags = (select(func.aggregate_strings(ThreadTag.tag, ","))
-            .where(ThreadTag.thread_id == Thread.id).scalar_subquery())
-    row = db.session.execute(
-        select(Thread, tags, *tally.c[1:])
-        .join(Community, Community.id == Thread.community_id)
-        .outerjoin(tally, tally.c.thread_id == Thread.id)
-        .where(Thread.id == thread_id, Thread.deleted_at.is_(None), visible_communities(viewer))
-        .options(contains_eager(Thread.community).options(*_SLUG_ONLY),
-                 joinedload(Thread.answer_verified_by), lazyload(Thread.tag_rows))).first()
+    row = db.session.execute(_thread_statement(viewer),
+                             {"thread_id": thread_id, **viewer_parameters(viewer)}).first()
     if row is None:
         raise NotFound(f"No thread {thread_id}.")
     thread, tag_text, *counts = row

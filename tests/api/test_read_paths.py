@@ -190,3 +190,26 @@ def test_json_responses_encode_as_flask_did(app, forum):
         for payload in payloads + [page]:
             for layout in ({"separators": (",", ":")}, {"indent": 2}):
                 assert app.json.dumps(payload, **layout) == flask_json.dumps(payload, **layout)
+
+
+def test_get_thread_statement_shared_by_callers_of_one_shape_binds_each_caller(
+        app, make_user, make_community):
+    """GET /threads/{id} reuses one statement per kind of caller: who sees what still differs
+    by the caller's own organization and memberships."""
+    owner = make_user("olga")
+    make_community(owner, "acme-only", audiences=["employee", "partner"], organizations=["acme"])
+    make_community(owner, "private", visibility="private", audiences=["employee", "partner"])
+    allow_listed = make_thread(owner, "acme-only", "discussion")
+    private = make_thread(owner, "private", "discussion")
+    acme, globex = (make_user("ann", audience="partner", organization="acme"),
+                    make_user("gus", audience="partner", organization="globex"))
+    member, outsider = make_user("mia"), make_user("otto")
+    owner.post(f"{API}/communities/private/members", json={"user_id": member.id})
+    join(member, "private")
+    for _ in range(2):  # each order of callers, over the same cached statements
+        assert acme.get(f"{API}/threads/{allow_listed['id']}").status_code == 200
+        assert globex.get(f"{API}/threads/{allow_listed['id']}").status_code == 404
+        assert outsider.get(f"{API}/threads/{private['id']}").status_code == 404
+        assert member.get(f"{API}/threads/{private['id']}").status_code == 200
+        assert globex.get(f"{API}/threads/{allow_listed['id']}").status_code == 404
+        assert acme.get(f"{API}/threads/{allow_listed['id']}").status_code == 200
