@@ -8,6 +8,7 @@ from werkzeug.routing import IntegerConverter
 from collab import apidocs, auth, integrations, outbox, webhooks
 from collab.db import db
 from collab.errors import register_error_handlers
+from collab.json_response import OrjsonProvider
 from collab.openapi import CollabApi, ProblemResponses
 from collab.schemas import MAX_ID
 from config import BASE_DIR, config_for_environment
@@ -19,6 +20,7 @@ migrate = Migrate(directory=MIGRATIONS_DIR, render_as_batch=True)
 def create_app(overrides: dict | None = None) -> Flask:
     """Build the application; `overrides` replace settings (tests use it)."""
     app = Flask(__name__, instance_path=str(BASE_DIR / "instance"))
+    app.json = OrjsonProvider(app)
     app.config.from_object(config_for_environment())
     app.config.update(overrides or {})
     _ensure_sqlite_directory(app.config["SQLALCHEMY_DATABASE_URI"])

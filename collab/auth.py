@@ -3,7 +3,7 @@ import hashlib
 import secrets
 
 from flask import Flask, g, request
-from sqlalchemy import select
+from sqlalchemy import String, bindparam, select
 
 from collab import time
 from collab.db import db
@@ -25,6 +25,14 @@ def new_token() -> str:
     return "collab_" + secrets.token_urlsafe(32)
 
 
+# Built once: every request runs it, and SQLAlchemy then neither rebuilds nor re-keys it.
+_TOKEN_LOOKUP = (
+    select(User, ApiToken.scopes, ApiToken.expires_at)
+    .join(ApiToken, ApiToken.user_id == User.id)
+    .where(ApiToken.token_hash == bindparam("token_hash", type_=String),
+           ApiToken.revoked_at.is_(None)))
+
+
 def current_user() -> User:
     """The authenticated caller of this request (authentication already enforced)."""
     return g.user
@@ -44,11 +52,7 @@ def _authenticate() -> None:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("Send 'Authorization: Bearer <token>'.")
-    found = db.session.execute(
-        select(User, ApiToken.scopes, ApiToken.expires_at)
-        .join(ApiToken, ApiToken.user_id == User.id)
-        .where(ApiToken.token_hash == hash_token(token.strip()), ApiToken.revoked_at.is_(None))
-    ).first()
+    found = db.session.execute(_TOKEN_LOOKUP, {"token_hash": hash_token(token.strip())}).first()
     if found is None:
         raise Unauthorized("The token is unknown or revoked.")
     user, token_scopes, expires_at = found

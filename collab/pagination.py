@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, false, or_
+from sqlalchemy import ColumnElement, Select, and_, bindparam, false, or_, tuple_
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.types import TypeDecorator
 
@@ -93,7 +93,21 @@ def _beyond(key: SortKey, value: Any) -> ColumnElement[bool]:
 
 
 def _after(keys: list[SortKey], values: list[Any]) -> ColumnElement[bool]:
-    """Rows strictly after `values` in the (mixed-direction) order given by `keys`."""
+    """Rows strictly after `values` in the (mixed-direction) order given by `keys`.
+
+    Where the remaining keys all run the same way this is one row comparison, `(a, id) < (x, z)`,
+    which an index of the order serves as a range (the spelled-out OR is filtered row by row). A
+    leading boolean key (pinned) is spelled out first: planners misjudge a row comparison that
+    starts with one.
+    """
+    first, value = keys[0], values[0]
+    if len(keys) > 1 and isinstance(value, bool):
+        return or_(_beyond(first, value), and_(first.column == value, _after(keys[1:], values[1:])))
+    if len(keys) > 1 and len({key.descending for key in keys}) == 1:
+        row = tuple_(*(key.column for key in keys))
+        bound = tuple_(*(bindparam(None, value, type_=key.column.type)
+                         for key, value in zip(keys, values)))
+        return row < bound if first.descending else row > bound
     alternatives = []
     for i, key in enumerate(keys):
         equal_prefix = [keys[j].column == values[j] for j in range(i)]

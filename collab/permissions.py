@@ -3,7 +3,22 @@
 Every read of communities, threads, posts and search results filters through
 `visible_communities()`; an empty result means nothing, never everything.
 """
-from sqlalchemy import ColumnElement, Select, and_, exists, false, or_, select, true
+from dataclasses import dataclass
+
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Integer,
+    Select,
+    String,
+    and_,
+    bindparam,
+    exists,
+    false,
+    or_,
+    select,
+    true,
+)
 
 from collab.communities.models import (
     Community,
@@ -57,7 +72,7 @@ def _visible_to_user(user: User) -> ColumnElement[bool]:
             CommunityOrganization.community_id == Community.id,
             CommunityOrganization.organization == user.organization,
         )
-        if user.organization
+        if isinstance(user.organization, BindParameter) or user.organization  # see BoundViewer
         else false()
     )
     # An allow-list names partner and customer companies; employees pass by audience alone.
@@ -71,6 +86,35 @@ def _visible_to_user(user: User) -> ColumnElement[bool]:
         Community.id.not_in(banned_from),
     )
     return or_(Community.id.in_(member_of), eligible)
+
+
+@dataclass(frozen=True)
+class BoundViewer:
+    """A caller as visible_communities() reads it, the id and organization left as bind
+    parameters: one statement built for every caller of the same shape is reused, and SQLAlchemy
+    builds and keys it once (pass `viewer_parameters(user)` when executing it)."""
+
+    id: BindParameter
+    audience: str
+    organization: BindParameter | None
+    is_admin: bool
+    kind: str
+
+
+def viewer_shape(user: User) -> tuple:
+    """What decides the form (not the values) of `visible_communities(user)`."""
+    return (user.kind, bool(user.is_admin), user.audience, bool(user.organization))
+
+
+def bound_viewer(user: User) -> BoundViewer:
+    return BoundViewer(
+        id=bindparam("viewer_id", type_=Integer), audience=user.audience,
+        organization=bindparam("viewer_organization", type_=String) if user.organization else None,
+        is_admin=bool(user.is_admin), kind=user.kind)
+
+
+def viewer_parameters(user: User) -> dict:
+    return {"viewer_id": user.id, "viewer_organization": user.organization}
 
 
 def visible_community_ids(user: User) -> Select:

@@ -3,7 +3,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import delete, func, select
+from sqlalchemy import case, delete, func, select
 from sqlalchemy.orm import selectinload
 
 from collab import time
@@ -40,41 +40,54 @@ RESERVED_SLUGS = frozenset({"admin", "api", "audit", "new", "me", "search", "set
                             "about", "support", "system", "www"})
 
 
+@dataclass(frozen=True)
+class MyMembership:
+    """The caller's membership as a community payload shows it."""
+
+    role: str
+    status: str
+
+
 @dataclass
 class CommunityView:
     """A community with what the caller should see beside it."""
 
     community: Community
     member_count: int
-    my_membership: Membership | None
+    my_membership: MyMembership | None
     pending_requests: int | None = None  # only for the community's staff (owners, moderators, admins)
 
     def __getattr__(self, name):
         return getattr(self.community, name)
 
 
-def _counts(ids: list[int], status: str) -> dict[int, int]:
-    if not ids:
-        return {}
-    return dict(db.session.execute(
-        select(Membership.community_id, func.count())
-        .where(Membership.community_id.in_(ids), Membership.status == status)
-        .group_by(Membership.community_id)).all())
-
-
 def _views(viewer: User, communities: list[Community]) -> list[CommunityView]:
     """A page of communities with member counts, the caller's membership, and, for the
-    communities the caller runs (same rule as permissions.is_moderator), pending requests."""
+    communities the caller runs (same rule as permissions.is_moderator), pending requests:
+    one grouped query over the page's memberships."""
     ids = [c.id for c in communities]
-    counts = _counts(ids, MembershipStatus.ACTIVE)
-    mine = {m.community_id: m for m in db.session.scalars(select(Membership).where(
-        Membership.community_id.in_(ids), Membership.user_id == viewer.id))} if ids else {}
-    staff_of = [i for i in ids if viewer.is_admin or (
-        i in mine and mine[i].status == MembershipStatus.ACTIVE and mine[i].role in MODERATOR_ROLES)]
-    pending = _counts(staff_of, MembershipStatus.PENDING)
-    return [CommunityView(c, counts.get(c.id, 0), mine.get(c.id),
-                          pending.get(c.id, 0) if c.id in staff_of else None)
-            for c in communities]
+    rows = {}
+    if ids:
+        mine = Membership.user_id == viewer.id
+        rows = {community_id: (active or 0, pending or 0,
+                               MyMembership(role, status) if status is not None else None)
+                for community_id, active, pending, role, status in db.session.execute(
+                    select(Membership.community_id,
+                           func.sum(case((Membership.status == MembershipStatus.ACTIVE, 1),
+                                         else_=0)),
+                           func.sum(case((Membership.status == MembershipStatus.PENDING, 1),
+                                         else_=0)),
+                           func.max(case((mine, Membership.role))),
+                           func.max(case((mine, Membership.status))))
+                    .where(Membership.community_id.in_(ids))
+                    .group_by(Membership.community_id))}
+    views = []
+    for community in communities:
+        active, pending, membership = rows.get(community.id, (0, 0, None))
+        staff = viewer.is_admin or (membership is not None and membership.status ==
+                                    MembershipStatus.ACTIVE and membership.role in MODERATOR_ROLES)
+        views.append(CommunityView(community, active, membership, pending if staff else None))
+    return views
 
 
 def _view(viewer: User, community: Community) -> CommunityView:

@@ -3,6 +3,7 @@ from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import or_, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from collab import outbox, time
 from collab.audit import service as audit
@@ -75,4 +76,16 @@ def record_read(thread: Thread) -> None:
         db.session.add(OutboxRow(entity=OutboxEntity.THREAD, entity_id=thread.id, created_at=now,
                                  next_attempt_at=now, attempts=0))
         db.session.info[outbox.PENDING_KEY] = True
-    db.session.commit()
+    if result.rowcount == 1:  # what the database now holds, without marking the thread changed
+        set_committed_value(thread, "last_read_at", now)
+    _commit_keeping_loaded()
+
+
+def _commit_keeping_loaded() -> None:
+    """Commit without expiring what the request already loaded (its response is built from it)."""
+    session = db.session()
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = True

@@ -2,7 +2,7 @@
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Text, exists
+from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Text, exists, text
 from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from collab import time
@@ -31,6 +31,9 @@ class ThreadStatus(StrEnum):
     DUPLICATE = "duplicate"  # merged into another idea (set by the merge, never by hand)
 
 
+LISTED = "deleted_at IS NULL AND merged_into_id IS NULL"  # the threads lists show
+
+
 class Thread(db.Model):
     __tablename__ = "threads"
     __table_args__ = (
@@ -38,6 +41,12 @@ class Thread(db.Model):
         Index("ix_threads_community_active", "community_id", "last_activity_at", "id"),
         Index("ix_threads_community_top", "community_id", "top_score", "id"),
         Index("ix_threads_community_trending", "community_id", "trending_score", "id"),
+        # The pinned-first orders of thread lists (collab/threads/service.py SORT_KEYS), over the
+        # threads lists show: a backward scan serves `pinned DESC, <time> DESC, id DESC`.
+        Index("ix_threads_listed_pinned_created", "community_id", "pinned", "created_at", "id",
+              postgresql_where=text(LISTED), sqlite_where=text(LISTED)),
+        Index("ix_threads_listed_pinned_active", "community_id", "pinned", "last_activity_at", "id",
+              postgresql_where=text(LISTED), sqlite_where=text(LISTED)),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -5,8 +5,8 @@ them; the rules that change them live in collab.ideas.service.
 """
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import undefer
+from sqlalchemy import Integer, Select, and_, bindparam, case, func, select
+from sqlalchemy.orm import contains_eager, joinedload, lazyload, load_only, undefer
 
 from collab import time
 from collab.answers.models import PostVote
@@ -19,9 +19,12 @@ from collab.ideas.models import IdeaStatusChange, Vote
 from collab.pagination import Page, SortKey, paginate
 from collab.people.models import Audience, User
 from collab.permissions import (
+    bound_viewer,
     find_visible_community,
     is_moderator,
     require_can_contribute,
+    viewer_parameters,
+    viewer_shape,
     visible_communities,
 )
 from collab.threads.models import Post, Thread, ThreadKind, ThreadStatus, ThreadTag
@@ -50,6 +53,11 @@ class ThreadView:
     my_vote: int | None
     votes_by_audience: dict
     status_history: list = field(default_factory=list)
+    read_tags: list[str] | None = None  # the tags, when read with the thread (no tag_rows load)
+
+    @property
+    def tags(self) -> list[str]:
+        return self.thread.tags if self.read_tags is None else self.read_tags
 
     def __getattr__(self, name):
         return getattr(self.thread, name)
@@ -75,20 +83,25 @@ class PostView:
 
 # Reading -------------------------------------------------------------------
 
+def _empty_tallies() -> dict:
+    return {a.value: {"up": 0, "down": 0} for a in Audience}
+
+
 def thread_views(viewer: User, threads: list[Thread], *, history: bool = False) -> list[ThreadView]:
-    """Views for a page of threads: one grouped query for the tallies, one for the caller's votes."""
+    """Views for a page of threads: one grouped query for the tallies and the caller's votes."""
     ids = [t.id for t in threads]
-    tallies = {t: {a.value: {"up": 0, "down": 0} for a in Audience} for t in ids}
+    tallies = {t: _empty_tallies() for t in ids}
     mine: dict[int, int] = {}
     if ids:
-        for thread_id, audience, value, count in db.session.execute(
-                select(Vote.thread_id, Vote.audience, Vote.value, func.count())
+        for thread_id, audience, value, count, is_mine in db.session.execute(
+                select(Vote.thread_id, Vote.audience, Vote.value, func.count(),
+                       func.max(case((Vote.user_id == viewer.id, 1), else_=0)))
                 .where(Vote.thread_id.in_(ids))
                 .group_by(Vote.thread_id, Vote.audience, Vote.value)):
             by_value = tallies[thread_id].setdefault(audience, {"up": 0, "down": 0})
             by_value["up" if value > 0 else "down"] += count
-        mine = dict(db.session.execute(select(Vote.thread_id, Vote.value).where(
-            Vote.thread_id.in_(ids), Vote.user_id == viewer.id)).all())
+            if is_mine:
+                mine[thread_id] = value
     views = [ThreadView(t, mine.get(t.id), tallies[t.id]) for t in threads]
     if history:
         for view in views:
@@ -101,6 +114,9 @@ def thread_view(viewer: User, thread: Thread, *, history: bool = True) -> Thread
 
 
 def status_history(thread: Thread) -> list[IdeaStatusChange]:
+    """An idea's status changes, oldest first (only ideas change status: others have none)."""
+    if thread.kind != ThreadKind.IDEA:
+        return []
     return list(db.session.scalars(select(IdeaStatusChange).where(
         IdeaStatusChange.thread_id == thread.id).order_by(IdeaStatusChange.id)))
 
@@ -126,14 +142,73 @@ def find_visible_post(viewer: User, post_id: int) -> Post:
     return post
 
 
+def _tally_columns(viewer) -> list:
+    """Per audience, the up and down votes, and the caller's vote, as aggregates over votes."""
+    columns = []
+    for audience in Audience:
+        is_audience = Vote.audience == audience.value
+        columns += [func.sum(case((and_(is_audience, Vote.value > 0), 1), else_=0)),
+                    func.sum(case((and_(is_audience, Vote.value <= 0), 1), else_=0))]
+    return columns + [func.max(case((Vote.user_id == viewer.id, Vote.value)))]
+
+
+# GET /threads/{id}'s statement per shape of caller (permissions.viewer_shape), built once.
+_THREAD_STATEMENTS: dict[tuple, Select] = {}
+
+
+def _thread_statement(viewer: User) -> Select:
+    shape = viewer_shape(viewer)
+    statement = _THREAD_STATEMENTS.get(shape)
+    if statement is None:
+        bound = bound_viewer(viewer)
+        thread_id = bindparam("thread_id", type_=Integer)
+        tally = (select(Vote.thread_id, *_tally_columns(bound)).where(Vote.thread_id == thread_id)
+                 .group_by(Vote.thread_id).subquery())
+        tags = (select(func.aggregate_strings(ThreadTag.tag, ","))
+                .where(ThreadTag.thread_id == Thread.id).scalar_subquery())
+        statement = _THREAD_STATEMENTS[shape] = (
+            select(Thread, tags, *tally.c[1:])
+            .join(Community, Community.id == Thread.community_id)
+            .outerjoin(tally, tally.c.thread_id == Thread.id)
+            .where(Thread.id == thread_id, Thread.deleted_at.is_(None), visible_communities(bound))
+            .options(contains_eager(Thread.community).options(*_SLUG_ONLY),
+                     joinedload(Thread.answer_verified_by), lazyload(Thread.tag_rows)))
+    return statement
+
+
 def get_thread(viewer: User, thread_id: int) -> ThreadView:
-    return thread_view(viewer, find_visible_thread(viewer, thread_id))
+    """One statement: the visible thread, its community's slug, author, tags, tallies and the
+    caller's vote (an idea's status history is one more); nothing of the community's rules."""
+    row = db.session.execute(_thread_statement(viewer),
+                             {"thread_id": thread_id, **viewer_parameters(viewer)}).first()
+    if row is None:
+        raise NotFound(f"No thread {thread_id}.")
+    thread, tag_text, *counts = row
+    tallies = _empty_tallies()
+    for i, audience in enumerate(Audience):
+        tallies[audience.value] = {"up": counts[2 * i] or 0, "down": counts[2 * i + 1] or 0}
+    return ThreadView(thread, counts[-1], tallies, status_history(thread),
+                      sorted(tag_text.split(",")) if tag_text else [])
+
+
+def _thread_page_options() -> tuple:
+    """Threads with their community's id and slug only: no audiences, allow-list or settings."""
+    return (joinedload(Thread.community, innerjoin=True).options(*_SLUG_ONLY),)
+
+
+_SLUG_ONLY = (load_only(Community.id, Community.slug), lazyload(Community.audience_rows),
+              lazyload(Community.organization_rows))
 
 
 def list_threads(viewer: User, slug: str, args: dict) -> Page:
-    community = find_visible_community(viewer, slug)
-    statement = select(Thread).where(Thread.community_id == community.id,
-                                     Thread.deleted_at.is_(None), Thread.merged_into_id.is_(None))
+    """One statement for the page (the visible community's id computed inside it, so the index
+    of the order serves it), one for the tags, one for the tallies; an empty page checks the
+    community (404 when hidden or unknown)."""
+    community_id = select(Community.id).where(
+        Community.slug == slug, visible_communities(viewer)).scalar_subquery()
+    statement = (select(Thread).where(Thread.community_id == community_id,
+                                      Thread.deleted_at.is_(None), Thread.merged_into_id.is_(None))
+                 .options(*_thread_page_options()))
     if "kind" in args:
         statement = statement.where(Thread.kind == args["kind"])
     if "status" in args:
@@ -147,6 +222,8 @@ def list_threads(viewer: User, slug: str, args: dict) -> Page:
         statement = statement.where(Thread.id.in_(
             select(ThreadTag.thread_id).where(ThreadTag.tag == args["tag"])))
     page = paginate(statement, SORT_KEYS[args["sort"]], args["limit"], args["cursor"])
+    if not page.items:
+        find_visible_community(viewer, slug)
     page.items = thread_views(viewer, page.items)
     return page
 
