@@ -81,3 +81,24 @@ def listen_as_outbox(session_class, after_flush, pending_key: str, wake_extensio
 
 # One set of listener functions per outbox, so attaching again is recognised as a no-op.
 _OUTBOX_LISTENERS: dict[str, tuple] = {}
+
+
+def commit_keeping(*kept) -> None:
+    """Commit, leaving `kept` loaded as this transaction wrote them; everything else expires as usual.
+
+    A write answers with what it wrote: reloading those rows after the commit would cost a
+    statement each (and their eager loads). Their `version`, bumped by the outbox in SQL, expires.
+    """
+    session = db.session()
+    expire_on_commit = session.expire_on_commit
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = expire_on_commit
+    keep = {id(obj) for obj in kept}
+    for obj in list(session.identity_map.values()):
+        if id(obj) not in keep:
+            session.expire(obj)
+        elif "version" in obj.__mapper__.column_attrs:
+            session.expire(obj, ["version"])
