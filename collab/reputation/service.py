@@ -12,6 +12,7 @@ from sqlalchemy import String, delete, event, func, inspect, literal, select, un
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
 
 from collab import time
 from collab.communities.models import Community
@@ -117,26 +118,59 @@ def _history_values(item, name: str) -> set:
     return {v for v in (*history.added, *history.deleted, *history.unchanged) if v is not None}
 
 
+# Thread and vote columns an event depends on; a reply's counters (reply_count, trending score,
+# last activity) or a vote's timestamps change no one's points.
+THREAD_EVENT_COLUMNS = {"deleted_at", "accepted_post_id", "community_id", "author_id"}
+VOTE_EVENT_COLUMNS = {"value", "thread_id", "user_id", "created_at"}
+POST_EVENT_COLUMNS = {"deleted_at", "created_at", "author_id", "thread_id"}
+
+
+def _changed(item) -> set[str]:
+    state = inspect(item)
+    return {attr.key for attr in state.mapper.column_attrs
+            if state.attrs[attr.key].history.has_changes()}
+
+
+def _pair_of_loaded_thread(session: Session, thread_id: int) -> tuple[int, int] | None:
+    """(community, author) of a thread the session holds loaded, without a statement."""
+    thread = session.identity_map.get(identity_key(Thread, thread_id))
+    loaded = thread.__dict__ if thread is not None else {}
+    if "community_id" in loaded and "author_id" in loaded:
+        return loaded["community_id"], loaded["author_id"]
+    return None
+
+
 @event.listens_for(Session, "after_flush")
 def _touched(session: Session, flush_context) -> None:
     threads, posts, accepted_posts, assignees = set(), set(), set(), set()
     for item in (*session.new, *session.dirty, *session.deleted):
+        dirty = item in session.dirty
         if isinstance(item, Thread):
-            threads.add(item.id)
-            accepted_posts |= _history_values(item, "accepted_post_id")
+            if not dirty or _changed(item) & THREAD_EVENT_COLUMNS:
+                threads.add(item.id)
+                accepted_posts |= _history_values(item, "accepted_post_id")
         elif isinstance(item, (Vote, IdeaStatusChange)):
-            threads.add(item.thread_id)
-        elif isinstance(item, Post) and item in session.dirty:
-            posts.add(item.id)
+            if not dirty or isinstance(item, IdeaStatusChange) or _changed(item) & VOTE_EVENT_COLUMNS:
+                threads.add(item.thread_id)
+        elif isinstance(item, Post) and dirty:
+            if _changed(item) & POST_EVENT_COLUMNS:
+                posts.add(item.id)
         elif isinstance(item, Concern):
             assignees |= {(item.community_id, a) for a in _history_values(item, "assignee_id")}
     if not (threads or posts or accepted_posts or assignees):
         return
     connection = session.connection()
     pairs = set(assignees)
-    if threads:
+    unknown = set()
+    for thread_id in threads:
+        pair = _pair_of_loaded_thread(session, thread_id)
+        if pair is None:
+            unknown.add(thread_id)
+        else:
+            pairs.add(pair)
+    if unknown:
         pairs |= {tuple(row) for row in connection.execute(
-            select(Thread.community_id, Thread.author_id).where(Thread.id.in_(threads)))}
+            select(Thread.community_id, Thread.author_id).where(Thread.id.in_(unknown)))}
     if posts or accepted_posts:
         pairs |= {tuple(row) for row in connection.execute(
             select(Thread.community_id, Post.author_id).join(Thread, Thread.id == Post.thread_id)
