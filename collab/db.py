@@ -52,15 +52,40 @@ def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
         cursor.close()
 
 
-def listen_as_outbox(session_class, after_flush, pending_key: str, wake_extension: str) -> None:
+def listen_as_outbox(session_class, collect, write, pending_key: str, wake_extension: str,
+                     prepare=None) -> None:
     """Session listeners of a transactional outbox, attached once per session class.
 
-    `after_flush` writes the outbox rows and sets `session.info[pending_key]`; after the commit
-    the worker registered as `app.extensions[wake_extension]` (in-process draining) is woken; a
-    rollback forgets the mark. Used by the search outbox and the webhook deliveries alike.
+    After each flush `collect(session, changes)` adds what the flush touched to the
+    transaction's `changes` (None before the first), returning them; before the commit
+    `prepare(session)` may fold work into the last flush, which runs then, and
+    `write(session, changes)` writes the rows once per entity and answers whether it wrote any.
+    After the commit the worker registered as `app.extensions[wake_extension]` (in-process
+    draining) is woken; a rollback forgets the mark. Used by the search outbox and the webhook
+    deliveries alike.
     """
+    changes_key = f"{pending_key}_changes"
     listeners = _OUTBOX_LISTENERS.get(pending_key)
     if listeners is None:
+        def current(session):
+            """This transaction's changes; those of a transaction that ended are forgotten."""
+            held = session.info.get(changes_key)
+            root = session.get_transaction()
+            return held[1] if held is not None and held[0] is root else None
+
+        def after_flush(session, flush_context) -> None:
+            changes = collect(session, current(session))
+            if changes is not None:
+                session.info[changes_key] = (session.get_transaction(), changes)
+
+        def before_commit(session) -> None:
+            context = prepare(session) if prepare is not None else None
+            session.flush()  # the commit's own flush, now, so its changes are collected
+            changes = current(session)
+            session.info.pop(changes_key, None)
+            if changes is not None and write(session, changes, context):
+                session.info[pending_key] = True
+
         def after_commit(session) -> None:
             if not session.info.pop(pending_key, False) or not has_app_context():
                 return
@@ -72,8 +97,8 @@ def listen_as_outbox(session_class, after_flush, pending_key: str, wake_extensio
             session.info.pop(pending_key, None)
 
         listeners = _OUTBOX_LISTENERS[pending_key] = (
-            ("after_flush", after_flush), ("after_commit", after_commit),
-            ("after_rollback", after_rollback))
+            ("after_flush", after_flush), ("before_commit", before_commit),
+            ("after_commit", after_commit), ("after_rollback", after_rollback))
     for name, listener in listeners:
         if not event.contains(session_class, name, listener):
             event.listen(session_class, name, listener)
@@ -81,3 +106,24 @@ def listen_as_outbox(session_class, after_flush, pending_key: str, wake_extensio
 
 # One set of listener functions per outbox, so attaching again is recognised as a no-op.
 _OUTBOX_LISTENERS: dict[str, tuple] = {}
+
+
+def commit_keeping(*kept) -> None:
+    """Commit, leaving `kept` loaded as this transaction wrote them; everything else expires as usual.
+
+    A write answers with what it wrote: reloading those rows after the commit would cost a
+    statement each (and their eager loads). Their `version`, bumped by the outbox in SQL, expires.
+    """
+    session = db.session()
+    expire_on_commit = session.expire_on_commit
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = expire_on_commit
+    keep = {id(obj) for obj in kept}
+    for obj in list(session.identity_map.values()):
+        if id(obj) not in keep:
+            session.expire(obj)
+        elif "version" in obj.__mapper__.column_attrs:
+            session.expire(obj, ["version"])

@@ -3,10 +3,11 @@
 Services never call this module. SQLAlchemy session events watch threads, posts, votes, tags and
 communities (with their audiences and allow-lists). Every search document is a thread (its posts
 nested inside), so each change maps to threads: a post to its thread (a post moved by a merge to
-both), a vote or tag to its thread, a community to all its threads. After each flush they bump
-`threads.version` (and a changed post's own `version`) and insert one outbox row per thread or
-community, on the flush's own connection, so the change and its outbox row commit or roll back
-together. The indexer (search/indexer.py) drains it.
+both), a vote or tag to its thread, a community to all its threads. After each flush they note
+what it touched; before the commit they bump `threads.version` (and a changed post's own
+`version`) once per transaction, in the row's own UPDATE when the commit's flush writes it anyway,
+and insert one outbox row per thread or community, on the transaction's connection, so the change
+and its outbox row commit or roll back together. The indexer (search/indexer.py) drains it.
 
 In database-only mode (no ELASTICSEARCH_URL) nothing would ever drain the rows, so none are
 written (versions are still bumped); turning Elasticsearch on later starts with `search reindex`,
@@ -60,7 +61,7 @@ class OutboxRow(db.Model):
 
 
 class _Changes:
-    """Entity ids touched by one flush: threads whose document changes, posts, communities."""
+    """Entity ids touched by a transaction: threads whose document changes, posts, communities."""
 
     def __init__(self):
         self.threads: set[int] = set()
@@ -70,6 +71,10 @@ class _Changes:
 
     def __bool__(self) -> bool:
         return bool(self.threads or self.posts or self.communities or self.authors)
+
+    def update(self, other: "_Changes") -> None:
+        for name in ("threads", "posts", "communities", "authors"):
+            getattr(self, name).update(getattr(other, name))
 
 
 def _changed_columns(obj) -> set[str]:
@@ -126,21 +131,57 @@ def writes_rows(app: Flask) -> bool:
     return bool(app.config.get("ELASTICSEARCH_URL")) if configured is None else bool(configured)
 
 
-def _after_flush(session: Session, flush_context) -> None:
-    changes = _collect(session)
+def _collect_flush(session: Session, changes: _Changes | None) -> _Changes | None:
+    """After each flush: add what it touched to the transaction's changes."""
+    flushed = _collect(session)
+    if not flushed:
+        return changes
+    if changes is None:
+        return flushed
+    changes.update(flushed)
+    return changes
+
+
+def _fold_versions(session: Session) -> list:
+    """Before the commit's flush: bump the version of threads and posts it writes anyway.
+
+    Their own INSERT or UPDATE carries the new version, so the outbox bumps them no further.
+    Returns the objects bumped (a new one has its id only after the flush).
+    """
+    folded = []
+    for obj in session.new:
+        if isinstance(obj, (Thread, Post)):
+            obj.version = (obj.version or 1) + 1  # the column's default, bumped
+            folded.append(obj)
+    for obj in session.dirty:
+        if isinstance(obj, (Thread, Post)):
+            columns = _changed_columns(obj)
+            if "version" in columns:
+                continue
+            ignored = POST_VOTE_COUNTS if isinstance(obj, Post) else set()
+            if columns - ignored:
+                obj.version = type(obj).version + 1
+                folded.append(obj)
+    return folded
+
+
+def _write(session: Session, changes: _Changes, folded: list | None) -> bool:
+    """Once per transaction: bump versions and write one outbox row per thread or community."""
     if not changes:
-        return
+        return False
     connection = session.connection()
     threads, posts = Thread.__table__, Post.__table__
     if changes.authors:
         changes.threads.update(connection.scalars(
             select(threads.c.id).where(threads.c.author_id.in_(changes.authors))
             .union(select(posts.c.thread_id).where(posts.c.author_id.in_(changes.authors)))))
-    if changes.threads:
-        connection.execute(update(threads).where(threads.c.id.in_(changes.threads))
+    bumped_threads = {obj.id for obj in folded or () if isinstance(obj, Thread)}
+    bumped_posts = {obj.id for obj in folded or () if isinstance(obj, Post)}
+    if changes.threads - bumped_threads:
+        connection.execute(update(threads).where(threads.c.id.in_(changes.threads - bumped_threads))
                            .values(version=threads.c.version + 1))
-    if changes.posts:
-        connection.execute(update(posts).where(posts.c.id.in_(changes.posts))
+    if changes.posts - bumped_posts:
+        connection.execute(update(posts).where(posts.c.id.in_(changes.posts - bumped_posts))
                            .values(version=posts.c.version + 1))
     if changes.communities:
         connection.execute(update(threads).where(threads.c.community_id.in_(changes.communities))
@@ -153,12 +194,14 @@ def _after_flush(session: Session, flush_context) -> None:
             for entity_id in sorted(ids)]
     if rows and (not has_app_context() or writes_rows(current_app)):
         connection.execute(insert(OutboxRow.__table__), rows)
-        session.info[PENDING_KEY] = True
+        return True
+    return False
 
 
 def listen(session_class: type[Session]) -> None:
     """Attach the listeners once per session class (idempotent)."""
-    listen_as_outbox(session_class, _after_flush, PENDING_KEY, "search_outbox_wake")
+    listen_as_outbox(session_class, _collect_flush, _write, PENDING_KEY, "search_outbox_wake",
+                     prepare=_fold_versions)
 
 
 # Full-text structures of the database search engine (migration 0002), unknown to the ORM.

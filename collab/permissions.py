@@ -13,12 +13,14 @@ from sqlalchemy import (
     String,
     and_,
     bindparam,
+    event,
     exists,
     false,
     or_,
     select,
     true,
 )
+from sqlalchemy.orm import Session, lazyload
 
 from collab.communities.models import (
     Community,
@@ -160,12 +162,44 @@ def find_community_for_membership(user: User, slug: str) -> Community:
     return community
 
 
+MEMBERSHIPS_KEY = "permissions_memberships"
+
+
 def membership_of(user: User, community: Community) -> Membership | None:
-    return db.session.scalar(
+    """The user's membership row, looked up once per transaction (the role checks ask often).
+
+    The memo lives in the session's info and is dropped when a flush writes a membership, at
+    commit and at rollback; while a new or deleted membership waits to be flushed it is bypassed.
+    """
+    session = db.session()
+    memo = session.info.setdefault(MEMBERSHIPS_KEY, {})
+    key = (user.id, community.id)
+    if key in memo and not _memberships_pending(session):
+        return memo[key]
+    membership = session.scalar(
         select(Membership).where(
             Membership.community_id == community.id, Membership.user_id == user.id
-        )
+        ).options(lazyload(Membership.user))  # the caller is in the session already
     )
+    memo[key] = membership
+    return membership
+
+
+def _memberships_pending(session: Session) -> bool:
+    return any(isinstance(obj, Membership) for obj in (*session.new, *session.deleted))
+
+
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_rollback")
+def _forget_memberships(session: Session) -> None:
+    session.info.pop(MEMBERSHIPS_KEY, None)
+
+
+@event.listens_for(Session, "after_flush")
+def _forget_memberships_written(session: Session, flush_context) -> None:
+    if MEMBERSHIPS_KEY in session.info and any(
+            isinstance(obj, Membership) for obj in (*session.new, *session.dirty, *session.deleted)):
+        session.info.pop(MEMBERSHIPS_KEY, None)
 
 
 def is_active_member(user: User, community: Community) -> bool:

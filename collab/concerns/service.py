@@ -7,6 +7,7 @@ flagged it see their concern's state and the response note, never the queue.
 """
 from sqlalchemy import event, insert, or_, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
 
 from collab import time
 from collab.db import db
@@ -50,13 +51,17 @@ def _assess_new_content(session: Session, flush_context) -> None:
         assessment = classifier.assess(text)
         if thread_id not in worst or assessment.score > worst[thread_id].score:
             worst[thread_id] = assessment
+    if not worst:
+        return
     connection = session.connection()
     for thread_id, assessment in worst.items():
-        _record(connection, thread_id, assessment, flags=None)
+        thread = session.identity_map.get(identity_key(Thread, thread_id))
+        community_id = thread.__dict__.get("community_id") if thread is not None else None
+        _record(connection, thread_id, assessment, flags=None, community_id=community_id)
 
 
 def _record(connection, thread_id: int, assessment: classifier.Assessment,
-            flags: int | None) -> None:
+            flags: int | None, community_id: int | None = None) -> None:
     """Raise the concern's score (never lower it), or open a concern at the threshold."""
     row = connection.execute(select(Concern.id, Concern.score, Concern.flags, Concern.reasons)
                              .where(Concern.thread_id == thread_id)).first()
@@ -71,8 +76,9 @@ def _record(connection, thread_id: int, assessment: classifier.Assessment,
         return
     if score < classifier.THRESHOLD:
         return
-    community_id = connection.execute(select(Thread.community_id)
-                                      .where(Thread.id == thread_id)).scalar_one()
+    if community_id is None:  # the thread is not loaded in the session
+        community_id = connection.execute(select(Thread.community_id)
+                                          .where(Thread.id == thread_id)).scalar_one()
     connection.execute(insert(Concern).values(
         community_id=community_id, thread_id=thread_id, state=ConcernState.OPEN, score=score,
         flags=flag_count, reasons=",".join(assessment.risk_terms), response_note="",

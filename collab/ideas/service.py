@@ -8,17 +8,19 @@ from sqlalchemy.exc import IntegrityError
 
 from collab import time
 from collab.audit import service as audit
-from collab.db import db
+from collab.db import commit_keeping, db
 from collab.errors import Conflict, InvalidInput
 from collab.ideas import ranking
 from collab.ideas.models import IdeaStatusChange, Vote
-from collab.people.models import User
+from collab.people.models import Audience, User
 from collab.threads.models import Thread, ThreadKind, ThreadStatus
 from collab.threads.service import (
     ThreadView,
+    find_thread_to_change,
     find_visible_thread,
     lock_thread,
     reread_thread,
+    row_locks,
     require_can_write,
     require_thread_moderator,
     status_history,
@@ -67,6 +69,59 @@ def _my_vote(actor: User, thread: Thread) -> Vote | None:
                                                 Vote.user_id == actor.id))
 
 
+def _others_votes(actor: User, thread: Thread) -> dict[str, dict[str, int]]:
+    """Everyone else's votes by audience: the caller's own vote is what this request decides."""
+    tallies = {a.value: {"up": 0, "down": 0} for a in Audience}
+    with db.session.no_autoflush:
+        for audience, value, count in db.session.execute(
+                select(Vote.audience, Vote.value, func.count())
+                .where(Vote.thread_id == thread.id, Vote.user_id != actor.id)
+                .group_by(Vote.audience, Vote.value)):
+            tallies.setdefault(audience, {"up": 0, "down": 0})["up" if value > 0 else "down"] += count
+    return tallies
+
+
+def _set_vote(actor: User, thread: Thread, value: int | None) -> ThreadView:
+    """The caller's vote becomes `value` (None: withdrawn); counters recounted under the lock.
+
+    PostgreSQL: the thread was read under its row lock, so the counts read now are current and
+    one flush at commit writes the vote and the counters. SQLite has no row lock: the vote is
+    written first (from there on writers are serialised), then the thread is read again.
+    """
+    existing = _my_vote(actor, thread)
+    changed = (existing.value if existing is not None else None) != value
+    now = time.now()
+
+    def write() -> None:
+        if value is None:
+            db.session.delete(existing)
+        elif existing is None:
+            db.session.add(Vote(thread_id=thread.id, user_id=actor.id, value=value,
+                                audience=actor.audience, created_at=now, updated_at=now))
+        else:
+            existing.value, existing.audience, existing.updated_at = value, actor.audience, now
+
+    if changed and not row_locks():
+        write()
+        db.session.flush()
+        reread_thread(thread)
+        _require_votable(actor, thread)
+    tallies = _others_votes(actor, thread)
+    if value is not None:
+        tallies.setdefault(actor.audience, {"up": 0, "down": 0})["up" if value > 0 else "down"] += 1
+    if changed:
+        if row_locks():
+            write()
+        thread.upvotes = sum(t["up"] for t in tallies.values())
+        thread.downvotes = sum(t["down"] for t in tallies.values())
+        thread.top_score = ranking.wilson_lower_bound(thread.upvotes, thread.downvotes)
+        if value is not None and value > 0:
+            thread.trending_score = ranking.add_activity(thread.trending_score,
+                                                         ranking.UPVOTE_WEIGHT, now)
+    commit_keeping(thread)
+    return ThreadView(thread, value, tallies)
+
+
 def vote(actor: User, thread_id: int, value: int) -> ThreadView:
     """Cast or change the caller's vote; repeating the same vote changes nothing.
 
@@ -81,42 +136,16 @@ def vote(actor: User, thread_id: int, value: int) -> ThreadView:
 
 
 def _vote(actor: User, thread_id: int, value: int) -> ThreadView:
-    thread = find_visible_thread(actor, thread_id)
+    thread = find_thread_to_change(actor, thread_id)
     _require_votable(actor, thread)
-    lock_thread(thread)
-    _require_votable(actor, thread)
-    existing = _my_vote(actor, thread)
-    if existing is None or existing.value != value:
-        now = time.now()
-        if existing is None:
-            db.session.add(Vote(thread_id=thread.id, user_id=actor.id, value=value,
-                                audience=actor.audience, created_at=now, updated_at=now))
-        else:
-            existing.value, existing.audience, existing.updated_at = value, actor.audience, now
-        db.session.flush()
-        reread_thread(thread)
-        _recount(thread)
-        if value > 0:
-            thread.trending_score = ranking.add_activity(thread.trending_score,
-                                                         ranking.UPVOTE_WEIGHT, now)
-    db.session.commit()
-    return thread_view(actor, thread, history=False)
+    return _set_vote(actor, thread, value)
 
 
 def withdraw_vote(actor: User, thread_id: int) -> ThreadView:
     """Remove the caller's vote (if any); past activity still counts, decaying, for trending."""
-    thread = find_visible_thread(actor, thread_id)
+    thread = find_thread_to_change(actor, thread_id)
     _require_votable(actor, thread)
-    lock_thread(thread)
-    _require_votable(actor, thread)
-    existing = _my_vote(actor, thread)
-    if existing is not None:
-        db.session.delete(existing)
-        db.session.flush()
-        reread_thread(thread)
-        _recount(thread)
-    db.session.commit()
-    return thread_view(actor, thread, history=False)
+    return _set_vote(actor, thread, None)
 
 
 def change_status(actor: User, thread_id: int, fields: dict) -> IdeaStatusChange:

@@ -6,12 +6,13 @@ changes, resolved concerns), so the ledger is a projection: session events recom
 from the same history, with the same totals.
 """
 from collections import defaultdict
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import String, delete, event, func, inspect, literal, select, union_all
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
 
 from collab import time
 from collab.communities.models import Community
@@ -28,40 +29,45 @@ from collab.threads.models import Post, Thread, ThreadStatus
 PERIODS = {"week": 7, "month": 30, "year": 365, "all": None}
 
 
-def _events(community_id: int | None, user_id: int | None):
-    """(community_id, user_id, kind, at) of every event, optionally for one pair."""
+def _events(community_id: int | None, user_id: int | None, day: date | None = None):
+    """(community_id, user_id, kind, at) of every event, optionally for one pair (and one day)."""
     live = (Thread.deleted_at.is_(None),)
+    if day is not None:
+        start = datetime.combine(day, datetime.min.time(), tzinfo=UTC)
+        end = start + timedelta(days=1)
 
-    def scoped(statement, community_column, user_column):
+    def scoped(statement, community_column, user_column, at_column):
         if community_id is not None:
             statement = statement.where(community_column == community_id)
         if user_id is not None:
             statement = statement.where(user_column == user_id)
+        if day is not None:
+            statement = statement.where(at_column >= start, at_column < end)
         return statement
     accepted = scoped(select(Thread.community_id, Post.author_id.label("user_id"),
                              literal("accepted_answer", String).label("kind"),
                              Post.created_at.label("at"))
                       .join(Post, Post.id == Thread.accepted_post_id)
                       .where(*live, Post.deleted_at.is_(None)),
-                      Thread.community_id, Post.author_id)
+                      Thread.community_id, Post.author_id, Post.created_at)
     upvotes = scoped(select(Thread.community_id, Thread.author_id.label("user_id"),
                             literal("upvote_received", String).label("kind"),
                             Vote.created_at.label("at"))
                      .join(Vote, Vote.thread_id == Thread.id)
                      .where(*live, Vote.value == 1, Vote.user_id != Thread.author_id),
-                     Thread.community_id, Thread.author_id)
+                     Thread.community_id, Thread.author_id, Vote.created_at)
     done = scoped(select(Thread.community_id, Thread.author_id.label("user_id"),
                          literal("idea_done", String).label("kind"),
                          IdeaStatusChange.created_at.label("at"))
                   .join(IdeaStatusChange, IdeaStatusChange.thread_id == Thread.id)
                   .where(*live, IdeaStatusChange.to_status == ThreadStatus.DONE),
-                  Thread.community_id, Thread.author_id)
+                  Thread.community_id, Thread.author_id, IdeaStatusChange.created_at)
     resolved = scoped(select(Concern.community_id, Concern.assignee_id.label("user_id"),
                              literal("concern_resolved", String).label("kind"),
                              Concern.resolved_at.label("at"))
                       .where(Concern.state == ConcernState.RESOLVED,
                              Concern.assignee_id.is_not(None)),
-                      Concern.community_id, Concern.assignee_id)
+                      Concern.community_id, Concern.assignee_id, Concern.resolved_at)
     return union_all(accepted, upvotes, done, resolved)
 
 
@@ -79,6 +85,10 @@ def _write(connection, raw: dict, pairs: set[tuple[int, int]] | None) -> None:
         for community_id, user_id in pairs:
             connection.execute(delete(ReputationDay).where(
                 ReputationDay.community_id == community_id, ReputationDay.user_id == user_id))
+    _insert(connection, raw)
+
+
+def _insert(connection, raw: dict) -> None:
     rows = [{"community_id": c, "user_id": u, "day": d, "raw_points": points,
              "points": min(points, rules.DAILY_CAP)} for (c, u, d), points in raw.items()]
     if not rows:
@@ -92,6 +102,16 @@ def _write(connection, raw: dict, pairs: set[tuple[int, int]] | None) -> None:
         index_elements=["community_id", "user_id", "day"],
         set_={"points": statement.excluded.points, "raw_points": statement.excluded.raw_points}),
         rows)
+
+
+def _recompute_days(connection, pair_days: set[tuple[int, int, date]]) -> None:
+    """Recompute single days of single pairs (a vote moves points on the day it was cast only)."""
+    for community_id, user_id, day in pair_days:
+        raw = _days(connection.execute(_events(community_id, user_id, day)))
+        connection.execute(delete(ReputationDay).where(
+            ReputationDay.community_id == community_id, ReputationDay.user_id == user_id,
+            ReputationDay.day == day))
+        _insert(connection, raw)
 
 
 def _recompute_pairs(connection, pairs: set[tuple[int, int]]) -> None:
@@ -117,31 +137,75 @@ def _history_values(item, name: str) -> set:
     return {v for v in (*history.added, *history.deleted, *history.unchanged) if v is not None}
 
 
+# Thread and vote columns an event depends on; a reply's counters (reply_count, trending score,
+# last activity) or a vote's timestamps change no one's points.
+THREAD_EVENT_COLUMNS = {"deleted_at", "accepted_post_id", "community_id", "author_id"}
+VOTE_EVENT_COLUMNS = {"value", "thread_id", "user_id", "created_at"}
+POST_EVENT_COLUMNS = {"deleted_at", "created_at", "author_id", "thread_id"}
+
+
+def _changed(item) -> set[str]:
+    state = inspect(item)
+    return {attr.key for attr in state.mapper.column_attrs
+            if state.attrs[attr.key].history.has_changes()}
+
+
+def _pair_of_loaded_thread(session: Session, thread_id: int) -> tuple[int, int] | None:
+    """(community, author) of a thread the session holds loaded, without a statement."""
+    thread = session.identity_map.get(identity_key(Thread, thread_id))
+    loaded = thread.__dict__ if thread is not None else {}
+    if "community_id" in loaded and "author_id" in loaded:
+        return loaded["community_id"], loaded["author_id"]
+    return None
+
+
 @event.listens_for(Session, "after_flush")
 def _touched(session: Session, flush_context) -> None:
     threads, posts, accepted_posts, assignees = set(), set(), set(), set()
+    vote_days: set[tuple[int, date]] = set()  # an up-vote is an event on the day it was cast
     for item in (*session.new, *session.dirty, *session.deleted):
+        dirty = item in session.dirty
         if isinstance(item, Thread):
-            threads.add(item.id)
-            accepted_posts |= _history_values(item, "accepted_post_id")
-        elif isinstance(item, (Vote, IdeaStatusChange)):
+            if not dirty or _changed(item) & THREAD_EVENT_COLUMNS:
+                threads.add(item.id)
+                accepted_posts |= _history_values(item, "accepted_post_id")
+        elif isinstance(item, Vote):
+            changed = _changed(item) if dirty else set()
+            cast_at = inspect(item).dict.get("created_at")
+            if changed & {"thread_id", "user_id", "created_at"} or cast_at is None:
+                threads.add(item.thread_id)  # moved by a merge: every day of both pairs
+            elif not dirty or changed & VOTE_EVENT_COLUMNS:
+                vote_days.add((item.thread_id, cast_at.astimezone(UTC).date()))
+        elif isinstance(item, IdeaStatusChange):
             threads.add(item.thread_id)
-        elif isinstance(item, Post) and item in session.dirty:
-            posts.add(item.id)
+        elif isinstance(item, Post) and dirty:
+            if _changed(item) & POST_EVENT_COLUMNS:
+                posts.add(item.id)
         elif isinstance(item, Concern):
             assignees |= {(item.community_id, a) for a in _history_values(item, "assignee_id")}
-    if not (threads or posts or accepted_posts or assignees):
+    if not (threads or posts or accepted_posts or assignees or vote_days):
         return
     connection = session.connection()
     pairs = set(assignees)
-    if threads:
-        pairs |= {tuple(row) for row in connection.execute(
-            select(Thread.community_id, Thread.author_id).where(Thread.id.in_(threads)))}
+    pair_of = {}
+    unknown = set()
+    for thread_id in threads | {thread_id for thread_id, _ in vote_days}:
+        pair = _pair_of_loaded_thread(session, thread_id)
+        if pair is None:
+            unknown.add(thread_id)
+        else:
+            pair_of[thread_id] = pair
+    if unknown:
+        pair_of.update((row.id, (row.community_id, row.author_id)) for row in connection.execute(
+            select(Thread.id, Thread.community_id, Thread.author_id).where(Thread.id.in_(unknown))))
+    pairs |= {pair_of[thread_id] for thread_id in threads if thread_id in pair_of}
     if posts or accepted_posts:
         pairs |= {tuple(row) for row in connection.execute(
             select(Thread.community_id, Post.author_id).join(Thread, Thread.id == Post.thread_id)
             .where(Post.id.in_(posts | accepted_posts)))}
     _recompute_pairs(connection, pairs)
+    _recompute_days(connection, {(*pair_of[thread_id], day) for thread_id, day in vote_days
+                                 if thread_id in pair_of and pair_of[thread_id] not in pairs})
 
 
 # Reading -------------------------------------------------------------------------------

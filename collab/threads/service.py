@@ -12,7 +12,7 @@ from collab import time
 from collab.answers.models import PostVote
 from collab.audit import service as audit
 from collab.communities.models import Community
-from collab.db import db
+from collab.db import commit_keeping, db
 from collab.errors import Conflict, Forbidden, InvalidInput, NotFound
 from collab.ideas import ranking
 from collab.ideas.models import IdeaStatusChange, Vote
@@ -267,19 +267,48 @@ def require_thread_moderator(actor: User, thread: Thread) -> None:
     require_not_merged(thread)
 
 
+THREAD_COLUMNS = tuple(attr.key for attr in Thread.__mapper__.column_attrs)
+
+
+def row_locks() -> bool:
+    """Whether the engine locks rows (PostgreSQL); SQLite serialises writers at their first write."""
+    return db.session.get_bind().dialect.name != "sqlite"
+
+
+def find_thread_to_change(actor: User, thread_id: int) -> Thread:
+    """find_visible_thread and lock_thread in one statement: the thread, locked until commit.
+
+    Its community comes along (the write rules need it); its tags, author and the community's
+    audiences and allow-list stay unloaded until something asks. SQLite has no row lock: there
+    the caller reads the thread again after its first write (reread_thread).
+    """
+    thread = db.session.scalar(
+        select(Thread).join(Community, Community.id == Thread.community_id)
+        .where(Thread.id == thread_id, Thread.deleted_at.is_(None), visible_communities(actor))
+        .options(contains_eager(Thread.community).lazyload(Community.audience_rows),
+                 contains_eager(Thread.community).lazyload(Community.organization_rows),
+                 lazyload(Thread.tag_rows), lazyload(Thread.author),
+                 lazyload(Thread.answer_verified_by))
+        .with_for_update(of=Thread)
+        .execution_options(populate_existing=True))
+    if thread is None:
+        raise NotFound(f"No thread {thread_id}.")
+    return thread
+
+
 def lock_thread(thread: Thread) -> None:
-    """Re-read the thread under a row lock (held until commit) before changing its counters."""
-    db.session.execute(select(Thread.id).where(Thread.id == thread.id).with_for_update())
-    db.session.refresh(thread)
+    """Re-read the thread's columns under a row lock (held until commit) before changing its counters."""
+    db.session.refresh(thread, attribute_names=THREAD_COLUMNS, with_for_update=True)
 
 
 def reread_thread(thread: Thread) -> None:
-    """Read the thread again after the operation's first write.
+    """Read the thread's columns again after the operation's first write, where needed.
 
     SQLite ignores FOR UPDATE and serialises writers at their first write instead, so only
-    from there on is what we read current; on PostgreSQL this reads what the lock already gave.
+    from there on is what we read current; on PostgreSQL the lock already gave the current row.
     """
-    db.session.refresh(thread)
+    if not row_locks():
+        db.session.refresh(thread, attribute_names=THREAD_COLUMNS)
 
 
 # Threads -------------------------------------------------------------------
@@ -352,24 +381,25 @@ def post_views(viewer: User, posts: list[Post]) -> list[PostView]:
 
 
 def create_post(actor: User, thread_id: int, fields: dict) -> PostView:
-    thread = find_visible_thread(actor, thread_id)
+    """A reply: the thread is read and locked once, and the answer is built from what was written."""
+    thread = find_thread_to_change(actor, thread_id)
     require_can_write(actor, thread)
     parent_id = fields.get("parent_id")
     if parent_id is not None and db.session.scalar(select(Post.id).where(
             Post.id == parent_id, Post.thread_id == thread.id, Post.deleted_at.is_(None))) is None:
         raise InvalidInput({"parent_id": ["No such post in this thread."]})
     now = time.now()
-    lock_thread(thread)
-    post = Post(thread_id=thread.id, author_id=actor.id, parent_id=parent_id, body=fields["body"],
-                created_at=now, updated_at=now)
+    post = Post(thread_id=thread.id, author_id=actor.id, parent_id=parent_id,
+                body=fields["body"], created_at=now, updated_at=now)
     db.session.add(post)
-    db.session.flush()
-    reread_thread(thread)
+    if not row_locks():  # SQLite: the counters are current only after the first write
+        db.session.flush()
+        reread_thread(thread)
     thread.reply_count += 1
     thread.last_activity_at = now
     thread.trending_score = ranking.add_activity(thread.trending_score, ranking.REPLY_WEIGHT, now)
-    db.session.commit()
-    return post_views(actor, [post])[0]
+    commit_keeping(post, thread, actor)
+    return PostView(post, accepted=False, my_vote=None)  # a new reply: not accepted, no votes
 
 
 def get_post(viewer: User, post_id: int) -> PostView:

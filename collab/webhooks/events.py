@@ -1,9 +1,9 @@
 """Webhook events are written by session events, in the transaction of the change.
 
 Like the search outbox (collab/outbox.py), no service calls this module: after each flush it
-looks at new and changed threads, posts, votes, idea status changes and memberships, turns them
-into events, and inserts one delivery row per matching active subscription on the flush's own
-connection. The change and its deliveries commit or roll back together; the sender
+looks at new and changed threads, posts, votes, idea status changes and memberships and turns
+them into events (one per entity and transaction), and before the commit it inserts one delivery
+row per event and matching active subscription on the transaction's connection. The change and its deliveries commit or roll back together; the sender
 (collab/webhooks/delivery.py) drains them.
 """
 import json
@@ -89,17 +89,40 @@ def _events(session: Session) -> list[tuple[str, int | None, int | None, dict]]:
     return found
 
 
-def _after_flush(session: Session, flush_context) -> None:
-    events = _events(session)
+def _collect_flush(session: Session, events: dict | None) -> dict | None:
+    """After each flush: the transaction's events, one per entity (a later change replaces it)."""
+    found = _events(session)
+    if not found:
+        return events
+    events = {} if events is None else events
+    for event in found:
+        kind, _, thread_id, data = event
+        if kind == EventType.THREAD_UPDATED:
+            key = (kind, thread_id)
+            if key in events:  # changed again: one event naming every change
+                changed = sorted(set(events[key][3]["changed"]) | set(data["changed"]))
+                event = (*event[:3], {**data, "changed": changed})
+        elif kind == EventType.VOTE_CHANGED:
+            key = (kind, thread_id, data["user_id"])
+        else:
+            key = object()  # distinct events (created posts, status changes) all stay
+        events.pop(key, None)  # keep the order of the latest change
+        events[key] = event
+    return events
+
+
+def _write(session: Session, events: dict, context=None) -> bool:
+    """Once per transaction: one delivery per event and matching active subscription."""
+    events = list(events.values())
     if not events:
-        return
+        return False
     connection = session.connection()
     subscriptions = WebhookSubscription.__table__
     active = connection.execute(select(subscriptions.c.id, subscriptions.c.events,
                                        subscriptions.c.community_id)
                                 .where(subscriptions.c.active)).all()
     if not active:
-        return
+        return False
     threads, communities = Thread.__table__, Community.__table__
     thread_ids = {thread_id for _, community_id, thread_id, _ in events
                   if community_id is None and thread_id is not None}
@@ -125,9 +148,10 @@ def _after_flush(session: Session, flush_context) -> None:
                              "attempts": 0, "created_at": stamp, "next_attempt_at": stamp})
     if rows:
         connection.execute(insert(WebhookDelivery.__table__), rows)
-        session.info[PENDING_KEY] = True
+        return True
+    return False
 
 
 def listen(session_class: type[Session]) -> None:
     """Attach the listeners once per session class (idempotent)."""
-    listen_as_outbox(session_class, _after_flush, PENDING_KEY, "webhooks_wake")
+    listen_as_outbox(session_class, _collect_flush, _write, PENDING_KEY, "webhooks_wake")
