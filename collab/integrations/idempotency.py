@@ -44,7 +44,7 @@ DEFAULTS = {
     "IDEMPOTENCY_PURGE_INTERVAL_SECONDS": 3600,
 }
 
-_last_purge = {"at": 0.0}
+_last_purge = {"at": float("-inf")}  # the first keyed write of a process purges
 _purge_lock = threading.Lock()
 
 
