@@ -1,9 +1,11 @@
 """Webhook events are written by session events, in the transaction of the change.
 
 Like the search outbox (collab/outbox.py), no service calls this module: after each flush it
-looks at new and changed threads, posts, votes, idea status changes and memberships, turns them
-into events, and inserts one delivery row per matching active subscription on the flush's own
-connection. The change and its deliveries commit or roll back together; the sender
+looks at new and changed threads, posts, votes, idea status changes, memberships and reopened
+concerns, turns them into events, and inserts one delivery row per matching active subscription
+on the flush's own connection. A concern opened by the concerns' own scoring (a Core insert in
+their session listener) arrives by their `concern_opened` signal, on the same connection.
+The change and its deliveries commit or roll back together; the sender
 (collab/webhooks/delivery.py) drains them.
 """
 import json
@@ -14,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from collab import time
 from collab.communities.models import Community, Membership, MembershipStatus
+from collab.concerns.models import Concern, ConcernState
 from collab.db import db, listen_as_outbox
 from collab.ideas.models import IdeaStatusChange, Vote
 from collab.threads.models import Post, Thread
@@ -38,6 +41,13 @@ def _thread_data(thread: Thread) -> dict:
     return {"id": thread.id, "kind": thread.kind, "title": thread.title, "status": thread.status,
             "author_id": thread.author_id, "pinned": thread.pinned, "locked": thread.locked,
             "deleted": thread.deleted_at is not None, "merged_into": thread.merged_into_id}
+
+
+def _concern_data(concern_id: int, thread_id: int, score: float, reasons: list[str],
+                  opened_at, reopened: bool) -> dict:
+    return {"concern": {"id": concern_id, "thread_id": thread_id, "state": ConcernState.OPEN.value,
+                        "score": score, "reasons": reasons, "opened_at": opened_at.isoformat(),
+                        "reopened": reopened}}
 
 
 def _events(session: Session) -> list[tuple[str, int | None, int | None, dict]]:
@@ -82,6 +92,10 @@ def _events(session: Session) -> list[tuple[str, int | None, int | None, dict]]:
                 found.append((EventType.MEMBER_ROLE_CHANGED, obj.community_id, None, {
                     "user_id": obj.user_id, "role": obj.role,
                     "previous_role": previous[0] if previous else None}))
+        elif isinstance(obj, Concern) and "state" in _changed(obj) and obj.state == ConcernState.OPEN:
+            found.append((EventType.CONCERN_OPENED, obj.community_id, obj.thread_id, _concern_data(
+                obj.id, obj.thread_id, obj.score, [r for r in obj.reasons.split(",") if r],
+                obj.updated_at, reopened=True)))
     for obj in session.deleted:
         if isinstance(obj, Vote):
             found.append((EventType.VOTE_CHANGED, None, obj.thread_id,
@@ -90,7 +104,17 @@ def _events(session: Session) -> list[tuple[str, int | None, int | None, dict]]:
 
 
 def _after_flush(session: Session, flush_context) -> None:
-    events = _events(session)
+    _write(session, _events(session))
+
+
+def _concern_opened(session: Session, *, concern_id: int, community_id: int, thread_id: int,
+                    score: float, reasons: list[str], opened_at, reopened: bool) -> None:
+    _write(session, [(EventType.CONCERN_OPENED, community_id, thread_id, _concern_data(
+        concern_id, thread_id, score, reasons, opened_at, reopened))])
+
+
+def _write(session: Session, events: list) -> None:
+    """One delivery row per event and matching active subscription, in the session's transaction."""
     if not events:
         return
     connection = session.connection()
@@ -131,3 +155,6 @@ def _after_flush(session: Session, flush_context) -> None:
 def listen(session_class: type[Session]) -> None:
     """Attach the listeners once per session class (idempotent)."""
     listen_as_outbox(session_class, _after_flush, PENDING_KEY, "webhooks_wake")
+    from collab.concerns.service import concern_opened
+
+    concern_opened.connect(_concern_opened, weak=False)  # connecting again is a no-op
