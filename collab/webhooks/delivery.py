@@ -27,6 +27,7 @@ from collab import time
 from collab.communities.models import Community
 from collab.db import db
 from collab.permissions import is_moderator, visible_communities
+from collab.webhooks import targets
 from collab.webhooks.models import (
     DeliveryStatus,
     WebhookAttempt,
@@ -69,12 +70,18 @@ def _post(url: str, headers: dict, body: str) -> tuple[int | None, str | None]:
     request = urllib.request.Request(url, data=body.encode(), method="POST", headers=headers)
     timeout = float(current_app.config.get("WEBHOOK_TIMEOUT_SECONDS", 10))
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
+        with targets.open_url(request, timeout=timeout) as response:
             return response.status, None
     except urllib.error.HTTPError as error:
         return error.code, f"HTTP {error.code}"
-    except (urllib.error.URLError, OSError, ValueError) as error:
-        return None, str(getattr(error, "reason", error))[:500]
+    except targets.RefusedTarget as error:  # the host resolves elsewhere since it was checked
+        return None, f"refused: {error}"[:500]
+    except urllib.error.URLError as error:
+        if isinstance(error.reason, targets.RefusedTarget):
+            return None, f"refused: {error.reason}"[:500]
+        return None, str(error.reason)[:500]
+    except (OSError, ValueError) as error:
+        return None, str(error)[:500]
 
 
 def _may_see(owner, community_id: int | None, cache: dict) -> bool:
