@@ -26,7 +26,7 @@ import time as clock
 from datetime import UTC, timedelta
 
 from flask import Flask, Response, current_app, g, request
-from sqlalchemy import delete, select, text, update
+from sqlalchemy import delete, event, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from collab import time
@@ -37,6 +37,8 @@ from collab.integrations.models import IdempotencyKey
 HEADER = "Idempotency-Key"
 KEPT_HEADERS = ("Content-Type", "Location", "ETag")
 TABLE = IdempotencyKey.__table__
+# Set while the reservation is in the session's open transaction (with the request's changes).
+UNCOMMITTED = "idempotency_reservation_uncommitted"
 PURGE_BATCH = 1000
 DEFAULTS = {
     "IDEMPOTENCY_TTL_SECONDS": 86400,
@@ -83,7 +85,12 @@ def _reserve(user_id: int, key: str, request_hash: str) -> bool:
     if inserted is None:
         db.session.rollback()  # hold no lock (SQLite: the write lock) while waiting for the first
         return False
+    db.session.info[UNCOMMITTED] = True
     return True
+
+
+def _transaction_ended(session) -> None:
+    session.info.pop(UNCOMMITTED, None)
 
 
 def _ttl() -> timedelta:
@@ -176,13 +183,15 @@ def _store(user_id: int, key: str, response: Response) -> None:
               "response_body": response.get_data(as_text=True),
               "response_headers": json.dumps(headers)}
     connection = session.connection()
-    relaxed = None
-    if dialect == "postgresql":
+    # Only when the request's own changes are already committed (durably): this commit then
+    # holds nothing but the stored response.
+    lazy, relaxed = UNCOMMITTED not in session.info, None
+    if lazy and dialect == "postgresql":
         session.execute(text("SET LOCAL synchronous_commit TO OFF"))
-    elif dialect == "sqlite":
+    elif lazy and dialect == "sqlite":
         raw = connection.connection.driver_connection
-        # Not inside a transaction (the pragma would not apply), and only in WAL mode, where
-        # NORMAL never corrupts, it only may lose the last commits on a power loss.
+        # Outside a transaction, and only in WAL mode, where NORMAL never corrupts: it only
+        # may lose the last commits on a power loss.
         if not raw.in_transaction and raw.execute("PRAGMA journal_mode").fetchone()[0] == "wal":
             relaxed = raw.execute("PRAGMA synchronous").fetchone()[0]
             raw.execute("PRAGMA synchronous=NORMAL")
@@ -199,7 +208,11 @@ def _store(user_id: int, key: str, response: Response) -> None:
         session.commit()
     finally:
         if relaxed is not None:
-            raw.execute(f"PRAGMA synchronous={int(relaxed)}")
+            try:
+                raw.execute(f"PRAGMA synchronous={int(relaxed)}")
+            except Exception:  # never leave a pooled connection with lazy commits
+                connection.invalidate()
+                raise
 
 
 def _after_request(response: Response) -> Response:
@@ -228,8 +241,13 @@ def _teardown(error) -> None:
 
 
 def init_app(app: Flask) -> None:
+    from flask_sqlalchemy.session import Session as FlaskSession
+
     for name, value in DEFAULTS.items():
         app.config.setdefault(name, value)
+    for name in ("after_commit", "after_rollback"):
+        if not event.contains(FlaskSession, name, _transaction_ended):
+            event.listen(FlaskSession, name, _transaction_ended)
     app.before_request(_before_request)
     app.after_request(_after_request)
     app.teardown_request(_teardown)
