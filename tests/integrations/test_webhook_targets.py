@@ -79,13 +79,14 @@ def test_public_targets_are_accepted_and_updates_are_checked(make_user, app, gua
     assert unresolvable.status_code == 422 and "url" in unresolvable.get_json()["errors"]
 
 
+@pytest.mark.parametrize("scheme", ["http", "https"])
 def test_a_name_that_resolves_privately_at_delivery_is_not_contacted(make_user, make_community,
                                                                      app, guarded, dns, receiver,
-                                                                     drain):
+                                                                     drain, scheme):
     alice = make_user("alice")
     make_community(alice, "lab")
     dns["hooks.example.test"] = PUBLIC
-    subscription = subscribe(alice, f"http://hooks.example.test:{receiver.port}/hook",
+    subscription = subscribe(alice, f"{scheme}://hooks.example.test:{receiver.port}/hook",
                              ["thread.created"])
     dns["hooks.example.test"] = "127.0.0.1"  # DNS rebinding: now it points inside
     new_thread(alice)
