@@ -11,8 +11,8 @@ What a key costs a write (the issue's budget is 10% at p95):
   others' inserts wait on the unique index until it commits, then find the row and wait for
   its stored response to replay it.
 - The response is stored by one UPDATE after the view, in a small transaction whose commit does
-  not wait for the disk (`synchronous_commit` off on PostgreSQL, `synchronous=NORMAL` on SQLite
-  in WAL mode). The change and its key are durable with the request's own commit; an operating
+  not wait for the disk (`synchronous_commit` off on PostgreSQL, set by the UPDATE itself;
+  `synchronous=NORMAL` on SQLite in WAL mode, in-process pragmas). The change and its key are durable with the request's own commit; an operating
   system crash in the next fraction of a second can lose only the stored response, which leaves
   the key answering 409 (as a process dying between the commit and the store always could).
 - Expired keys are purged by `flask --app wsgi integrations purge-idempotency-keys`, and
@@ -26,7 +26,7 @@ import time as clock
 from datetime import UTC, timedelta
 
 from flask import Flask, Response, current_app, g, request
-from sqlalchemy import delete, event, select, text, update
+from sqlalchemy import delete, event, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from collab import time
@@ -186,9 +186,11 @@ def _store(user_id: int, key: str, response: Response) -> None:
     # Only when the request's own changes are already committed (durably): this commit then
     # holds nothing but the stored response.
     lazy, relaxed = UNCOMMITTED not in session.info, None
-    if lazy and dialect == "postgresql":
-        session.execute(text("SET LOCAL synchronous_commit TO OFF"))
-    elif lazy and dialect == "sqlite":
+    # PostgreSQL: `SET LOCAL synchronous_commit TO OFF`, said by the UPDATE itself (no round trip
+    # of its own); set_config(.., true) lasts until this transaction's commit.
+    marker = (func.set_config("synchronous_commit", "off", True)
+              if lazy and dialect == "postgresql" else TABLE.c.id)
+    if lazy and dialect == "sqlite":
         raw = connection.connection.driver_connection
         # Outside a transaction, and only in WAL mode, where NORMAL never corrupts: it only
         # may lose the last commits on a power loss.
@@ -197,7 +199,7 @@ def _store(user_id: int, key: str, response: Response) -> None:
             raw.execute("PRAGMA synchronous=NORMAL")
     try:
         where = (TABLE.c.user_id == user_id, TABLE.c.key == key)
-        if not session.execute(update(TABLE).where(*where).values(**stored)).rowcount:
+        if session.execute(update(TABLE).where(*where).values(**stored).returning(marker)).first() is None:
             # the request rolled its transaction back (an error): the reservation went too;
             # if a duplicate reserved the key meanwhile, it runs and stores its own answer
             session.execute(_insert_if_absent(dialect, user_id=user_id, key=key,
