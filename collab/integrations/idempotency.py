@@ -12,9 +12,10 @@ What a key costs a write (the issue's budget is 10% at p95):
   its stored response to replay it.
 - The response is stored by one UPDATE after the view, in a small transaction whose commit does
   not wait for the disk (`synchronous_commit` off on PostgreSQL, set by the UPDATE itself;
-  `synchronous=NORMAL` on SQLite in WAL mode, in-process pragmas). The change and its key are durable with the request's own commit; an operating
-  system crash in the next fraction of a second can lose only the stored response, which leaves
-  the key answering 409 (as a process dying between the commit and the store always could).
+  `synchronous=NORMAL` on SQLite in WAL mode, in-process pragmas). The change and its key are
+  durable with the request's own commit; an operating system crash in the next fraction of a
+  second can lose only the stored response, which leaves the key answering 409 (as a process
+  dying between the commit and the store always could).
 - Expired keys are purged by `flask --app wsgi integrations purge-idempotency-keys`, and
   opportunistically, a bounded batch at most every `IDEMPOTENCY_PURGE_INTERVAL_SECONDS`, inside
   a response's store transaction (no commit of its own).
@@ -199,7 +200,8 @@ def _store(user_id: int, key: str, response: Response) -> None:
             raw.execute("PRAGMA synchronous=NORMAL")
     try:
         where = (TABLE.c.user_id == user_id, TABLE.c.key == key)
-        if session.execute(update(TABLE).where(*where).values(**stored).returning(marker)).first() is None:
+        updated = session.execute(update(TABLE).where(*where).values(**stored).returning(marker))
+        if updated.first() is None:
             # the request rolled its transaction back (an error): the reservation went too;
             # if a duplicate reserved the key meanwhile, it runs and stores its own answer
             session.execute(_insert_if_absent(dialect, user_id=user_id, key=key,

@@ -92,7 +92,8 @@ def _events(session: Session) -> list[tuple[str, int | None, int | None, dict]]:
                 found.append((EventType.MEMBER_ROLE_CHANGED, obj.community_id, None, {
                     "user_id": obj.user_id, "role": obj.role,
                     "previous_role": previous[0] if previous else None}))
-        elif isinstance(obj, Concern) and "state" in _changed(obj) and obj.state == ConcernState.OPEN:
+        elif (isinstance(obj, Concern) and "state" in _changed(obj)
+              and obj.state == ConcernState.OPEN):
             found.append((EventType.CONCERN_OPENED, obj.community_id, obj.thread_id, _concern_data(
                 obj.id, obj.thread_id, obj.score, [r for r in obj.reasons.split(",") if r],
                 obj.updated_at, reopened=True)))
