@@ -64,6 +64,12 @@ class Config:
     RATELIMIT_TOKEN_ISSUE = os.environ.get("RATELIMIT_TOKEN_ISSUE", "10 per minute")
     RATELIMIT_FAILED_AUTH = os.environ.get("RATELIMIT_FAILED_AUTH", "20 per minute")
     WEBHOOK_TIMEOUT_SECONDS = float(os.environ.get("WEBHOOK_TIMEOUT_SECONDS", "10"))
+    # Webhook URLs resolving to loopback/private/link-local/reserved addresses (SSRF): refused
+    # unless on (development and tests, whose receivers listen on localhost).
+    WEBHOOK_ALLOW_PRIVATE_TARGETS = _flag("WEBHOOK_ALLOW_PRIVATE_TARGETS", False)
+    # Expired idempotency keys are purged at most this often by a keyed write (0: only the CLI).
+    IDEMPOTENCY_PURGE_INTERVAL_SECONDS = float(
+        os.environ.get("IDEMPOTENCY_PURGE_INTERVAL_SECONDS", "3600"))
 
     API_TITLE = "collab"
     API_VERSION = "v1"
@@ -77,11 +83,13 @@ class Config:
 class DevelopmentConfig(Config):
     DEBUG = True
     WEBHOOKS_DELIVER_IN_PROCESS = _flag("WEBHOOKS_DELIVER_IN_PROCESS", True)
+    WEBHOOK_ALLOW_PRIVATE_TARGETS = _flag("WEBHOOK_ALLOW_PRIVATE_TARGETS", True)
 
 
 class TestingConfig(Config):
     TESTING = True
     SEARCH_SYNC_IN_PROCESS = _flag("SEARCH_SYNC_IN_PROCESS", False)
+    WEBHOOK_ALLOW_PRIVATE_TARGETS = _flag("WEBHOOK_ALLOW_PRIVATE_TARGETS", True)
 
 
 class ProductionConfig(Config):

@@ -5,6 +5,7 @@ that writes content can forget; a thread at or above the threshold opens a conce
 community's queue, seen by owners and moderators only. The thread's author and the members who
 flagged it see their concern's state and the response note, never the queue.
 """
+from blinker import Namespace
 from sqlalchemy import event, insert, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
@@ -33,6 +34,8 @@ TRANSITIONS = {
     ConcernState.DISMISSED: {ConcernState.OPEN},
 }
 SCORED_POSTS = 200  # a flag rescans the thread's latest posts
+# Sent (sender: the session, in its transaction) when a concern opens; webhooks listen.
+concern_opened = Namespace().signal("concern-opened")
 
 
 # Scoring (session events) ----------------------------------------------------------------
@@ -53,16 +56,16 @@ def _assess_new_content(session: Session, flush_context) -> None:
             worst[thread_id] = assessment
     if not worst:
         return
-    connection = session.connection()
     for thread_id, assessment in worst.items():
         thread = session.identity_map.get(identity_key(Thread, thread_id))
         community_id = thread.__dict__.get("community_id") if thread is not None else None
-        _record(connection, thread_id, assessment, flags=None, community_id=community_id)
+        _record(session, thread_id, assessment, flags=None, community_id=community_id)
 
 
-def _record(connection, thread_id: int, assessment: classifier.Assessment,
+def _record(session: Session, thread_id: int, assessment: classifier.Assessment,
             flags: int | None, community_id: int | None = None) -> None:
     """Raise the concern's score (never lower it), or open a concern at the threshold."""
+    connection = session.connection()
     row = connection.execute(select(Concern.id, Concern.score, Concern.flags, Concern.reasons)
                              .where(Concern.thread_id == thread_id)).first()
     flag_count = flags if flags is not None else (row.flags if row else 0)
@@ -79,10 +82,13 @@ def _record(connection, thread_id: int, assessment: classifier.Assessment,
     if community_id is None:  # the thread is not loaded in the session
         community_id = connection.execute(select(Thread.community_id)
                                           .where(Thread.id == thread_id)).scalar_one()
-    connection.execute(insert(Concern).values(
+    concern_id = connection.execute(insert(Concern).values(
         community_id=community_id, thread_id=thread_id, state=ConcernState.OPEN, score=score,
         flags=flag_count, reasons=",".join(assessment.risk_terms), response_note="",
-        opened_at=now, updated_at=now))
+        opened_at=now, updated_at=now)).inserted_primary_key[0]
+    concern_opened.send(session, concern_id=concern_id, community_id=community_id,
+                        thread_id=thread_id, score=score, reasons=list(assessment.risk_terms),
+                        opened_at=now, reopened=False)
 
 
 # Flags ---------------------------------------------------------------------------------
@@ -103,7 +109,7 @@ def raise_flag(viewer: User, thread_id: int, fields: dict) -> dict:
         select(Post.body).where(Post.thread_id == thread.id, Post.deleted_at.is_(None))
         .order_by(Post.id.desc()).limit(SCORED_POSTS)))
     worst = max((classifier.assess(text) for text in texts), key=lambda a: a.score)
-    _record(db.session.connection(), thread.id, worst, flags=flags)
+    _record(db.session(), thread.id, worst, flags=flags)
     db.session.commit()
     concern = _concern_of_thread(thread.id)
     return {"thread_id": thread.id, "flags": flags,

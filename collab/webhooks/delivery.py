@@ -3,7 +3,8 @@
 Deliveries of one subscription about one thread go out in the order they were written: a
 delivery waits while an earlier one of the same thread is still pending (retrying). Each attempt
 is logged with its response code and duration. Before sending, the subscriber's right to see the
-event's community is checked again, so a member who left stops receiving.
+event's community is checked again, so a member who left stops receiving (and `concern.*`
+events go only to the community's owners and moderators, whose queue they belong to).
 One sender at a time is assumed (the CLI worker or the in-process thread); receivers should
 de-duplicate on `webhook-id` like any Standard Webhooks consumer.
 """
@@ -25,7 +26,8 @@ from sqlalchemy import select, update
 from collab import time
 from collab.communities.models import Community
 from collab.db import db
-from collab.permissions import visible_communities
+from collab.permissions import is_moderator, visible_communities
+from collab.webhooks import targets
 from collab.webhooks.models import (
     DeliveryStatus,
     WebhookAttempt,
@@ -68,12 +70,18 @@ def _post(url: str, headers: dict, body: str) -> tuple[int | None, str | None]:
     request = urllib.request.Request(url, data=body.encode(), method="POST", headers=headers)
     timeout = float(current_app.config.get("WEBHOOK_TIMEOUT_SECONDS", 10))
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
+        with targets.open_url(request, timeout=timeout) as response:
             return response.status, None
     except urllib.error.HTTPError as error:
         return error.code, f"HTTP {error.code}"
-    except (urllib.error.URLError, OSError, ValueError) as error:
-        return None, str(getattr(error, "reason", error))[:500]
+    except targets.RefusedTarget as error:  # the host resolves elsewhere since it was checked
+        return None, f"refused: {error}"[:500]
+    except urllib.error.URLError as error:
+        if isinstance(error.reason, targets.RefusedTarget):
+            return None, f"refused: {error.reason}"[:500]
+        return None, str(error.reason)[:500]
+    except (OSError, ValueError) as error:
+        return None, str(error)[:500]
 
 
 def _may_see(owner, community_id: int | None, cache: dict) -> bool:
@@ -86,6 +94,29 @@ def _may_see(owner, community_id: int | None, cache: dict) -> bool:
         cache[key] = db.session.scalar(select(Community.id).where(
             Community.id == community_id, visible_communities(owner))) is not None
     return cache[key]
+
+
+def _may_moderate(owner, community_id: int, cache: dict) -> bool:
+    """Concern events are the moderation queue's: owners and moderators (and admins) only."""
+    key = ("moderate", owner.id, community_id)
+    if key not in cache:
+        community = db.session.get(Community, community_id)
+        cache[key] = community is not None and is_moderator(owner, community)
+    return cache[key]
+
+
+def _may_receive(subscription, delivery, cache: dict) -> bool:
+    """Checked at delivery: the owner's rights now, not when the event happened."""
+    owner = subscription.owner
+    if not _may_see(owner, delivery.community_id, cache) or (
+            subscription.community_id is not None
+            and not _may_see(owner, subscription.community_id, cache)):
+        return False
+    if delivery.event_type.startswith("concern.") and (
+            delivery.community_id is None
+            or not _may_moderate(owner, delivery.community_id, cache)):
+        return False
+    return True
 
 
 def send(delivery: WebhookDelivery) -> bool:
@@ -182,11 +213,9 @@ def drain(limit: int = BATCH_SIZE) -> DrainStats:
             continue
         delivery = db.session.get(WebhookDelivery, delivery_id)
         subscription = delivery.subscription
-        if not _may_see(subscription.owner, delivery.community_id, visible) or (
-                subscription.community_id is not None
-                and not _may_see(subscription.owner, subscription.community_id, visible)):
+        if not _may_receive(subscription, delivery, visible):
             delivery.status, delivery.finished_at = DeliveryStatus.SKIPPED, now
-            delivery.last_error = "The subscriber may not see this event's community."
+            delivery.last_error = "The subscriber may not see this event."
             stats.skipped += 1
         elif not subscription.active:  # disabled earlier in this pass
             delivery.next_attempt_at = now

@@ -1,9 +1,12 @@
 """Webhook events are written by session events, in the transaction of the change.
 
 Like the search outbox (collab/outbox.py), no service calls this module: after each flush it
-looks at new and changed threads, posts, votes, idea status changes and memberships and turns
-them into events (one per entity and transaction), and before the commit it inserts one delivery
-row per event and matching active subscription on the transaction's connection. The change and its deliveries commit or roll back together; the sender
+looks at new and changed threads, posts, votes, idea status changes, memberships and reopened
+concerns and turns them into events (one per entity and transaction), and before the commit it
+inserts one delivery row per event and matching active subscription on the transaction's
+connection. A concern opened by the concerns' own scoring (a Core insert in their session
+listener) arrives by their `concern_opened` signal and is written at once, on the same
+connection. The change and its deliveries commit or roll back together; the sender
 (collab/webhooks/delivery.py) drains them.
 """
 import json
@@ -14,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from collab import time
 from collab.communities.models import Community, Membership, MembershipStatus
+from collab.concerns.models import Concern, ConcernState
 from collab.db import db, listen_as_outbox
 from collab.ideas.models import IdeaStatusChange, Vote
 from collab.threads.models import Post, Thread
@@ -38,6 +42,13 @@ def _thread_data(thread: Thread) -> dict:
     return {"id": thread.id, "kind": thread.kind, "title": thread.title, "status": thread.status,
             "author_id": thread.author_id, "pinned": thread.pinned, "locked": thread.locked,
             "deleted": thread.deleted_at is not None, "merged_into": thread.merged_into_id}
+
+
+def _concern_data(concern_id: int, thread_id: int, score: float, reasons: list[str],
+                  opened_at, reopened: bool) -> dict:
+    return {"concern": {"id": concern_id, "thread_id": thread_id, "state": ConcernState.OPEN.value,
+                        "score": score, "reasons": reasons, "opened_at": opened_at.isoformat(),
+                        "reopened": reopened}}
 
 
 def _events(session: Session) -> list[tuple[str, int | None, int | None, dict]]:
@@ -82,6 +93,11 @@ def _events(session: Session) -> list[tuple[str, int | None, int | None, dict]]:
                 found.append((EventType.MEMBER_ROLE_CHANGED, obj.community_id, None, {
                     "user_id": obj.user_id, "role": obj.role,
                     "previous_role": previous[0] if previous else None}))
+        elif (isinstance(obj, Concern) and "state" in _changed(obj)
+              and obj.state == ConcernState.OPEN):
+            found.append((EventType.CONCERN_OPENED, obj.community_id, obj.thread_id, _concern_data(
+                obj.id, obj.thread_id, obj.score, [r for r in obj.reasons.split(",") if r],
+                obj.updated_at, reopened=True)))
     for obj in session.deleted:
         if isinstance(obj, Vote):
             found.append((EventType.VOTE_CHANGED, None, obj.thread_id,
@@ -109,6 +125,13 @@ def _collect_flush(session: Session, events: dict | None) -> dict | None:
         events.pop(key, None)  # keep the order of the latest change
         events[key] = event
     return events
+
+
+def _concern_opened(session: Session, *, concern_id: int, community_id: int, thread_id: int,
+                    score: float, reasons: list[str], opened_at, reopened: bool) -> None:
+    if _write(session, {"concern": (EventType.CONCERN_OPENED, community_id, thread_id, _concern_data(
+            concern_id, thread_id, score, reasons, opened_at, reopened))}):
+        session.info[PENDING_KEY] = True
 
 
 def _write(session: Session, events: dict, context=None) -> bool:
@@ -155,3 +178,6 @@ def _write(session: Session, events: dict, context=None) -> bool:
 def listen(session_class: type[Session]) -> None:
     """Attach the listeners once per session class (idempotent)."""
     listen_as_outbox(session_class, _collect_flush, _write, PENDING_KEY, "webhooks_wake")
+    from collab.concerns.service import concern_opened
+
+    concern_opened.connect(_concern_opened, weak=False)  # connecting again is a no-op

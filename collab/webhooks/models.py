@@ -20,6 +20,7 @@ class EventType(StrEnum):
     VOTE_CHANGED = "vote.changed"
     MEMBER_JOINED = "member.joined"
     MEMBER_ROLE_CHANGED = "member.role_changed"
+    CONCERN_OPENED = "concern.opened"  # to the community's owners and moderators only
     PING = "ping"
 
 

@@ -12,6 +12,7 @@ from collab.errors import InvalidInput, NotFound
 from collab.pagination import Page, SortKey, paginate
 from collab.people.models import User
 from collab.permissions import find_visible_community
+from collab.webhooks import targets
 from collab.webhooks.events import new_event_id
 from collab.webhooks.models import (
     DeliveryStatus,
@@ -43,7 +44,14 @@ def _ordered_events(events: list[str]) -> str:
     return " ".join(e.value for e in EventType if e.value in set(events))
 
 
+def _check_target(url: str) -> None:
+    refused = targets.check_url(url)
+    if refused is not None:
+        raise InvalidInput({"url": [refused]}, "The webhook URL may not be a target.")
+
+
 def create_subscription(actor: User, fields: dict) -> WebhookSubscription:
+    _check_target(fields["url"])
     community_id = None
     if fields["community"] is not None:
         try:
@@ -72,6 +80,7 @@ def get_subscription(actor: User, subscription_id: int) -> WebhookSubscription:
 def update_subscription(actor: User, subscription_id: int, fields: dict) -> WebhookSubscription:
     subscription = _mine(actor, subscription_id)
     if "url" in fields:
+        _check_target(fields["url"])
         subscription.url = fields["url"]
     if "events" in fields:
         subscription.events = _ordered_events(fields["events"])

@@ -108,3 +108,56 @@ def test_openapi_documents_the_header_on_posts(anonymous):
     spec = anonymous.get(f"{API}/openapi.json").get_json()
     names = [p["name"] for p in spec["paths"]["/api/v1/communities/{slug}/threads"]["post"]["parameters"]]
     assert "Idempotency-Key" in names
+
+
+def key_count(app) -> int:
+    from collab.integrations.models import IdempotencyKey
+    with app.app_context():
+        try:
+            return db.session.scalar(select(func.count()).select_from(IdempotencyKey))
+        finally:
+            db.session.remove()
+
+
+def test_purge_command_deletes_only_expired_keys(alice, app, monkeypatch):
+    for n in range(3):
+        alice.post(f"{API}/communities/lab/threads", json={**THREAD, "title": f"Old {n}"},
+                   headers={"Idempotency-Key": f"old-{n}"})
+    later = time.now() + timedelta(hours=24, seconds=1)
+    monkeypatch.setattr(time, "now", lambda: later)
+    app.config["IDEMPOTENCY_PURGE_INTERVAL_SECONDS"] = 0  # no opportunistic purge here
+    alice.post(f"{API}/communities/lab/threads", json=THREAD, headers={"Idempotency-Key": "new"})
+    assert key_count(app) == 4
+
+    result = app.test_cli_runner().invoke(args=["integrations", "purge-idempotency-keys",
+                                                "--batch", "2"])
+    assert result.exit_code == 0, result.output
+    assert "purged 3 expired idempotency keys" in result.output
+    assert key_count(app) == 1
+    replay = alice.post(f"{API}/communities/lab/threads", json=THREAD,
+                        headers={"Idempotency-Key": "new"})
+    assert replay.headers["Idempotent-Replayed"] == "true"
+    again = app.test_cli_runner().invoke(args=["integrations", "purge-idempotency-keys"])
+    assert "purged 0 expired" in again.output and key_count(app) == 1
+
+
+def test_expired_keys_are_purged_opportunistically_at_most_once_per_interval(alice, app,
+                                                                              monkeypatch):
+    from collab.integrations import idempotency
+
+    alice.post(f"{API}/communities/lab/threads", json=THREAD, headers={"Idempotency-Key": "a"})
+    alice.post(f"{API}/communities/lab/threads", json={**THREAD, "title": "B"},
+               headers={"Idempotency-Key": "b"})
+    later = time.now() + timedelta(hours=24, seconds=1)
+    monkeypatch.setattr(time, "now", lambda: later)
+    monkeypatch.setitem(idempotency._last_purge, "at", float("-inf"))
+    app.config["IDEMPOTENCY_PURGE_INTERVAL_SECONDS"] = 3600
+    alice.post(f"{API}/communities/lab/threads", json={**THREAD, "title": "C"},
+               headers={"Idempotency-Key": "c"})
+    assert key_count(app) == 1  # a and b went with c's stored response
+
+    much_later = later + timedelta(hours=24, seconds=1)
+    monkeypatch.setattr(time, "now", lambda: much_later)
+    alice.post(f"{API}/communities/lab/threads", json={**THREAD, "title": "D"},
+               headers={"Idempotency-Key": "d"})
+    assert key_count(app) == 2  # the interval has not passed: c stays until the next purge
