@@ -4,16 +4,13 @@ Two signals, fused (`ranking.fuse`): BM25 over title, body and posts, and the co
 embeddings (search/embeddings.py). Elasticsearch runs the BM25 query (`queries.similar_body`) and
 a filtered kNN query on the documents' `embedding` (`queries.similar_knn_body`); the database
 fallback takes the threads sharing a word, scores them with the same BM25 in Python
-(`ranking.bm25`), and adds the cosine over the scope's newest threads (vectors cached in
-thread_embeddings). Drafts are embedded in the request. Every path is narrowed to the communities the caller may see, asked of
+(`ranking.bm25`), and adds the cosine over the scope's newest threads and the BM25 hits (their
+stored vectors, collab/similarity/vectors.py). Only drafts are embedded in the request. Every path is narrowed to the communities the caller may see, asked of
 collab.permissions per request; the hits are re-checked through the same door before they are
 shown, so nothing from a hidden community is ranked, counted or suggested.
 """
 import logging
 from collections import defaultdict
-
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from collab.db import db
 from collab.people.models import User
@@ -24,8 +21,7 @@ from collab.permissions import (
     visible_community_ids,
 )
 from collab.search import service as search
-from collab.similarity import ranking
-from collab.similarity.models import ThreadEmbedding
+from collab.similarity import ranking, vectors
 from collab.threads import service as threads
 from collab.threads.models import ThreadKind
 from search import embeddings, queries
@@ -38,7 +34,7 @@ log = logging.getLogger(__name__)
 POOL = 300
 # Candidates each engine's signal brings to the fusion (BM25 hits and nearest neighbours).
 FUSION_POOL = 50
-# Semantic candidates of the database fallback: the scope's newest threads (embeddings cached).
+# Semantic candidates of the database fallback: the scope's newest threads (stored vectors).
 SEMANTIC_WINDOW = 1000
 # Duplicate scan: the community's newest threads, compared pairwise.
 DUPLICATE_WINDOW = 2000
@@ -91,8 +87,8 @@ def _database_rank(viewer: User, words: list[str], vector, limit: int,
         if missing:
             thread_rows, _ = queries.similar_texts(missing)
             window.update({row.id: row for row in db.session.execute(thread_rows)})
-        vectors = thread_vectors(list(window.values()))
-        semantic = {i: float(v @ vector) for i, v in vectors.items()}
+        stored = vectors.stored(window.values())
+        semantic = {i: float(v @ vector) for i, v in stored.items()}
     return ranking.fuse(lexical, semantic)[:limit]
 
 
@@ -109,34 +105,6 @@ def _database_bm25(visible, words: list[str], **narrowing) -> dict[int, float]:
     candidates = [ranking.Candidate(row.id, row.title, row.body, "\n".join(posts[row.id]))
                   for row in db.session.execute(thread_rows)]
     return {i: s for i, s in ranking.bm25(words, candidates, total).items() if s > 0}
-
-
-def thread_vectors(rows) -> dict:
-    """Embeddings of these threads (rows with id, title, body), from the cache or computed and cached.
-
-    The cache commits on its own: a request that only reads still leaves the vectors it computed.
-    """
-    texts = {row.id: embeddings.thread_text(row.title, row.body) for row in rows}
-    hashes = {i: embeddings.content_hash(t) for i, t in texts.items()}
-    cached = {e.thread_id: e for e in db.session.scalars(
-        select(ThreadEmbedding).where(ThreadEmbedding.thread_id.in_(list(texts))))} if texts else {}
-    vectors = {i: embeddings.from_bytes(e.vector) for i, e in cached.items()
-               if e.content_hash == hashes[i]}
-    stale = [i for i in texts if i not in vectors]
-    if stale:
-        computed = embeddings.encode([texts[i] for i in stale])
-        for i, vector in zip(stale, computed):
-            vectors[i] = vector
-            if i in cached:
-                cached[i].content_hash, cached[i].vector = hashes[i], embeddings.to_bytes(vector)
-            else:
-                db.session.add(ThreadEmbedding(thread_id=i, content_hash=hashes[i],
-                                               vector=embeddings.to_bytes(vector)))
-        try:
-            db.session.commit()
-        except IntegrityError:  # another request cached the same thread first
-            db.session.rollback()
-    return vectors
 
 
 def related(viewer: User, thread_id: int, limit: int, scope: str = "community") -> dict:
@@ -178,8 +146,8 @@ def duplicates(viewer: User, slug: str, args: dict) -> dict:
         rows = [row for row in rows if row.kind == args["kind"]]
     kinds = {row.id: row.kind for row in rows}
     texts = {row.id: f"{row.title}\n{row.body}" for row in rows}
-    vectors = thread_vectors(rows) if semantic else None
-    pairs = [(a, b, score) for a, b, score in ranking.duplicate_pairs(texts, vectors, threshold)
+    stored = vectors.stored(rows) if semantic else None
+    pairs = [(a, b, score) for a, b, score in ranking.duplicate_pairs(texts, stored, threshold)
              if kinds[a] == kinds[b]][:args["limit"]]
     views = search.visible_threads(viewer, sorted({i for a, b, _ in pairs for i in (a, b)}))
     items = []
