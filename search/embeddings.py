@@ -10,6 +10,7 @@ cosine. Without the packages `available()` is False and similarity stays lexical
 import hashlib
 import importlib.util
 import threading
+from contextlib import contextmanager
 from pathlib import Path
 
 MODEL_ID = "all-MiniLM-L6-v2-onnx-int8"
@@ -51,6 +52,17 @@ def available() -> bool:
         except ImportError:
             _state["available"] = False
     return _state["available"]
+
+
+@contextmanager
+def switched_off():
+    """Without the semantic signal while inside (the search benchmark's anchor)."""
+    saved = available()
+    _state["available"] = False
+    try:
+        yield
+    finally:
+        _state["available"] = saved
 
 
 def _load():

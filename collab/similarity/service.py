@@ -40,13 +40,15 @@ SEMANTIC_WINDOW = 1000
 DUPLICATE_WINDOW = 2000
 
 
-def _rank(viewer: User, like: str, semantic_text: str, limit: int, **narrowing) -> dict:
+def _rank(viewer: User, like: str, semantic_text: str, limit: int, vector=None,
+          **narrowing) -> dict:
     words = ranking.query_words(like)
     semantic = embeddings.available()
     if not words:  # stop words only: nothing to compare, on either signal
         return {"engine": search.ELASTICSEARCH if search.elasticsearch_ready() else search.DATABASE,
                 "items": []}
-    vector = embeddings.encode([semantic_text])[0] if semantic else None
+    if semantic and vector is None:
+        vector = embeddings.encode([semantic_text])[0]
     if search.elasticsearch_ready():
         try:
             return search.scored_threads(viewer, search.ELASTICSEARCH,
@@ -61,17 +63,20 @@ def _elasticsearch_rank(viewer: User, words: list[str], vector, limit: int,
                         **narrowing) -> list[tuple[int, float]]:
     visible = visible_community_id_list(viewer)
     size = max(limit, FUSION_POOL)
-    lexical, semantic = {}, {}
-    if words:
-        response = search.es_call("search", body=queries.similar_body(
-            words, visible, size, (ranking.TITLE_BOOST, ranking.BODY_BOOST, ranking.POSTS_BOOST),
-            **narrowing))
-        lexical = {h["_source"]["thread_id"]: h["_score"] for h in response["hits"]["hits"]}
+    bodies = [queries.similar_body(words, visible, size, (ranking.TITLE_BOOST, ranking.BODY_BOOST,
+                                                          ranking.POSTS_BOOST), **narrowing)]
     if vector is not None:
-        response = search.es_call("search", body=queries.similar_knn_body(
-            vector.tolist(), visible, size, **narrowing))
-        # Elasticsearch scores a cosine neighbour (1 + cosine) / 2.
-        semantic = {h["_source"]["thread_id"]: 2 * h["_score"] - 1 for h in response["hits"]["hits"]}
+        bodies.append(queries.similar_knn_body(vector.tolist(), visible, size, **narrowing))
+    # One round trip: the cluster runs the BM25 and the kNN search side by side.
+    responses = search.es_call("msearch", searches=[part for body in bodies for part in ({}, body)])
+    responses = responses["responses"]
+    for response in responses:
+        if "error" in response:
+            raise SearchUnavailable(str(response["error"])[:300])
+    lexical = {h["_source"]["thread_id"]: h["_score"] for h in responses[0]["hits"]["hits"]}
+    # Elasticsearch scores a cosine neighbour (1 + cosine) / 2.
+    semantic = {h["_source"]["thread_id"]: 2 * h["_score"] - 1
+                for h in (responses[1]["hits"]["hits"] if len(responses) > 1 else [])}
     return ranking.fuse(lexical, semantic)[:limit]
 
 
@@ -112,8 +117,10 @@ def related(viewer: User, thread_id: int, limit: int, scope: str = "community") 
     thread = threads.find_visible_thread(viewer, thread_id)
     like = "\n".join([thread.title, thread.body, " ".join(thread.tags)])
     narrowing = {"community_id": thread.community_id} if scope == "community" else {}
+    # A thread's own vector is stored (collab/similarity/vectors.py): no embedding in the request.
+    stored = vectors.stored([thread]).get(thread.id)
     return _rank(viewer, like, embeddings.thread_text(thread.title, thread.body), limit,
-                 exclude_thread_id=thread.id, **narrowing)
+                 vector=stored, exclude_thread_id=thread.id, **narrowing)
 
 
 def similar_threads(viewer: User, slug: str, fields: dict) -> dict:
