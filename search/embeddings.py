@@ -16,7 +16,7 @@ from pathlib import Path
 MODEL_ID = "all-MiniLM-L6-v2-onnx-int8"
 DIMENSIONS = 384
 # Truncation: the title and the start of the body carry the question; longer inputs cost time.
-MAX_TOKENS = 128
+MAX_TOKENS = 64
 BATCH = 32
 # One intra-op thread: the least CPU per text (two threads cost about 30% more CPU for a little
 # less latency); concurrent requests and the indexer run on the other core.
