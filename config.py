@@ -26,6 +26,10 @@ class Config:
     SEARCH_OUTBOX = _flag("SEARCH_OUTBOX", None)
     # Drain the search outbox after each commit in a background thread (dev and embedded).
     SEARCH_SYNC_IN_PROCESS = _flag("SEARCH_SYNC_IN_PROCESS", True)
+    # Sentence embeddings of created or edited threads (collab/similarity/vectors.py): computed
+    # after the commit in a worker thread (background), in the request (inline), or left to the
+    # indexer and `flask search embed` (off).
+    SIMILARITY_EMBED_ON_WRITE = os.environ.get("SIMILARITY_EMBED_ON_WRITE", "background")
     JSON_SORT_KEYS = False
     # Seconds a user whose request to join was rejected waits before asking again (7 days).
     MEMBERSHIP_REQUEST_COOLDOWN = int(os.environ.get("MEMBERSHIP_REQUEST_COOLDOWN", 7 * 24 * 3600))

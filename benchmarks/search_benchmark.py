@@ -3,6 +3,7 @@ at a fixed request rate and the same queries sent straight to Elasticsearch.
 
     python benchmarks/search_benchmark.py --es http://127.0.0.1:9200 [--posts 100000 | --large]
         [--database sqlite:///...|postgresql+psycopg://...] [--rate 10] [--requests 400]
+        [--compare-embeddings]
 
 Seeding writes rows with bulk INSERTs (no outbox: the reindex builds the index). Not part of the
 test run. Prints: seeding time, reindex threads/s and posts/s, p50/p95/p99 through the API (Flask
@@ -10,6 +11,13 @@ test client, in process) and direct to Elasticsearch for the same queries (the s
 best-post request, as the API sends them), and their ratio (the cost of our layer: the permission
 lookup, the database read of the page's threads, serialisation).
 The issue's target: API p95 <= 150 ms on 1M posts at 10 searches/s; reindex >= 2,000 posts/s.
+
+--compare-embeddings reindexes four times in the same run: without the semantic signal (the
+anchor), with it cold (every thread's vector computed and stored), without it again (the anchor
+with caches as warm as the others had them) and with it warm (the stored vectors reused, as after
+the write-side embedder or `flask search embed`), and prints each rate and the ratios to both
+anchors (similarity issue: with embeddings >= 0.5 of without). Related threads,
+threads/similar and ideas/similar are then measured at --rate (drafts embedded in the request).
 """
 import argparse
 import random
@@ -22,15 +30,16 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import click  # noqa: E402
-from sqlalchemy import insert  # noqa: E402
+from sqlalchemy import delete, insert  # noqa: E402
 
 from collab import create_app  # noqa: E402
 from collab.communities.models import Community, CommunityAudience, Membership  # noqa: E402
 from collab.db import db  # noqa: E402
 from collab.people import service as people  # noqa: E402
+from collab.similarity.models import ThreadEmbedding  # noqa: E402
 from collab.threads.models import Post, Thread, ThreadTag  # noqa: E402
 from search import client as search_client  # noqa: E402
-from search import queries, reindex  # noqa: E402
+from search import embeddings, queries, reindex  # noqa: E402
 
 WORDS = ("deploy pipeline kafka consumer rebalance latency dashboard export csv billing invoice "
          "login sso okta saml token expiry mobile offline sync conflict search index relevance "
@@ -152,26 +161,54 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=10.0, help="requests per second (the issue's)")
     parser.add_argument("--requests", type=int, default=400)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--compare-embeddings", action="store_true",
+                        help="reindex without, cold and warm with embeddings; print the ratios")
     args = parser.parse_args()
     posts = 1_000_000 if args.large else args.posts
     database = args.database or f"sqlite:///{tempfile.mkdtemp()}/bench.db"
     prefix = f"bench-{int(time.time())}"
     app = create_app({"SQLALCHEMY_DATABASE_URI": database, "AUTO_MIGRATE": True,
                       "ELASTICSEARCH_URL": args.es, "SEARCH_INDEX_PREFIX": prefix,
-                      "SEARCH_SYNC_IN_PROCESS": False})
+                      "SEARCH_SYNC_IN_PROCESS": False,
+                      "RATELIMIT_ENABLED": False})  # one caller sends everything
     rng = random.Random(args.seed)
     began = time.perf_counter()
     threads, token = seed(app, posts, args.posts_per_thread, args.communities, rng)
     print(f"seeded {threads} threads and {posts} posts in {time.perf_counter() - began:.1f}s "
           f"({database.split(':')[0]})")
 
-    with app.app_context():
-        total = reindex.count_documents_to_build()
-        with click.progressbar(length=total, label="reindex (threads)", show_pos=True) as bar:
-            result = reindex.reindex(app, progress=bar.update)
-        db.session.remove()
-    print(f"reindex: {result.documents} threads with {result.posts} posts in {result.seconds:.1f}s"
-          f" = {result.rate:.0f} threads/s, {result.posts_rate:.0f} posts/s")
+    def timed_reindex(label: str):
+        with app.app_context():
+            total = reindex.count_documents_to_build()
+            with click.progressbar(length=total, label=f"reindex {label} (threads)", show_pos=True) as bar:
+                result = reindex.reindex(app, progress=bar.update)
+            db.session.remove()
+        print(f"reindex {label}: {result.documents} threads with {result.posts} posts in "
+              f"{result.seconds:.1f}s = {result.rate:.0f} threads/s, {result.posts_rate:.0f} posts/s")
+        return result
+
+    if args.compare_embeddings:
+        if not embeddings.available():
+            raise SystemExit("--compare-embeddings: the embedding model is not installed")
+        with embeddings.switched_off():
+            first = timed_reindex("without embeddings")
+        with app.app_context():
+            db.session.execute(delete(ThreadEmbedding))
+            db.session.commit()
+            db.session.remove()
+        cold = timed_reindex("with embeddings, cold (computed)")
+        # The anchor again, with caches as warm as the runs with embeddings have them; the warm run
+        # last, so the index measured below carries the vectors.
+        with embeddings.switched_off():
+            second = timed_reindex("without embeddings, again")
+        warm = timed_reindex("with embeddings, warm (stored, reused)")
+        for label, run in (("cold", cold), ("warm", warm)):
+            print(f"ratio with/without embeddings, {label}: {run.rate / first.rate:.3f} to the first "
+                  f"anchor, {run.rate / second.rate:.3f} to the second ({run.rate:.0f} / "
+                  f"{first.rate:.0f} and {second.rate:.0f} threads/s; issue: >= 0.5)")
+        result = warm
+    else:
+        result = timed_reindex("(embeddings)" if embeddings.available() else "(no embedding model)")
     # Elasticsearch's docs.count counts each nested post as a document of its own.
     lucene_rate = (result.documents + result.posts) / result.seconds if result.seconds else 0.0
     print(f"         = {lucene_rate:.0f} Elasticsearch documents/s (thread documents plus their "
@@ -222,16 +259,20 @@ def main() -> None:
         assert response.status_code in (200, 404) and (
             response.status_code == 404 or response.get_json()["engine"] == "elasticsearch")
 
-    def similar(i):
+    def similar(i, endpoint="threads/similar"):
         draft = random.Random(i)
-        response = client.post(f"/api/v1/communities/bench-{i % args.communities}/threads/similar",
+        response = client.post(f"/api/v1/communities/bench-{i % args.communities}/{endpoint}",
                                headers=headers, json={
                                    "title": sentence(draft, 6), "limit": 10,
                                    "body": " ".join(sentence(draft, 12) for _ in range(3))})
         assert response.status_code in (200, 404) and (
             response.status_code == 404 or response.get_json()["engine"] == "elasticsearch")
 
-    for name, call in (("related", related), ("threads/similar", similar)):
+    def similar_ideas(i):
+        similar(i, "ideas/similar")
+
+    for name, call in (("related", related), ("threads/similar", similar),
+                       ("ideas/similar", similar_ideas)):
         paced(20, 1000, call)
         figures = percentiles(paced(args.requests, args.rate, call, name))
         print(f"  {name + ':':21} p50 {figures[0]:7.1f} ms  p95 {figures[1]:7.1f} ms  "

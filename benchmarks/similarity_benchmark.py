@@ -40,7 +40,7 @@ from collab.db import db  # noqa: E402
 from collab.people import service as people  # noqa: E402
 from collab.similarity import ranking  # noqa: E402
 from search import client as search_client  # noqa: E402
-from search import indexer  # noqa: E402
+from search import embeddings, indexer  # noqa: E402
 from search.queries import ENGLISH_STOP_WORDS  # noqa: E402
 
 SPLITS = {"dev": "SemEval2016-Task3-CQA-QL-dev.xml",
@@ -229,6 +229,7 @@ def post_originals(api: Api, originals: list[Original], kind: str) -> None:
 
 
 def sync(app) -> None:
+    app.extensions["similarity_embedder"].wait()  # vectors of the threads just written
     if not app.config.get("ELASTICSEARCH_URL"):
         return
     with app.app_context():
@@ -300,6 +301,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("data", nargs="?", default=DEFAULT_DATA)
     parser.add_argument("--split", choices=sorted(SPLITS), default="dev")
+    parser.add_argument("--max-tokens", type=int, default=embeddings.MAX_TOKENS,
+                        help="tokens of title and body embedded (search/embeddings.py MAX_TOKENS)")
     parser.add_argument("--es", help="Elasticsearch URL (else only the database engine runs)")
     parser.add_argument("--start-es", action="store_true",
                         help="start a dev node (python -m search.devnode) on a free port")
@@ -309,6 +312,7 @@ def main() -> None:
     parser.add_argument("--no-comments", action="store_true", help="candidates without their replies")
     parser.add_argument("--kind", default="idea", help="kind of the loaded threads (ideas/similar needs idea)")
     args = parser.parse_args()
+    embeddings.MAX_TOKENS = args.max_tokens
 
     originals = load_split(data_file(args.data, args.split))
     print(f"{args.split}: {len(originals)} originals, "
@@ -323,7 +327,8 @@ def main() -> None:
     prefix = f"similarity-{int(time.time())}"
     app = create_app({"SQLALCHEMY_DATABASE_URI": database, "AUTO_MIGRATE": True,
                       "ELASTICSEARCH_URL": es_url, "SEARCH_INDEX_PREFIX": prefix,
-                      "SEARCH_SYNC_IN_PROCESS": False})
+                      "SEARCH_SYNC_IN_PROCESS": False,
+                      "RATELIMIT_ENABLED": False})  # one caller sends everything
     try:
         with app.app_context():
             user = people.create_user(None, handle="bench", email="bench@bench.test",
@@ -360,6 +365,7 @@ def main() -> None:
             from search.devnode import stop_node
             stop_node(*started)
 
+    print(f"\nembedding: {embeddings.MODEL_ID}, first {embeddings.MAX_TOKENS} tokens of title and body")
     print(f"\nSemEval-2016 3B {args.split}: {len(originals)} originals x 10 candidates "
           f"({'without' if args.no_comments else 'with'} replies); unreturned candidates ranked "
           f"last at random, mean of {args.seeds} seeds")

@@ -11,6 +11,7 @@ from collab.errors import register_error_handlers
 from collab.json_response import OrjsonProvider
 from collab.openapi import CollabApi, ProblemResponses
 from collab.schemas import MAX_ID
+from collab.similarity import vectors as similarity_vectors
 from config import BASE_DIR, config_for_environment
 
 MIGRATIONS_DIR = str(BASE_DIR / "migrations")
@@ -29,6 +30,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db)
     outbox.init_app(app)
+    similarity_vectors.init_app(app)
     apidocs.init_app(app)
     api = CollabApi(app, spec_kwargs={"components": {"securitySchemes": {
         "bearerAuth": {"type": "http", "scheme": "bearer"}}}, "security": [{"bearerAuth": []}],

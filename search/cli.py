@@ -1,4 +1,4 @@
-"""`flask search init | reindex | sync [--follow] | status`."""
+"""`flask search init | reindex | sync [--follow] | status | embed`."""
 import json
 
 import click
@@ -62,3 +62,23 @@ def status_command():
     from collab.search import service
 
     click.echo(json.dumps(service.status(User(is_admin=True)), indent=2, default=str))
+
+
+@search_cli.command("embed")
+@click.option("--batch", default=256, show_default=True, help="Threads per batch.")
+@click.option("--rebuild", is_flag=True, help="Drop every stored vector first and compute all again.")
+def embed_command(batch, rebuild):
+    """Store the sentence embedding of every thread that lacks one (the similarity backfill).
+
+    Works without Elasticsearch: the database fallback reads these vectors, and a reindex reuses them.
+    """
+    from collab.similarity import vectors
+    from search import documents, embeddings
+
+    if not embeddings.available():
+        raise click.ClickException("the embedding model is not installed (see requirements.txt)")
+    total, _ = documents.count_threads_and_posts()
+    with click.progressbar(length=total, label="embedding threads", show_pos=True) as bar:
+        scanned, computed = vectors.backfill(progress=bar.update, batch=batch, rebuild=rebuild)
+    click.echo(f"{scanned} threads scanned, {computed} embedded, {scanned - computed} already stored "
+               f"or deleted")

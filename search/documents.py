@@ -16,7 +16,7 @@ from collab.challenges.models import ChallengeIdea
 from collab.communities.models import Community, CommunityAudience
 from collab.db import db
 from collab.people.models import User
-from collab.similarity.models import ThreadEmbedding
+from collab.similarity import vectors
 from collab.threads.models import Post, Thread, ThreadTag
 from search import embeddings
 
@@ -100,20 +100,11 @@ def _posts(thread_ids: list[int], accepted: dict[int, int | None]) -> dict[int, 
 
 
 def _embeddings(texts: dict[int, str]) -> dict[int, list[float]]:
-    """The threads' sentence embeddings, batch-computed (or taken from the database fallback's
-    cache when it holds this very text); none without the model."""
+    """The threads' sentence embeddings: the stored ones (collab/similarity/vectors.py) when their
+    text has not changed, the others batch-computed and stored; none without the model."""
     if not texts or not embeddings.available():
         return {}
-    hashes = {i: embeddings.content_hash(t) for i, t in texts.items()}
-    vectors = {thread_id: embeddings.from_bytes(vector).tolist() for thread_id, content_hash, vector
-               in db.session.execute(select(ThreadEmbedding.thread_id, ThreadEmbedding.content_hash,
-                                            ThreadEmbedding.vector)
-                                     .where(ThreadEmbedding.thread_id.in_(list(texts))))
-               if content_hash == hashes[thread_id]}
-    missing = [i for i in texts if i not in vectors]
-    for i, vector in zip(missing, embeddings.encode([texts[i] for i in missing])):
-        vectors[i] = vector.tolist()
-    return vectors
+    return {i: vector.tolist() for i, vector in vectors.ensure(db.session, texts)[0].items()}
 
 
 def thread_documents(thread_ids: Iterable[int]) -> list[Document]:

@@ -61,6 +61,8 @@ def app(request, tmp_path_factory):
         # (tests/search/test_outbox_modes.py checks the default, which queues none then).
         "SEARCH_OUTBOX": True,
         "WEBHOOKS_DELIVER_IN_PROCESS": False,
+        # No embedding on write but in the similarity tests (tests/search/test_*similarity.py).
+        "SIMILARITY_EMBED_ON_WRITE": "off",
         **UNTHROTTLED,  # only the rate-limit tests lower the limits
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": 60, "max_overflow": 20}
         if request.param == "postgresql" else {},

@@ -1,4 +1,4 @@
-"""Cached sentence embeddings of threads, for the database fallback's semantic signal."""
+"""Stored sentence embeddings of threads: the database fallback's semantic signal, reused by the indexer."""
 from sqlalchemy import ForeignKey, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -8,8 +8,9 @@ from collab.db import db
 class ThreadEmbedding(db.Model):
     """A thread's embedding (float32 little-endian) for the text whose hash it carries.
 
-    A cache: filled when a similarity request on the database needs it, recomputed when the
-    thread's title or body changes (the hash no longer matches); deleted with the thread.
+    Computed where the text changes (collab/similarity/vectors.py: after the commit, in the indexer,
+    or by `flask search embed`), stale once the title or body changes (the hash no longer
+    matches); deleted with the thread. Requests only read it.
     """
     __tablename__ = "thread_embeddings"
 

@@ -152,7 +152,8 @@ def duplicate_pairs(texts: dict[int, str], vectors: dict | None,
 
     score = (TF-IDF cosine + embedding cosine) / 2, floored at 0; TF-IDF alone without vectors.
     A pair at or above the threshold has one of its two cosines at or above it, so only those
-    pairs are scored (the embedding cosines of the window are one matrix product).
+    pairs are scored (the embedding cosines of the window are one matrix product). A thread whose
+    vector is not stored yet is scored by its TF-IDF cosine alone.
     """
     if vectors is None:
         return cosine_pairs(texts, threshold)
@@ -160,7 +161,10 @@ def duplicate_pairs(texts: dict[int, str], vectors: dict | None,
     lexical = tfidf_vectors(texts)
     pairs = _tfidf_pairs(lexical, threshold)
     ids = sorted(texts)
-    matrix = np.stack([vectors[i] for i in ids]) if ids else np.zeros((0, 1), dtype=np.float32)
+    width = len(next(iter(vectors.values()))) if vectors else 1
+    missing = np.zeros(width, dtype=np.float32)
+    matrix = (np.stack([vectors.get(i, missing) for i in ids]) if ids
+              else np.zeros((0, 1), dtype=np.float32))
     semantic = matrix @ matrix.T
     rows, columns = np.nonzero(np.triu(semantic >= threshold, k=1))
     for a, b in zip(rows.tolist(), columns.tolist()):
@@ -171,7 +175,10 @@ def duplicate_pairs(texts: dict[int, str], vectors: dict | None,
     position = {i: n for n, i in enumerate(ids)}
     scored = []
     for (i, j), lexical_score in pairs.items():
-        score = max(0.0, (lexical_score + float(semantic[position[i], position[j]])) / 2)
+        if i in vectors and j in vectors:
+            score = max(0.0, (lexical_score + float(semantic[position[i], position[j]])) / 2)
+        else:
+            score = lexical_score
         if score >= threshold:
             scored.append((i, j, min(score, 1.0)))
     return sorted(scored, key=lambda p: (-p[2], p[0], p[1]))

@@ -4,16 +4,13 @@ Two signals, fused (`ranking.fuse`): BM25 over title, body and posts, and the co
 embeddings (search/embeddings.py). Elasticsearch runs the BM25 query (`queries.similar_body`) and
 a filtered kNN query on the documents' `embedding` (`queries.similar_knn_body`); the database
 fallback takes the threads sharing a word, scores them with the same BM25 in Python
-(`ranking.bm25`), and adds the cosine over the scope's newest threads (vectors cached in
-thread_embeddings). Drafts are embedded in the request. Every path is narrowed to the communities the caller may see, asked of
+(`ranking.bm25`), and adds the cosine over the scope's newest threads and the BM25 hits (their
+stored vectors, collab/similarity/vectors.py). Only drafts are embedded in the request. Every path is narrowed to the communities the caller may see, asked of
 collab.permissions per request; the hits are re-checked through the same door before they are
 shown, so nothing from a hidden community is ranked, counted or suggested.
 """
 import logging
 from collections import defaultdict
-
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from collab.db import db
 from collab.people.models import User
@@ -24,8 +21,7 @@ from collab.permissions import (
     visible_community_ids,
 )
 from collab.search import service as search
-from collab.similarity import ranking
-from collab.similarity.models import ThreadEmbedding
+from collab.similarity import ranking, vectors
 from collab.threads import service as threads
 from collab.threads.models import ThreadKind
 from search import embeddings, queries
@@ -38,19 +34,21 @@ log = logging.getLogger(__name__)
 POOL = 300
 # Candidates each engine's signal brings to the fusion (BM25 hits and nearest neighbours).
 FUSION_POOL = 50
-# Semantic candidates of the database fallback: the scope's newest threads (embeddings cached).
+# Semantic candidates of the database fallback: the scope's newest threads (stored vectors).
 SEMANTIC_WINDOW = 1000
 # Duplicate scan: the community's newest threads, compared pairwise.
 DUPLICATE_WINDOW = 2000
 
 
-def _rank(viewer: User, like: str, semantic_text: str, limit: int, **narrowing) -> dict:
+def _rank(viewer: User, like: str, semantic_text: str, limit: int, vector=None,
+          **narrowing) -> dict:
     words = ranking.query_words(like)
     semantic = embeddings.available()
     if not words:  # stop words only: nothing to compare, on either signal
         return {"engine": search.ELASTICSEARCH if search.elasticsearch_ready() else search.DATABASE,
                 "items": []}
-    vector = embeddings.encode([semantic_text])[0] if semantic else None
+    if semantic and vector is None:
+        vector = embeddings.encode([semantic_text])[0]
     if search.elasticsearch_ready():
         try:
             return search.scored_threads(viewer, search.ELASTICSEARCH,
@@ -65,17 +63,20 @@ def _elasticsearch_rank(viewer: User, words: list[str], vector, limit: int,
                         **narrowing) -> list[tuple[int, float]]:
     visible = visible_community_id_list(viewer)
     size = max(limit, FUSION_POOL)
-    lexical, semantic = {}, {}
-    if words:
-        response = search.es_call("search", body=queries.similar_body(
-            words, visible, size, (ranking.TITLE_BOOST, ranking.BODY_BOOST, ranking.POSTS_BOOST),
-            **narrowing))
-        lexical = {h["_source"]["thread_id"]: h["_score"] for h in response["hits"]["hits"]}
+    bodies = [queries.similar_body(words, visible, size, (ranking.TITLE_BOOST, ranking.BODY_BOOST,
+                                                          ranking.POSTS_BOOST), **narrowing)]
     if vector is not None:
-        response = search.es_call("search", body=queries.similar_knn_body(
-            vector.tolist(), visible, size, **narrowing))
-        # Elasticsearch scores a cosine neighbour (1 + cosine) / 2.
-        semantic = {h["_source"]["thread_id"]: 2 * h["_score"] - 1 for h in response["hits"]["hits"]}
+        bodies.append(queries.similar_knn_body(vector.tolist(), visible, size, **narrowing))
+    # One round trip: the cluster runs the BM25 and the kNN search side by side.
+    responses = search.es_call("msearch", searches=[part for body in bodies for part in ({}, body)])
+    responses = responses["responses"]
+    for response in responses:
+        if "error" in response:
+            raise SearchUnavailable(str(response["error"])[:300])
+    lexical = {h["_source"]["thread_id"]: h["_score"] for h in responses[0]["hits"]["hits"]}
+    # Elasticsearch scores a cosine neighbour (1 + cosine) / 2.
+    semantic = {h["_source"]["thread_id"]: 2 * h["_score"] - 1
+                for h in (responses[1]["hits"]["hits"] if len(responses) > 1 else [])}
     return ranking.fuse(lexical, semantic)[:limit]
 
 
@@ -91,8 +92,8 @@ def _database_rank(viewer: User, words: list[str], vector, limit: int,
         if missing:
             thread_rows, _ = queries.similar_texts(missing)
             window.update({row.id: row for row in db.session.execute(thread_rows)})
-        vectors = thread_vectors(list(window.values()))
-        semantic = {i: float(v @ vector) for i, v in vectors.items()}
+        stored = vectors.stored(window.values())
+        semantic = {i: float(v @ vector) for i, v in stored.items()}
     return ranking.fuse(lexical, semantic)[:limit]
 
 
@@ -111,41 +112,15 @@ def _database_bm25(visible, words: list[str], **narrowing) -> dict[int, float]:
     return {i: s for i, s in ranking.bm25(words, candidates, total).items() if s > 0}
 
 
-def thread_vectors(rows) -> dict:
-    """Embeddings of these threads (rows with id, title, body), from the cache or computed and cached.
-
-    The cache commits on its own: a request that only reads still leaves the vectors it computed.
-    """
-    texts = {row.id: embeddings.thread_text(row.title, row.body) for row in rows}
-    hashes = {i: embeddings.content_hash(t) for i, t in texts.items()}
-    cached = {e.thread_id: e for e in db.session.scalars(
-        select(ThreadEmbedding).where(ThreadEmbedding.thread_id.in_(list(texts))))} if texts else {}
-    vectors = {i: embeddings.from_bytes(e.vector) for i, e in cached.items()
-               if e.content_hash == hashes[i]}
-    stale = [i for i in texts if i not in vectors]
-    if stale:
-        computed = embeddings.encode([texts[i] for i in stale])
-        for i, vector in zip(stale, computed):
-            vectors[i] = vector
-            if i in cached:
-                cached[i].content_hash, cached[i].vector = hashes[i], embeddings.to_bytes(vector)
-            else:
-                db.session.add(ThreadEmbedding(thread_id=i, content_hash=hashes[i],
-                                               vector=embeddings.to_bytes(vector)))
-        try:
-            db.session.commit()
-        except IntegrityError:  # another request cached the same thread first
-            db.session.rollback()
-    return vectors
-
-
 def related(viewer: User, thread_id: int, limit: int, scope: str = "community") -> dict:
     """Threads like this one: in its community (default) or in every community the caller sees."""
     thread = threads.find_visible_thread(viewer, thread_id)
     like = "\n".join([thread.title, thread.body, " ".join(thread.tags)])
     narrowing = {"community_id": thread.community_id} if scope == "community" else {}
+    # A thread's own vector is stored (collab/similarity/vectors.py): no embedding in the request.
+    stored = vectors.stored([thread]).get(thread.id)
     return _rank(viewer, like, embeddings.thread_text(thread.title, thread.body), limit,
-                 exclude_thread_id=thread.id, **narrowing)
+                 vector=stored, exclude_thread_id=thread.id, **narrowing)
 
 
 def similar_threads(viewer: User, slug: str, fields: dict) -> dict:
@@ -178,8 +153,8 @@ def duplicates(viewer: User, slug: str, args: dict) -> dict:
         rows = [row for row in rows if row.kind == args["kind"]]
     kinds = {row.id: row.kind for row in rows}
     texts = {row.id: f"{row.title}\n{row.body}" for row in rows}
-    vectors = thread_vectors(rows) if semantic else None
-    pairs = [(a, b, score) for a, b, score in ranking.duplicate_pairs(texts, vectors, threshold)
+    stored = vectors.stored(rows) if semantic else None
+    pairs = [(a, b, score) for a, b, score in ranking.duplicate_pairs(texts, stored, threshold)
              if kinds[a] == kinds[b]][:args["limit"]]
     views = search.visible_threads(viewer, sorted({i for a, b, _ in pairs for i in (a, b)}))
     items = []

@@ -15,6 +15,14 @@ PIZZA = ("Best pizza downtown", "Looking for a good restaurant with thin crust."
 DRAFT = ("Vehicle motor runs too hot", "My auto gets really warm when I drive fast.")
 
 
+@pytest.fixture(autouse=True)
+def embed_on_write(app):
+    """Vectors stored by the commit that writes a thread, as the background worker does."""
+    app.config["SIMILARITY_EMBED_ON_WRITE"] = "inline"
+    yield
+    app.config["SIMILARITY_EMBED_ON_WRITE"] = "off"
+
+
 @pytest.fixture(params=["database", "elasticsearch"])
 def engine(request, app):
     if request.param == "elasticsearch":
@@ -74,13 +82,11 @@ def test_a_paraphrase_sharing_no_word_ranks_above_an_unrelated_thread(app, engin
     assert [item["thread"]["id"] for item in related["items"]][0] == hot["id"]
 
 
-def test_the_database_caches_vectors_and_recomputes_them_when_the_text_changes(app, make_user,
+def test_vectors_are_stored_on_write_and_recomputed_when_the_text_changes(app, make_user,
                                                                                make_community):
     owner = make_user()
     make_community(owner, "garage")
     thread = make_thread(owner, "garage", title=OVERHEATING[0], body=OVERHEATING[1])
-    assert owner.post(f"{API}/communities/garage/threads/similar",
-                      json={"title": DRAFT[0], "body": DRAFT[1]}).status_code == 200
 
     def cached():
         with app.app_context():
@@ -93,8 +99,6 @@ def test_the_database_caches_vectors_and_recomputes_them_when_the_text_changes(a
     assert first is not None and first[1].shape == (embeddings.DIMENSIONS,)
     assert first[0] == embeddings.content_hash(embeddings.thread_text(*OVERHEATING))
     owner.patch(f"{API}/threads/{thread['id']}", json={"title": PIZZA[0], "body": PIZZA[1]})
-    assert owner.post(f"{API}/communities/garage/threads/similar",
-                      json={"title": DRAFT[0], "body": DRAFT[1]}).status_code == 200
     second = cached()
     assert second[0] == embeddings.content_hash(embeddings.thread_text(*PIZZA))
     assert float(second[1] @ first[1]) < 0.5
@@ -138,3 +142,60 @@ def test_duplicate_pairs_blend_both_cosines_and_find_pairs_either_one_brings():
     assert pairs == pytest.approx({(1, 2): 1.0, (3, 4): 0.5})
     assert ranking.duplicate_pairs(texts, vectors, 0.6) == [(1, 2, pytest.approx(1.0))]
     assert [p[:2] for p in ranking.duplicate_pairs(texts, None, 0.4)] == [(1, 2)]  # lexical only
+
+
+def stored_ids(app) -> set[int]:
+    with app.app_context():
+        ids = set(db.session.scalars(select(ThreadEmbedding.thread_id)))
+        db.session.remove()
+    return ids
+
+
+def test_the_fallback_embeds_only_the_draft_and_the_backfill_stores_the_rest(app, make_user,
+                                                                            make_community):
+    """A thread without a stored vector is ranked on its words alone until `search embed` runs."""
+    app.config["SIMILARITY_EMBED_ON_WRITE"] = "off"
+    owner = make_user()
+    make_community(owner, "garage")
+    pizza = make_thread(owner, "garage", kind="question", title=PIZZA[0], body=PIZZA[1])
+    hot = make_thread(owner, "garage", kind="question", title=OVERHEATING[0], body=OVERHEATING[1])
+    deleted = make_thread(owner, "garage", title="Gone soon", body="Deleted before the backfill.")
+    assert owner.delete(f"{API}/threads/{deleted['id']}").status_code == 204
+    draft = {"title": DRAFT[0], "body": DRAFT[1]}
+    answer = owner.post(f"{API}/communities/garage/threads/similar", json=draft).get_json()
+    assert answer["engine"] == "database" and answer["items"] == []  # no shared word, no vector
+    assert stored_ids(app) == set()  # the request embedded nothing but the draft
+    result = app.test_cli_runner().invoke(args=["search", "embed"])
+    assert result.exit_code == 0, result.output
+    assert "3 threads scanned, 2 embedded" in result.output
+    assert stored_ids(app) == {pizza["id"], hot["id"]}
+    answer = owner.post(f"{API}/communities/garage/threads/similar", json=draft).get_json()
+    assert titles(answer) == [OVERHEATING[0], PIZZA[0]]
+    again = app.test_cli_runner().invoke(args=["search", "embed"])
+    assert "3 threads scanned, 0 embedded" in again.output
+
+
+def test_the_background_embedder_stores_the_vectors_of_a_commit(app, make_user, make_community):
+    app.config["SIMILARITY_EMBED_ON_WRITE"] = "background"
+    owner = make_user()
+    make_community(owner, "garage")
+    thread = make_thread(owner, "garage", title=OVERHEATING[0], body=OVERHEATING[1])
+    app.extensions["similarity_embedder"].wait()
+    assert stored_ids(app) == {thread["id"]}
+
+
+def test_the_indexer_reuses_a_stored_vector_whose_text_is_unchanged(app, make_user, make_community):
+    """The document carries the stored vector as it is (here a made-up one): nothing recomputed."""
+    owner = make_user()
+    make_community(owner, "garage")
+    thread = make_thread(owner, "garage", title=OVERHEATING[0], body=OVERHEATING[1])
+    import numpy as np
+    made_up = np.zeros(embeddings.DIMENSIONS, dtype=np.float32)
+    made_up[7] = 1.0
+    with app.app_context():
+        row = db.session.get(ThreadEmbedding, thread["id"])
+        row.vector = embeddings.to_bytes(made_up)
+        db.session.commit()
+        source = documents.thread_documents([thread["id"]])[0].source
+        db.session.remove()
+    assert source["embedding"] == made_up.tolist()
