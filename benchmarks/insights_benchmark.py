@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 import click  # noqa: E402
 from sqlalchemy import bindparam, create_engine, insert, text, update  # noqa: E402
 
-from search_benchmark import KINDS, TAGS, WORDS, percentiles, sentence  # noqa: E402
+from search_benchmark import KINDS, TAGS, percentiles, sentence  # noqa: E402
 
 from collab import create_app  # noqa: E402
 from collab.communities.models import Community, CommunityAudience, Membership  # noqa: E402

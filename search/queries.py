@@ -986,6 +986,9 @@ def person_topics_body(user_id: int, visible_community_ids: list[int], size: int
     }
 
 
+RISING_SAMPLE = 2000
+
+
 def rising_topics_body(community_ids: list[int], start: datetime, end: datetime,
                        size: int) -> dict:
     """Tags and title words of threads started in [start, end) that are significantly more
@@ -1000,9 +1003,13 @@ def rising_topics_body(community_ids: list[int], start: datetime, end: datetime,
         "aggs": {
             "tags": {"significant_terms": {"field": "tags", "size": size * 3, "min_doc_count": 2,
                                            "background_filter": background}, "aggs": people},
-            # significant_text takes no sub-aggregations: rising_term_people counts its people.
-            "terms": {"significant_text": {"field": "title", "size": size * 3,
-                                           "min_doc_count": 2, "background_filter": background}},
+            # significant_text re-analyses each title: on a sample of the window's threads (as
+            # Elasticsearch advises); it takes no sub-aggregations: rising_term_people counts
+            # its people.
+            "sample": {"sampler": {"shard_size": RISING_SAMPLE}, "aggs": {
+                "terms": {"significant_text": {"field": "title", "size": size * 3,
+                                               "min_doc_count": 2,
+                                               "background_filter": background}}}},
         },
     }
 
