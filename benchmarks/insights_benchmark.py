@@ -308,6 +308,8 @@ def endpoints(ids: dict, communities: int, now: datetime) -> list[tuple]:
          lambda i: {"since": (now - timedelta(days=30)).isoformat()}),
         ("GET /search?freshness=needs_review", "reader", both, lambda i: "/api/v1/search",
          lambda i: {"freshness": "needs_review", "limit": 20}),
+        ("GET /search?q= (anchor: no freshness filter)", "reader", both,
+         lambda i: "/api/v1/search", lambda i: {"q": TOPICS[i % len(TOPICS)], "limit": 20}),
         ("GET /search?q=&freshness=needs_review", "reader", both, lambda i: "/api/v1/search",
          lambda i: {"q": TOPICS[i % len(TOPICS)], "freshness": "needs_review", "limit": 20}),
         ("GET /search?q=&freshness=fresh", "reader", both, lambda i: "/api/v1/search",
