@@ -253,7 +253,7 @@ def measure(call, requests: int, rate: float, budget: float, label: str) -> list
     start = time.perf_counter()
     with click.progressbar(range(requests), label=f"{label:44}", show_pos=True) as bar:
         for i in bar:
-            if time.perf_counter() - start > budget and len(latencies) >= 5:
+            if time.perf_counter() - start > budget and len(latencies) >= 3:
                 break
             pause = start + i * interval - time.perf_counter()
             if pause > 0:
@@ -412,8 +412,7 @@ def main() -> None:
                 seen = _engines_seen(response.get_json())
                 assert not seen or seen == {engine}, (seen, engine)
 
-            for i in range(3):  # warm caches
-                call(i)
+            call(0)  # warm caches
             samples = measure(call, args.requests, args.rate, args.budget, f"{name} [{engine}]")
             figures.append((name, engine, len(samples), *percentiles(samples)))
 
