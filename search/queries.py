@@ -968,6 +968,9 @@ def thread_tags(thread_ids: list[int]) -> Select:
     return select(ThreadTag.thread_id, ThreadTag.tag).where(ThreadTag.thread_id.in_(thread_ids))
 
 
+PERSON_TOPICS_SAMPLE = 300
+
+
 def person_topics_body(user_id: int, visible_community_ids: list[int], size: int) -> dict:
     """A person's top tags, and the significant words of the threads they replied in against
     every visible thread (root copy of the replies; Elasticsearch's JLH heuristic)."""
@@ -979,11 +982,17 @@ def person_topics_body(user_id: int, visible_community_ids: list[int], size: int
         "query": {"bool": {"filter": [permission_filter(visible_community_ids), involved]}},
         "aggs": {
             "tags": {"terms": {"field": "tags", "size": size}},
-            "terms": {"significant_text": {
-                "field": "posts.body", "size": size, "min_doc_count": 2,
-                "background_filter": permission_filter(visible_community_ids)}},
+            # significant_text re-analyses every text it sees: a sample of the person's threads
+            # (Elasticsearch's advice), which keeps it fast for people in thousands of threads.
+            "sample": {"sampler": {"shard_size": PERSON_TOPICS_SAMPLE}, "aggs": {
+                "terms": {"significant_text": {
+                    "field": "posts.body", "size": size, "min_doc_count": 2,
+                    "background_filter": permission_filter(visible_community_ids)}}}},
         },
     }
+
+
+RISING_SAMPLE = 2000
 
 
 def rising_topics_body(community_ids: list[int], start: datetime, end: datetime,
@@ -1000,9 +1009,13 @@ def rising_topics_body(community_ids: list[int], start: datetime, end: datetime,
         "aggs": {
             "tags": {"significant_terms": {"field": "tags", "size": size * 3, "min_doc_count": 2,
                                            "background_filter": background}, "aggs": people},
-            # significant_text takes no sub-aggregations: rising_term_people counts its people.
-            "terms": {"significant_text": {"field": "title", "size": size * 3,
-                                           "min_doc_count": 2, "background_filter": background}},
+            # significant_text re-analyses each title: on a sample of the window's threads (as
+            # Elasticsearch advises); it takes no sub-aggregations: rising_term_people counts
+            # its people.
+            "sample": {"sampler": {"shard_size": RISING_SAMPLE}, "aggs": {
+                "terms": {"significant_text": {"field": "title", "size": size * 3,
+                                               "min_doc_count": 2,
+                                               "background_filter": background}}}},
         },
     }
 

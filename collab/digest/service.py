@@ -1,8 +1,9 @@
 """Digest rules: a community's news since a date, for anyone who may see the community.
 
 Everything comes from the community itself (visible to the caller by the permission door); open
-concerns are listed for owners and moderators only, other readers get their number. New experts
-are the people whose answers were accepted in the period.
+concerns are listed for owners and moderators only, other readers get their number. Newly
+answered questions and new experts are those whose answers were accepted in the period
+(threads.answer_accepted_at), however old the answer.
 """
 from datetime import timedelta
 
@@ -40,10 +41,10 @@ def digest(viewer: User, slug: str, args: dict) -> dict:
                           .order_by(Thread.created_at.desc(), Thread.id.desc()))
     rising = threads(select(Thread).where(*live, Thread.last_activity_at >= since)
                      .order_by(Thread.trending_score.desc(), Thread.id.desc()))
-    answered = threads(select(Thread).join(Post, Post.id == Thread.accepted_post_id)
-                       .where(*live, Thread.kind == ThreadKind.QUESTION,
-                              Post.created_at >= since)
-                       .order_by(Post.created_at.desc(), Thread.id.desc()))
+    answered = threads(select(Thread).where(*live, Thread.kind == ThreadKind.QUESTION,
+                                            Thread.accepted_post_id.is_not(None),
+                                            Thread.answer_accepted_at >= since)
+                       .order_by(Thread.answer_accepted_at.desc(), Thread.id.desc()))
     moves = db.session.execute(
         select(Thread.id, Thread.title, IdeaStatusChange.from_status, IdeaStatusChange.to_status,
                IdeaStatusChange.note, IdeaStatusChange.created_at)
@@ -77,7 +78,7 @@ def _new_experts(community, since) -> list[dict]:
         select(Post.author_id, func.count().label("accepted"))
         .join(Thread, Thread.accepted_post_id == Post.id)
         .where(Thread.community_id == community.id, Thread.deleted_at.is_(None),
-               Post.deleted_at.is_(None), Post.created_at >= since)
+               Post.deleted_at.is_(None), Thread.answer_accepted_at >= since)
         .group_by(Post.author_id).order_by(func.count().desc(), Post.author_id)
         .limit(SIZE)).all()
     users = {u.id: u for u in db.session.scalars(select(User).where(
@@ -87,7 +88,7 @@ def _new_experts(community, since) -> list[dict]:
             select(Post.author_id, ThreadTag.tag)
             .join(Thread, Thread.accepted_post_id == Post.id)
             .join(ThreadTag, ThreadTag.thread_id == Thread.id)
-            .where(Thread.community_id == community.id, Post.created_at >= since,
+            .where(Thread.community_id == community.id, Thread.answer_accepted_at >= since,
                    Post.author_id.in_(list(users)))):
         tags.setdefault(author_id, []).append(tag)
     return [{"user": users[r.author_id], "accepted_answers": r.accepted,

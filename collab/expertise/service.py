@@ -218,7 +218,7 @@ def _counts(viewer: User, person: User) -> dict:
 def _elasticsearch_topics(viewer: User, person: User, limit: int) -> dict:
     body = queries.person_topics_body(person.id, visible_community_id_list(viewer), limit)
     aggregations = search_service._es_call("search", body=body)["aggregations"]
-    terms = aggregations["terms"]["buckets"]
+    terms = aggregations["sample"]["terms"]["buckets"]
     return {"engine": search_service.ELASTICSEARCH, "user": person, **_counts(viewer, person),
             "tags": [{"tag": b["key"], "count": b["doc_count"]}
                      for b in aggregations["tags"]["buckets"]],

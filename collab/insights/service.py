@@ -8,9 +8,9 @@ single words of content the caller may see (moderators see their community; admi
 import logging
 import statistics
 from collections import Counter, defaultdict
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import aliased
 
 from collab import time
@@ -23,7 +23,7 @@ from collab.ideas.models import IdeaStatusChange
 from collab.people.models import Audience, User
 from collab.permissions import find_visible_community, require_moderator
 from collab.search import service as search_service
-from collab.threads.models import Post, Thread, ThreadKind
+from collab.threads.models import Post, Thread, ThreadKind, ThreadTag
 from search import queries
 from search.client import SearchUnavailable
 
@@ -35,6 +35,8 @@ UNANSWERED_AGES = (("under_1_day", 1), ("1_to_7_days", 7), ("7_to_30_days", 30),
                    ("over_30_days", None))
 IDEA_STATUSES = ("new", "under_review", "planned", "in_progress", "done", "declined")
 RISING = 10
+RISING_SAMPLE = 2000       # the window's latest titles the database weighs words in
+RISING_BACKGROUND = 5000   # ... against the latest titles up to `to`
 
 
 def _k(value, people: set | int) -> dict:
@@ -61,7 +63,8 @@ def _hours(start: datetime, end: datetime) -> float:
 def _window(args: dict) -> tuple[datetime, datetime, str]:
     end = args.get("to") or time.now()
     start = args.get("from_") or end - timedelta(days=30)
-    end, start = (value if value.tzinfo else value.replace(tzinfo=time.now().tzinfo)
+    # Buckets start at UTC midnight, as the database's dates of UTC timestamps.
+    end, start = (value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
                   for value in (end, start))
     if start >= end:
         raise InvalidInput({"to": ["`from` must be before `to`."]})
@@ -79,8 +82,7 @@ def community_insights(viewer: User, slug: str, args: dict) -> dict:
 def organization_insights(viewer: User, args: dict) -> dict:
     if not viewer.is_admin:
         raise Forbidden("Organisation-wide insights are for admins.")
-    ids = list(db.session.scalars(select(Community.id)))
-    return {"community": None, **_insights(ids, *_window(args))}
+    return {"community": None, **_insights(None, *_window(args))}
 
 
 def _bucket_starts(start: datetime, end: datetime, interval: str) -> list[datetime]:
@@ -95,66 +97,69 @@ def _bucket_starts(start: datetime, end: datetime, interval: str) -> list[dateti
     return starts
 
 
-def _insights(community_ids: list[int], start: datetime, end: datetime, interval: str) -> dict:
-    live = (Thread.community_id.in_(community_ids), Thread.deleted_at.is_(None),
-            Thread.merged_into_id.is_(None))
-    threads = db.session.execute(
-        select(Thread.id, Thread.author_id, Thread.kind, Thread.status, Thread.created_at,
-               Thread.accepted_post_id)
-        .where(*live, Thread.created_at < end)).all()
-    thread_by_id = {t.id: t for t in threads}
-    replier, replied = aliased(User), aliased(User)
-    parent = aliased(Post)
-    posts = db.session.execute(
-        select(Post.id, Post.thread_id, Post.author_id, Post.created_at, replier.audience,
-               func.coalesce(parent.author_id, Thread.author_id).label("to_id"),
-               replied.audience.label("to_audience"))
-        .join(Thread, Thread.id == Post.thread_id)
-        .join(replier, replier.id == Post.author_id)
-        .outerjoin(parent, parent.id == Post.parent_id)
-        .join(replied, replied.id == func.coalesce(parent.author_id, Thread.author_id))
-        .where(*live, Post.deleted_at.is_(None), Post.created_at < end)).all()
-    members = db.session.execute(
-        select(Membership.user_id, Membership.created_at).where(
-            Membership.community_id.in_(community_ids),
-            Membership.status == MembershipStatus.ACTIVE,
-            Membership.created_at >= start, Membership.created_at < end)).all()
-
-    in_window = lambda moment: start <= moment < end  # noqa: E731
+def _insights(community_ids: list[int] | None, start: datetime, end: datetime,
+              interval: str) -> dict:
+    """Every figure from grouped SQL over the window (never a row per post in Python), so the
+    cost follows the window's activity, not the communities' history. None: every community."""
+    live = [Thread.deleted_at.is_(None), Thread.merged_into_id.is_(None)]
+    if community_ids is not None:
+        live.append(Thread.community_id.in_(community_ids))
+    questions = db.session.execute(
+        select(Thread.id, Thread.author_id, Thread.created_at, Thread.accepted_post_id,
+               Thread.answer_accepted_at)
+        .where(*live, Thread.kind == ThreadKind.QUESTION, Thread.created_at >= start,
+               Thread.created_at < end)).all()
     return {
         "from_": start, "to": end, "interval": interval, "k_anonymity": K_ANONYMITY,
-        "activity": _activity(threads, posts, members, start, end, interval),
-        "response_times": _response_times(threads, posts, in_window),
-        "answer_rate": _answer_rate(threads, in_window),
-        "unanswered_by_age": _unanswered(threads, end),
-        "idea_funnel": _idea_funnel(community_ids, threads, end),
-        "concerns": _concerns(community_ids, thread_by_id, start, end),
-        "audience_flow": _audience_flow(posts, in_window),
-        "rising_topics": _rising(community_ids, threads, start, end),
+        "activity": _activity(live, community_ids, start, end, interval),
+        "response_times": _response_times(live, questions, start, end),
+        "answer_rate": _answer_rate(questions),
+        "unanswered_by_age": _unanswered(live, end),
+        "idea_funnel": _idea_funnel(live, end),
+        "concerns": _concerns(live, start, end),
+        "audience_flow": _audience_flow(live, start, end),
+        "rising_topics": _rising(live, community_ids, start, end),
     }
 
 
-def _activity(threads, posts, members, start, end, interval) -> list[dict]:
-    starts = _bucket_starts(start, end, interval)
-    step = timedelta(days=1 if interval == "day" else 7)
+def _day(value) -> date:
+    """SQL date() answers a date (PostgreSQL) or an ISO string (SQLite)."""
+    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
 
-    def bucket(moment):
-        if not start <= moment < end:
-            return None
-        return min(len(starts) - 1, int((moment - starts[0]) / step))
+
+def _activity(live, community_ids, start, end, interval) -> list[dict]:
+    starts = _bucket_starts(start, end, interval)
+    step = 1 if interval == "day" else 7
+    first = starts[0].date()
+
+    def bucket(day) -> int:
+        return min(len(starts) - 1, (_day(day) - first).days // step)
     thread_counts, post_counts = Counter(), Counter()
     people, joiners = defaultdict(set), defaultdict(set)
-    for t in threads:
-        if (b := bucket(t.created_at)) is not None:
-            thread_counts[b] += 1
-            people[b].add(t.author_id)
-    for p in posts:
-        if (b := bucket(p.created_at)) is not None:
-            post_counts[b] += 1
-            people[b].add(p.author_id)
-    for m in members:
-        if (b := bucket(m.created_at)) is not None:
-            joiners[b].add(m.user_id)
+    thread_day = func.date(Thread.created_at)
+    for day, author_id, count in db.session.execute(
+            select(thread_day, Thread.author_id, func.count())
+            .where(*live, Thread.created_at >= start, Thread.created_at < end)
+            .group_by(thread_day, Thread.author_id)):
+        thread_counts[bucket(day)] += count
+        people[bucket(day)].add(author_id)
+    post_day = func.date(Post.created_at)
+    for day, author_id, count in db.session.execute(
+            select(post_day, Post.author_id, func.count())
+            .join(Thread, Thread.id == Post.thread_id)
+            .where(*live, Post.deleted_at.is_(None), Post.created_at >= start,
+                   Post.created_at < end)
+            .group_by(post_day, Post.author_id)):
+        post_counts[bucket(day)] += count
+        people[bucket(day)].add(author_id)
+    member_day = func.date(Membership.created_at)
+    joined = (select(member_day, Membership.user_id).distinct()
+              .where(Membership.status == MembershipStatus.ACTIVE,
+                     Membership.created_at >= start, Membership.created_at < end))
+    if community_ids is not None:
+        joined = joined.where(Membership.community_id.in_(community_ids))
+    for day, user_id in db.session.execute(joined):
+        joiners[bucket(day)].add(user_id)
     result = []
     for index, bucket_start in enumerate(starts):
         active = people[index]
@@ -169,127 +174,127 @@ def _activity(threads, posts, members, start, end, interval) -> list[dict]:
     return result
 
 
-def _response_times(threads, posts, in_window) -> dict:
-    first_reply: dict[int, datetime] = {}
-    accepted_at: dict[int, datetime] = {}
-    accepted_ids = {t.accepted_post_id: t.id for t in threads if t.accepted_post_id}
-    by_id = {t.id: t for t in threads}
-    for p in posts:
-        thread = by_id.get(p.thread_id)
-        if thread is None:
-            continue
-        if p.author_id != thread.author_id and (p.thread_id not in first_reply
-                                                or p.created_at < first_reply[p.thread_id]):
-            first_reply[p.thread_id] = p.created_at
-        if accepted_ids.get(p.id) == p.thread_id:
-            accepted_at[p.thread_id] = p.created_at
-    questions = [t for t in threads if t.kind == ThreadKind.QUESTION and in_window(t.created_at)]
+def _response_times(live, questions, start, end) -> dict:
+    """From a question's start to its first reply by someone else, and to the moment its answer
+    was accepted (threads.answer_accepted_at), for questions started in the window."""
+    first_reply = dict(db.session.execute(
+        select(Post.thread_id, func.min(Post.created_at))
+        .join(Thread, Thread.id == Post.thread_id)
+        .where(*live, Thread.kind == ThreadKind.QUESTION, Thread.created_at >= start,
+               Thread.created_at < end, Post.author_id != Thread.author_id,
+               Post.deleted_at.is_(None), Post.created_at < end)
+        .group_by(Post.thread_id)).all()) if questions else {}
     reply_hours, reply_people, accept_hours, accept_people = [], set(), [], set()
     for t in questions:
         if t.id in first_reply:
             reply_hours.append(_hours(t.created_at, first_reply[t.id]))
             reply_people.add(t.author_id)
-        if t.id in accepted_at:
-            accept_hours.append(_hours(t.created_at, accepted_at[t.id]))
+        if t.accepted_post_id and t.answer_accepted_at and t.answer_accepted_at < end:
+            accept_hours.append(_hours(t.created_at, t.answer_accepted_at))
             accept_people.add(t.author_id)
     return {"first_reply_hours": _percentiles(reply_hours, reply_people),
             "accepted_answer_hours": _percentiles(accept_hours, accept_people)}
 
 
-def _answer_rate(threads, in_window) -> dict:
-    questions = [t for t in threads if t.kind == ThreadKind.QUESTION and in_window(t.created_at)]
+def _answer_rate(questions) -> dict:
     answered = sum(1 for t in questions if t.accepted_post_id)
     rate = round(answered / len(questions), 3) if questions else None
     return {"questions": _k(len(questions), {t.author_id for t in questions}),
             "rate": _k(rate, {t.author_id for t in questions})}
 
 
-def _unanswered(threads, end) -> list[dict]:
-    buckets = {key: set() for key, _ in UNANSWERED_AGES}
-    counts = Counter()
-    for t in threads:
-        if t.kind != ThreadKind.QUESTION or t.accepted_post_id:
-            continue
-        age = (end - t.created_at).total_seconds() / 86400
-        key = next(k for k, days in UNANSWERED_AGES if days is None or age < days)
-        counts[key] += 1
-        buckets[key].add(t.author_id)
-    return [{"age": key, **_k(counts[key], buckets[key])} for key, _ in UNANSWERED_AGES]
+def _unanswered(live, end) -> list[dict]:
+    """Questions started before `to` without an accepted answer, by age at `to`."""
+    age = case(*[(Thread.created_at > end - timedelta(days=days), key)
+                 for key, days in UNANSWERED_AGES if days is not None],
+               else_=UNANSWERED_AGES[-1][0])
+    rows = {key: (count, people) for key, count, people in db.session.execute(
+        select(age, func.count(), func.count(Thread.author_id.distinct()))
+        .where(*live, Thread.kind == ThreadKind.QUESTION, Thread.accepted_post_id.is_(None),
+               Thread.created_at < end)
+        .group_by(age))}
+    return [{"age": key, **_k(rows.get(key, (0, 0))[0], rows.get(key, (0, 0))[1])}
+            for key, _ in UNANSWERED_AGES]
 
 
-def _idea_funnel(community_ids, threads, end) -> list[dict]:
-    ideas = {t.id: t for t in threads if t.kind == ThreadKind.IDEA}
-    authors, counts = defaultdict(set), Counter()
-    for t in ideas.values():
-        counts[t.status] += 1
-        authors[t.status].add(t.author_id)
+def _idea_funnel(live, end) -> list[dict]:
+    ideas = (*live, Thread.kind == ThreadKind.IDEA, Thread.created_at < end)
+    counts = {status: (count, people) for status, count, people in db.session.execute(
+        select(Thread.status, func.count(), func.count(Thread.author_id.distinct()))
+        .where(*ideas).group_by(Thread.status))}
     durations = defaultdict(list)
-    history = defaultdict(list)
-    if ideas:
-        for change in db.session.execute(
-                select(IdeaStatusChange.thread_id, IdeaStatusChange.from_status,
-                       IdeaStatusChange.created_at)
-                .where(IdeaStatusChange.thread_id.in_(list(ideas)),
-                       IdeaStatusChange.created_at < end)
-                .order_by(IdeaStatusChange.thread_id, IdeaStatusChange.id)):
-            history[change.thread_id].append(change)
-    for thread_id, changes in history.items():
-        entered = ideas[thread_id].created_at
-        for change in changes:
-            durations[change.from_status].append(_hours(entered, change.created_at))
-            entered = change.created_at
-    return [{"status": status, **_k(counts[status], authors[status]),
-             "median_hours_in_status": (round(statistics.median(durations[status]), 2)
-                                        if durations[status] and
-                                        len(authors[status]) >= K_ANONYMITY else None)}
-            for status in IDEA_STATUSES]
+    entered: dict[int, datetime] = {}
+    for thread_id, from_status, changed_at, created_at in db.session.execute(
+            select(IdeaStatusChange.thread_id, IdeaStatusChange.from_status,
+                   IdeaStatusChange.created_at, Thread.created_at)
+            .join(Thread, Thread.id == IdeaStatusChange.thread_id)
+            .where(*ideas, IdeaStatusChange.created_at < end)
+            .order_by(IdeaStatusChange.thread_id, IdeaStatusChange.id)):
+        durations[from_status].append(_hours(entered.get(thread_id, created_at), changed_at))
+        entered[thread_id] = changed_at
+    result = []
+    for status in IDEA_STATUSES:
+        count, people = counts.get(status, (0, 0))
+        result.append({"status": status, **_k(count, people),
+                       "median_hours_in_status": (round(statistics.median(durations[status]), 2)
+                                                  if durations[status] and people >= K_ANONYMITY
+                                                  else None)})
+    return result
 
 
-def _concerns(community_ids, thread_by_id, start, end) -> dict:
-    rows = db.session.execute(select(Concern.thread_id, Concern.opened_at, Concern.resolved_at,
-                                     Concern.state)
-                              .where(Concern.community_id.in_(community_ids))).all()
-    rows = [r for r in rows if r.thread_id in thread_by_id]
+def _concerns(live, start, end) -> dict:
+    rows = db.session.execute(
+        select(Concern.opened_at, Concern.resolved_at, Concern.state, Thread.author_id)
+        .join(Thread, Thread.id == Concern.thread_id)
+        .where(*live, Thread.created_at < end, Concern.opened_at < end)).all()
     opened = [r for r in rows if start <= r.opened_at < end]
     resolved = [r for r in rows if r.resolved_at and start <= r.resolved_at < end]
-    still_open = [r for r in rows if r.state in ("open", "acknowledged") and r.opened_at < end]
-    people = lambda items: {thread_by_id[r.thread_id].author_id for r in items}  # noqa: E731
+    still_open = [r for r in rows if r.state in ("open", "acknowledged")]
+    people = lambda items: {r.author_id for r in items}  # noqa: E731
     return {"opened": _k(len(opened), people(opened)),
             "resolved": _k(len(resolved), people(resolved)),
             "open_now": _k(len(still_open), people(still_open))}
 
 
-def _audience_flow(posts, in_window) -> dict:
+def _audience_flow(live, start, end) -> dict:
     """Who replies to whom: replier audience → audience of the replied-to author."""
-    cells = Counter()
-    repliers, recipients = defaultdict(set), defaultdict(set)
-    for p in posts:
-        if not in_window(p.created_at) or p.author_id == p.to_id:
-            continue
-        key = (p.audience, p.to_audience)
-        cells[key] += 1
-        repliers[key].add(p.author_id)
-        recipients[key].add(p.to_id)
+    replier, replied, parent = aliased(User), aliased(User), aliased(Post)
+    to_id = func.coalesce(parent.author_id, Thread.author_id)
+    cells, people = Counter(), {}
+    for source, target, count, repliers, recipients in db.session.execute(
+            select(replier.audience, replied.audience, func.count(),
+                   func.count(Post.author_id.distinct()), func.count(to_id.distinct()))
+            .select_from(Post)
+            .join(Thread, Thread.id == Post.thread_id)
+            .join(replier, replier.id == Post.author_id)
+            .outerjoin(parent, parent.id == Post.parent_id)
+            .join(replied, replied.id == to_id)
+            .where(*live, Post.deleted_at.is_(None), Post.created_at >= start,
+                   Post.created_at < end, Post.author_id != to_id)
+            .group_by(replier.audience, replied.audience)):
+        cells[(source, target)] = count
+        people[(source, target)] = min(repliers, recipients)
     audiences = [a.value for a in Audience]
     matrix = {}
     for source in audiences:
         matrix[source] = {}
         for target in audiences:
             key = (source, target)
-            people = min(len(repliers[key]), len(recipients[key]))
-            matrix[source][target] = _k(cells[key], people) if cells[key] else \
+            matrix[source][target] = _k(cells[key], people[key]) if cells[key] else \
                 {"value": 0, "people": 0, "suppressed": False}
     return {"rows": "replier audience", "columns": "audience of the author replied to",
             "matrix": matrix}
 
 
-def _rising(community_ids, threads, start, end) -> dict:
+def _rising(live, community_ids, start, end) -> dict:
     """Tags and words significantly more frequent in the window than before it."""
     if search_service._elasticsearch_ready():
+        if community_ids is None:
+            community_ids = list(db.session.scalars(select(Community.id)))
         try:
             body = queries.rising_topics_body(community_ids, start, end, RISING)
             aggregations = search_service._es_call("search", body=body)["aggregations"]
-            terms = aggregations["terms"]["buckets"]
+            terms = aggregations["sample"]["terms"]["buckets"]
             if terms:
                 people = search_service._es_call("search", body=queries.rising_term_people(
                     community_ids, start, end, [b["key"] for b in terms]))["aggregations"]
@@ -300,7 +305,7 @@ def _rising(community_ids, threads, start, end) -> dict:
                     "terms": _rising_buckets(terms, "term")}
         except SearchUnavailable as error:
             log.warning("rising topics falling back to the database: %s", error)
-    return {"engine": search_service.DATABASE, **_database_rising(threads, start, end)}
+    return {"engine": search_service.DATABASE, **_database_rising(live, start, end)}
 
 
 def _rising_buckets(buckets: list[dict], name: str) -> list[dict]:
@@ -309,41 +314,42 @@ def _rising_buckets(buckets: list[dict], name: str) -> list[dict]:
             for b in buckets if b["people"]["value"] >= K_ANONYMITY][:RISING]
 
 
-def _database_rising(threads, start, end) -> dict:
+def _database_rising(live, start, end) -> dict:
     """Tags: count in the window against the window of equal length before (plus-one smoothed);
-    words of titles: the JLH heuristic of significant_words, window against every thread up to `to`
-    (Elasticsearch's background set)."""
+    words of titles: the JLH heuristic of significant_words, the window's latest RISING_SAMPLE
+    titles against the latest RISING_BACKGROUND up to `to` (Elasticsearch's background set,
+    sampled as its `sampler` does)."""
     before = start - (end - start)
-    current = [t for t in threads if start <= t.created_at < end]
-    earlier = [t for t in threads if before <= t.created_at < start]
-    tags_of = defaultdict(list)
-    ids = [t.id for t in current + earlier]
-    if ids:
-        for thread_id, tag in db.session.execute(queries.thread_tags(ids)):
-            tags_of[thread_id].append(tag)
-    now_counts, then_counts, people = Counter(), Counter(), defaultdict(set)
-    for t in current:
-        for tag in tags_of[t.id]:
-            now_counts[tag] += 1
-            people[tag].add(t.author_id)
-    for t in earlier:
-        for tag in tags_of[t.id]:
-            then_counts[tag] += 1
+    tag_counts = (select(ThreadTag.tag, func.count(), func.count(Thread.author_id.distinct()))
+                  .join(Thread, Thread.id == ThreadTag.thread_id).where(*live)
+                  .group_by(ThreadTag.tag))
+    now_counts, people = {}, {}
+    for tag, count, authors in db.session.execute(
+            tag_counts.where(Thread.created_at >= start, Thread.created_at < end)):
+        now_counts[tag], people[tag] = count, authors
+    then_counts = Counter(dict((tag, count) for tag, count, _ in db.session.execute(
+        tag_counts.where(Thread.created_at >= before, Thread.created_at < start,
+                         ThreadTag.tag.in_([t for t, n in people.items()
+                                            if n >= K_ANONYMITY]))))) if now_counts else Counter()
     tags = sorted(((now_counts[tag] + 1) / (then_counts[tag] + 1), tag)
-                  for tag in now_counts if len(people[tag]) >= K_ANONYMITY
+                  for tag in now_counts if people[tag] >= K_ANONYMITY
                   and now_counts[tag] > then_counts[tag])
-    titles = dict(db.session.execute(select(Thread.id, Thread.title).where(
-        Thread.id.in_([t.id for t in threads]))).all()) if threads else {}
-    current_titles = [titles[t.id] for t in current]
+    current = db.session.execute(
+        select(Thread.author_id, Thread.title)
+        .where(*live, Thread.created_at >= start, Thread.created_at < end)
+        .order_by(Thread.created_at.desc()).limit(RISING_SAMPLE)).all()
+    background = list(db.session.scalars(
+        select(Thread.title).where(*live, Thread.created_at < end)
+        .order_by(Thread.created_at.desc()).limit(RISING_BACKGROUND))) if current else []
     authors_by_word = defaultdict(set)
-    for t in current:
-        for word in set(queries.words(titles[t.id])):
-            authors_by_word[word].add(t.author_id)
-    words = [w for w in significant_words(current_titles,
-                                          list(titles.values()), RISING * 3)
+    for author_id, title in current:
+        for word in set(queries.words(title)):
+            authors_by_word[word].add(author_id)
+    words = [w for w in significant_words([title for _, title in current], background,
+                                          RISING * 3)
              if len(authors_by_word[w["term"]]) >= K_ANONYMITY][:RISING]
     return {"tags": [{"tag": tag, "count": now_counts[tag], "background": then_counts[tag],
-                      "score": round(score, 4), "people": len(people[tag])}
+                      "score": round(score, 4), "people": people[tag]}
                      for score, tag in sorted(tags, reverse=True)[:RISING]],
             "terms": [{**w, "background": None, "people": len(authors_by_word[w["term"]])}
                       for w in words]}

@@ -6,19 +6,17 @@ from collab.blueprints import Blueprint
 from collab.people import service
 from collab.people.schemas import (
     NewTokenOut,
+    ProfileReputation,
     TokenCreate,
     TokenOut,
     UserCreate,
-    UserOut,
     UserPrivateOut,
+    UserPrivateProfileOut,
+    UserProfileOut,
 )
+from collab.reputation import service as reputation
 
 blueprint = Blueprint("people", __name__, description="Users and API tokens")
-
-
-def _profile_schema(user) -> UserOut:
-    viewer = current_user()
-    return UserPrivateOut() if viewer.is_admin or viewer.id == user.id else UserOut()
 
 
 @blueprint.post("/users")
@@ -30,11 +28,16 @@ def create_user(fields):
 
 
 @blueprint.get("/users/<int:user_id>")
-@blueprint.response(200, UserPrivateOut)
+@blueprint.response(200, UserPrivateProfileOut)
 def get_user(user_id):
-    """A user's profile; the email is shown to the user and to admins only."""
-    user = service.get_user(current_user(), user_id)
-    return jsonify(_profile_schema(user).dump(user))
+    """A user's profile with their reputation in the communities the caller may see; the email
+    is shown to the user and to admins only."""
+    viewer = current_user()
+    user = service.get_user(viewer, user_id)
+    schema = UserPrivateProfileOut() if viewer.is_admin or viewer.id == user.id \
+        else UserProfileOut()
+    return jsonify({**schema.dump(user), "reputation": ProfileReputation().dump(
+        reputation.points_of(viewer, user))})
 
 
 @blueprint.post("/users/<int:user_id>/tokens")

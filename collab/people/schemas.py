@@ -50,6 +50,28 @@ class UserPrivateOut(UserOut):
     email = fields.String()
 
 
+class ProfileCommunityPoints(StrictSchema):
+    community = fields.String()
+    points = fields.Integer()
+
+
+class ProfileReputation(StrictSchema):
+    """Reputation points (collab/reputation), only in communities the caller may see."""
+
+    total = fields.Integer()
+    communities = fields.List(fields.Nested(ProfileCommunityPoints))
+
+
+class UserProfileOut(UserOut):
+    """A user's profile: the user and their reputation where the caller may look."""
+
+    reputation = fields.Nested(ProfileReputation)
+
+
+class UserPrivateProfileOut(UserPrivateOut):
+    reputation = fields.Nested(ProfileReputation)
+
+
 class UserRef(StrictSchema):
     """A user as shown beside content."""
 

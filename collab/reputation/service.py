@@ -237,6 +237,12 @@ def leaderboard(viewer: User, slug: str, args: dict) -> dict:
 def of_user(viewer: User, user_id: int) -> dict:
     """A person's points in each community the viewer may see."""
     person = people.get_user(viewer, user_id)
+    return {"user": person, **points_of(viewer, person)}
+
+
+def points_of(viewer: User, person: User) -> dict:
+    """Total and per-community points of `person` in the communities `viewer` may see (what
+    their profile shows)."""
     rows = db.session.execute(
         select(Community.slug, func.sum(ReputationDay.points))
         .join(Community, Community.id == ReputationDay.community_id)
@@ -244,5 +250,5 @@ def of_user(viewer: User, user_id: int) -> dict:
                ReputationDay.community_id.in_(visible_community_ids(viewer)))
         .group_by(Community.slug).order_by(func.sum(ReputationDay.points).desc(),
                                            Community.slug)).all()
-    return {"user": person, "total": sum(int(points) for _, points in rows),
+    return {"total": sum(int(points) for _, points in rows),
             "communities": [{"community": slug, "points": int(points)} for slug, points in rows]}

@@ -85,6 +85,8 @@ class Thread(db.Model):
         ForeignKey("users.id", ondelete="SET NULL"))
     answer_obsolete_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the accepted answer was accepted (collab/insights: time to accepted answer).
+    answer_accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     community: Mapped[Community] = relationship(lazy="joined")
     author: Mapped[User] = relationship(lazy="joined", foreign_keys=[author_id])

@@ -449,6 +449,7 @@ def delete_post(actor: User, post_id: int) -> None:
         thread.status = ThreadStatus.OPEN
         thread.answer_checked_at = thread.answer_verified_at = None
         thread.answer_verified_by_id = thread.answer_obsolete_at = None
+        thread.answer_accepted_at = None
     db.session.commit()
 
 
@@ -465,6 +466,7 @@ def accept_post(actor: User, post_id: int) -> PostView:
         thread.answer_checked_at = post.created_at
         thread.answer_verified_at = thread.answer_verified_by_id = None
         thread.answer_obsolete_at = None
+        thread.answer_accepted_at = time.now()
     thread.accepted_post_id = post.id
     thread.status = ThreadStatus.ANSWERED
     db.session.commit()

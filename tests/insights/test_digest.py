@@ -53,3 +53,30 @@ def test_private_digest_matrix(app, make_user, make_community, state, status):
         set_membership(app, "vault", viewer.id, state)
     assert viewer.get(f"{API}/communities/vault/digest").status_code == status
     assert viewer.get(f"{API}/communities/vault/digest?color=red").status_code == 422
+
+
+def test_an_old_answer_accepted_this_week_is_news(app, lab):
+    """Newly answered means accepted in the period, not an answer written in it."""
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from collab import time
+    from collab.db import db
+    from collab.threads.models import Post, Thread
+    owner, ann, bo, question, _ = lab
+    with app.app_context():
+        db.session.execute(update(Thread).where(Thread.id == question["id"]).values(
+            created_at=time.now() - timedelta(days=60)))
+        db.session.execute(update(Post).where(Post.thread_id == question["id"]).values(
+            created_at=time.now() - timedelta(days=59)))
+        db.session.commit()
+    body = bo.get(f"{API}/communities/lab/digest").get_json()
+    assert [t["id"] for t in body["newly_answered"]] == [question["id"]]
+    assert body["new_experts"][0]["user"]["handle"] == "ann"
+    with app.app_context():
+        db.session.execute(update(Thread).where(Thread.id == question["id"]).values(
+            answer_accepted_at=time.now() - timedelta(days=30)))
+        db.session.commit()
+    body = bo.get(f"{API}/communities/lab/digest").get_json()
+    assert body["newly_answered"] == [] and body["new_experts"] == []
