@@ -1,7 +1,7 @@
 """insights at scale: when an answer was accepted, and indexes for the insight reads
 
 Revision ID: 0015
-Revises: 0010
+Revises: 0011
 Create Date: 2026-11-29 18:20:00
 
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 revision = '0015'
-down_revision = '0010'
+down_revision = '0011'
 branch_labels = None
 depends_on = None
 
