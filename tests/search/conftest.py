@@ -37,3 +37,12 @@ def _reset(app) -> None:
     app.extensions.pop("search_known_aliases", None)
     with app.app_context():
         search_client.breaker(app).reset()
+
+
+@pytest.fixture
+def embed_on_write(app):
+    """Vectors stored by the commit that writes a thread (as the background worker does in
+    production), for the database fallback's semantic signal; the suite's default is off."""
+    app.config["SIMILARITY_EMBED_ON_WRITE"] = "inline"
+    yield
+    app.config["SIMILARITY_EMBED_ON_WRITE"] = "off"

@@ -1,4 +1,6 @@
 """Search answered by the database (no ELASTICSEARCH_URL): SQLite FTS5 and PostgreSQL full text."""
+import pytest
+
 from tests.search.helpers import (
     API,
     all_pages,
@@ -124,6 +126,7 @@ def test_permission_matrix_on_every_database_path(make_user, make_community):
         assert hidden_filter["total"] == (1 if caller is owner else 0)
 
 
+@pytest.mark.usefixtures("embed_on_write")
 def test_related_and_similar_ideas_from_the_database(make_user, make_community):
     owner = make_user()
     make_community(owner, "product")

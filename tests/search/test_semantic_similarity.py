@@ -15,12 +15,7 @@ PIZZA = ("Best pizza downtown", "Looking for a good restaurant with thin crust."
 DRAFT = ("Vehicle motor runs too hot", "My auto gets really warm when I drive fast.")
 
 
-@pytest.fixture(autouse=True)
-def embed_on_write(app):
-    """Vectors stored by the commit that writes a thread, as the background worker does."""
-    app.config["SIMILARITY_EMBED_ON_WRITE"] = "inline"
-    yield
-    app.config["SIMILARITY_EMBED_ON_WRITE"] = "off"
+pytestmark = pytest.mark.usefixtures("embed_on_write")
 
 
 @pytest.fixture(params=["database", "elasticsearch"])

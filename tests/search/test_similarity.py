@@ -9,12 +9,7 @@ from tests.api.content import promote
 from tests.search.helpers import API, join, make_post, make_thread, sync
 
 
-@pytest.fixture(autouse=True)
-def embed_on_write(app):
-    """Vectors stored by the commit that writes a thread, as the background worker does."""
-    app.config["SIMILARITY_EMBED_ON_WRITE"] = "inline"
-    yield
-    app.config["SIMILARITY_EMBED_ON_WRITE"] = "off"
+pytestmark = pytest.mark.usefixtures("embed_on_write")
 
 
 @pytest.fixture(params=["database", "elasticsearch"])
