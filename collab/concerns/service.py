@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
 from collab import time
+from collab.communities.models import Community
 from collab.db import db
 from collab.errors import Conflict, InvalidInput, NotFound
 from collab.concerns import classifier
@@ -134,7 +135,8 @@ def list_concerns(viewer: User, slug: str, args: dict) -> Page:
     if args.get("state"):
         statement = statement.where(Concern.state == args["state"])
     page = paginate(statement, [SortKey(Concern.id)], args["limit"], args["cursor"])
-    page.items = [_queue_view(concern) for concern in page.items]
+    refs = _thread_refs(page.items)
+    page.items = [_queue_view(concern, refs[concern.thread_id]) for concern in page.items]
     return page
 
 
@@ -201,7 +203,8 @@ def my_concerns(viewer: User, args: dict) -> Page:
         Thread.community_id.in_(visible_community_ids(viewer)),
         or_(Thread.author_id == viewer.id, Concern.thread_id.in_(flagged)))
     page = paginate(statement, [SortKey(Concern.id)], args["limit"], args["cursor"])
-    page.items = [_author_view(concern) for concern in page.items]
+    refs = _thread_refs(page.items)
+    page.items = [_author_view(concern, refs[concern.thread_id]) for concern in page.items]
     return page
 
 
@@ -210,14 +213,25 @@ def _thread_ref(concern: Concern) -> dict:
     return {"id": thread.id, "title": thread.title, "community": thread.community.slug}
 
 
-def _author_view(concern: Concern) -> dict:
-    return {"id": concern.id, "thread": _thread_ref(concern), "state": concern.state,
+def _thread_refs(concerns: list[Concern]) -> dict[int, dict]:
+    """The threads of a page of concerns in one query (not one per concern)."""
+    if not concerns:
+        return {}
+    return {row.id: {"id": row.id, "title": row.title, "community": row.slug}
+            for row in db.session.execute(
+                select(Thread.id, Thread.title, Community.slug)
+                .join(Community, Community.id == Thread.community_id)
+                .where(Thread.id.in_([c.thread_id for c in concerns])))}
+
+
+def _author_view(concern: Concern, thread: dict | None = None) -> dict:
+    return {"id": concern.id, "thread": thread or _thread_ref(concern), "state": concern.state,
             "acknowledged": concern.acknowledged_at is not None,
             "acknowledged_at": concern.acknowledged_at, "resolved_at": concern.resolved_at,
             "response_note": concern.response_note, "opened_at": concern.opened_at}
 
 
-def _queue_view(concern: Concern) -> dict:
-    return {**_author_view(concern), "score": concern.score, "flags": concern.flags,
+def _queue_view(concern: Concern, thread: dict | None = None) -> dict:
+    return {**_author_view(concern, thread), "score": concern.score, "flags": concern.flags,
             "reasons": [r for r in concern.reasons.split(",") if r],
             "assignee": concern.assignee, "updated_at": concern.updated_at}
