@@ -6,7 +6,7 @@ organization); every token is revoked; memberships are removed (communities keep
 owners; admins can name new ones); the audit log keeps its ids, which hold no personal data.
 The renamed author reaches the search index through the outbox in the same transaction.
 """
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
 from collab import time
 from collab.audit import service as audit
