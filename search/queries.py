@@ -13,13 +13,16 @@ from sqlalchemy import (
     Select,
     and_,
     bindparam,
+    case,
     desc,
     false,
     func,
+    literal,
     literal_column,
     or_,
     select,
     text,
+    union,
 )
 
 from collab.challenges.models import ChallengeIdea
@@ -962,6 +965,84 @@ def database_best_matches(search: DatabaseSearch, size: int = EXPERT_SAMPLE) -> 
     matches = search.ranked.subquery("matches")
     return (select(matches.c.thread_id, matches.c.rank)
             .order_by(desc(matches.c.rank), desc(matches.c.thread_id)).limit(size))
+
+
+def database_expert_sample(dialect: str, text_query: QueryText, filters: Filters,
+                           visible_ids: Select, size: int = EXPERT_SAMPLE) -> Select:
+    """The `size` matching threads with the newest activity (thread_id), newest first.
+
+    A thread matches on its own title and body (the threads' full-text index: FTS5, or the GIN
+    expression index of migration 0002) or its tags, not on its posts: ranking every matching
+    post cost tens of seconds on 1M posts drawn from a small vocabulary. The evidence is then
+    the posts of these threads (database_expert_replies), so the work is bounded by `size`.
+    """
+    conditions = _thread_filters(filters, visible_ids)
+    excluded = _excluded_threads(dialect, text_query)
+    if excluded is not None:
+        conditions.append(Thread.id.not_in(excluded))
+    if dialect == "sqlite":
+        expression = fts5_expression(text_query)
+        text_match = false() if expression is None else Thread.id.in_(
+            select(literal_column("thread_id")).select_from(text(
+                "SELECT rowid AS thread_id FROM threads_fts WHERE threads_fts MATCH :fts_experts")
+                .bindparams(fts_experts=expression).columns(thread_id=Thread.id.type)
+                .subquery("text_hits")))
+    else:
+        query = pg_tsquery(text_query)
+        text_match = false() if query is None else PG_THREAD_VECTOR.op("@@")(query)
+    columns = (Thread.id.label("thread_id"), Thread.last_activity_at.label("active"))
+    parts = [select(*columns).where(text_match, *conditions)]
+    tag_hits = _tag_hits(text_query)
+    if tag_hits is not None:
+        tagged = tag_hits.subquery("tag_hits")
+        parts.append(select(*columns).where(Thread.id.in_(select(tagged.c.thread_id)),
+                                            *conditions))
+    hits = (parts[0] if len(parts) == 1 else union(*parts)).subquery("hits")
+    return (select(hits.c.thread_id)
+            .order_by(desc(hits.c.active), desc(hits.c.thread_id)).limit(size))
+
+
+def _age_case(column, now: datetime) -> ColumnElement:
+    """The AGE_BUCKETS key of a date column (the SQL side of age_bucket)."""
+    from datetime import timedelta
+
+    whens = [(column >= now - timedelta(days=days), literal(key))
+             for key, days in AGE_BUCKETS if days is not None]
+    return case(*whens, else_=literal(AGE_BUCKETS[-1][0]))
+
+
+def database_expert_replies(thread_ids: list[int], now: datetime) -> Select:
+    """Replies in these threads per author and age bucket: (author, bucket, replies, accepted)."""
+    rows = (select(Post.author_id.label("author_id"),
+                   _age_case(Post.created_at, now).label("bucket"),
+                   case((Thread.accepted_post_id == Post.id, 1), else_=0).label("accepted"))
+            .join(Thread, Thread.id == Post.thread_id)
+            .where(Post.thread_id.in_(thread_ids), Post.deleted_at.is_(None))).subquery("replies")
+    return (select(rows.c.author_id, rows.c.bucket, func.count(), func.sum(rows.c.accepted))
+            .group_by(rows.c.author_id, rows.c.bucket))
+
+
+def database_expert_started(thread_ids: list[int], now: datetime) -> Select:
+    """These threads per author and age bucket: (author, bucket, threads, positive net votes)."""
+    crowd = Thread.upvotes - Thread.downvotes
+    rows = (select(Thread.author_id.label("author_id"),
+                   _age_case(Thread.created_at, now).label("bucket"),
+                   case((crowd > 0, crowd), else_=0).label("crowd"))
+            .where(Thread.id.in_(thread_ids))).subquery("started")
+    return (select(rows.c.author_id, rows.c.bucket, func.count(), func.sum(rows.c.crowd))
+            .group_by(rows.c.author_id, rows.c.bucket))
+
+
+def database_expert_tags(thread_ids: list[int]) -> Select:
+    """Tags of the threads each person replied in or started: (author, tag, threads)."""
+    involved = union(
+        select(Post.author_id.label("author_id"), Post.thread_id.label("thread_id"))
+        .where(Post.thread_id.in_(thread_ids), Post.deleted_at.is_(None)),
+        select(Thread.author_id, Thread.id).where(Thread.id.in_(thread_ids)),
+    ).subquery("involved")
+    return (select(involved.c.author_id, ThreadTag.tag, func.count())
+            .join(ThreadTag, ThreadTag.thread_id == involved.c.thread_id)
+            .group_by(involved.c.author_id, ThreadTag.tag))
 
 
 def thread_tags(thread_ids: list[int]) -> Select:

@@ -122,37 +122,32 @@ def _pick_evidence(evidence: dict[int, Evidence], ranked_thread_ids: list[int]) 
 
 
 def _database_evidence(viewer, text_query, community_id, now) -> dict[int, Evidence]:
+    """The same evidence as on Elasticsearch, from the EXPERT_SAMPLE matching threads with the
+    newest activity (queries.database_expert_sample), counted by grouped SQL."""
     filters = queries.Filters(visible_community_ids=[], community_id=community_id)
-    search = queries.database_search(search_service._dialect(), text_query, filters,
-                                     visible_community_ids(viewer))
-    matches = queries.database_best_matches(search)
+    dialect = search_service._dialect()
+    sample = list(db.session.scalars(queries.database_expert_sample(
+        dialect, text_query, filters, visible_community_ids(viewer))))
     evidence: dict[int, Evidence] = {}
-    involved: dict[int, set[int]] = defaultdict(set)
-    for author_id, thread_id, rank, accepted, created_at in db.session.execute(
-            queries.database_expert_posts(matches)):
-        person = evidence.setdefault(author_id, Evidence(author_id))
-        bucket = queries.age_bucket(created_at, now)
-        person.replies[bucket] += 1
-        person.accepted[bucket] += int(bool(accepted))
-        involved[author_id].add(thread_id)
-    for author_id, thread_id, rank, crowd, created_at in db.session.execute(
-            queries.database_expert_threads(matches)):
-        person = evidence.setdefault(author_id, Evidence(author_id))
-        person.threads[queries.age_bucket(created_at, now)] += 1
-        person.upvotes += max(int(crowd), 0)
-        involved[author_id].add(thread_id)
-    tags_of: dict[int, list[str]] = defaultdict(list)
-    all_threads = {t for threads in involved.values() for t in threads}
-    if all_threads:
-        for thread_id, tag in db.session.execute(queries.thread_tags(sorted(all_threads))):
-            tags_of[thread_id].append(tag)
-    for author_id, threads in involved.items():
-        for thread_id in threads:
-            evidence[author_id].tags.update(tags_of[thread_id])
+    if not sample:
+        return evidence
+
+    def person(author_id):
+        return evidence.setdefault(author_id, Evidence(author_id))
+    for author_id, bucket, replies, accepted in db.session.execute(
+            queries.database_expert_replies(sample, now)):
+        person(author_id).replies[bucket] += replies
+        person(author_id).accepted[bucket] += int(accepted or 0)
+    for author_id, bucket, threads, crowd in db.session.execute(
+            queries.database_expert_started(sample, now)):
+        person(author_id).threads[bucket] += threads
+        person(author_id).upvotes += int(crowd or 0)
+    for author_id, tag, threads in db.session.execute(queries.database_expert_tags(sample)):
+        person(author_id).tags[tag] += threads
     # Only the best candidates need evidence threads (as on Elasticsearch, from the sample).
     candidates = sorted(evidence.values(), key=lambda e: (-e.score, e.user_id))
     shortlist = {e.user_id: e for e in candidates[:queries.EXPERT_CANDIDATES]}
-    _pick_evidence(shortlist, [row.thread_id for row in db.session.execute(matches)])
+    _pick_evidence(shortlist, sample)
     return evidence
 
 
