@@ -205,30 +205,30 @@ def _fuzzy(options: dict) -> dict:
             "max_expansions": FUZZY_EXPANSIONS}
 
 
-def _word(word: str, fuzzy: bool) -> dict:
+def _word(word: str, fuzzy: bool, fields: list[str] = TEXT_FIELDS) -> dict:
     """A word matches in the thread (title, tags, body) or in its posts (or nearly, if fuzzy).
 
     Matching reads the posts' root copy (`include_in_root`), not a nested query: a nested query
     per word cost several times the rest of the search on 1M posts.
     """
-    exact = {"multi_match": {"query": word, "fields": TEXT_FIELDS, "type": "best_fields",
+    exact = {"multi_match": {"query": word, "fields": fields, "type": "best_fields",
                              "zero_terms_query": "all"}}
     if not fuzzy:
         return exact
     return {"bool": {"should": [exact, {"multi_match": _fuzzy({
-        "query": word, "fields": TEXT_FIELDS, "type": "best_fields", "boost": FUZZY_BOOST})}],
+        "query": word, "fields": fields, "type": "best_fields", "boost": FUZZY_BOOST})}],
         "minimum_should_match": 1}}
 
 
-def _phrase(phrase: str) -> dict:
+def _phrase(phrase: str, fields: list[str] = TEXT_FIELDS) -> dict:
     # Posts are separate values of posts.body: a phrase never spans two posts (position gap).
-    return {"multi_match": {"query": phrase, "fields": TEXT_FIELDS, "type": "phrase",
+    return {"multi_match": {"query": phrase, "fields": fields, "type": "phrase",
                             "zero_terms_query": "all"}}
 
 
-def _text_query(text_query: QueryText, fuzzy: bool) -> dict:
-    must = [_word(term, fuzzy) for term in text_query.terms]
-    must += [_phrase(phrase) for phrase in text_query.phrases]
+def _text_query(text_query: QueryText, fuzzy: bool, fields: list[str] = TEXT_FIELDS) -> dict:
+    must = [_word(term, fuzzy, fields) for term in text_query.terms]
+    must += [_phrase(phrase, fields) for phrase in text_query.phrases]
     should, must_not = [], []
     if len(text_query.terms) > 1:
         should.append({"multi_match": {"query": " ".join(text_query.terms), "fields": PHRASE_FIELDS,
@@ -870,6 +870,7 @@ def suggest_communities(prefix: str, visible: ColumnElement, size: int) -> Selec
 EXPERT_SAMPLE = 200     # the best matching threads that count as evidence
 EXPERT_CANDIDATES = 50  # people considered per engine request
 EXPERT_EVIDENCE = 3
+EXPERT_FIELDS = TEXT_FIELDS[:3]  # title, tags, body: not the posts
 AGE_BUCKETS = (("recent", 90), ("year", 365), ("older", None))  # (key, max age in days)
 
 
@@ -908,10 +909,14 @@ def experts_body(text_query: QueryText, visible_community_ids: list[int],
     ages = {"date_range": {"ranges": age_ranges(now)}}
     accepted = {"filter": {"term": {"posts.accepted": True}}}
     # The hits are the sample itself (best first): evidence threads are picked from them, which
-    # costs far less than top_hits under reverse_nested.
+    # costs far less than top_hits under reverse_nested; their ids come from doc values, so no
+    # hit's _source (with its posts) is loaded. A thread matches on its own title, tags and body
+    # (as on the database, database_expert_sample), not on its posts' root copy.
     return {
-        "size": EXPERT_SAMPLE, "_source": ["thread_id"], "track_total_hits": False,
-        "query": {"bool": {"filter": filters, "must": [_text_query(text_query, fuzzy=False)]}},
+        "size": EXPERT_SAMPLE, "_source": False, "docvalue_fields": ["thread_id"],
+        "track_total_hits": False,
+        "query": {"bool": {"filter": filters, "must": [
+            _text_query(text_query, fuzzy=False, fields=EXPERT_FIELDS)]}},
         "aggs": {"best": {"sampler": {"shard_size": EXPERT_SAMPLE}, "aggs": {
             "posts": {"nested": {"path": "posts"}, "aggs": {"people": {
                 "terms": {"field": "posts.author_id", "size": EXPERT_CANDIDATES},

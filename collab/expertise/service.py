@@ -10,7 +10,7 @@ import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import case, func, or_, select
 
 from collab import time
 from collab.communities.models import Community
@@ -103,7 +103,8 @@ def _elasticsearch_evidence(viewer, text_query, community_id, now) -> dict[int, 
         person.upvotes += int(bucket["crowd"]["value"])
         for tag in bucket["tags"]["buckets"]:
             person.tags[tag["key"]] += tag["doc_count"]
-    _pick_evidence(evidence, [hit["_source"]["thread_id"] for hit in response["hits"]["hits"]])
+    _pick_evidence(evidence, [int(hit["fields"]["thread_id"][0])
+                              for hit in response["hits"]["hits"]])
     return evidence
 
 
@@ -186,7 +187,10 @@ def _items(viewer: User, ranked: list[Evidence]) -> list[dict]:
 # A person's topics -------------------------------------------------------------------------
 
 _WORD = re.compile(r"[a-z][a-z0-9'-]{2,}")
-BACKGROUND_POSTS = 5000
+# Bounded samples (their newest posts against the newest visible ones): the cost no longer grows
+# with how much a person has written; counts (replies, accepted answers, tags) are exact.
+PERSON_POSTS = 500
+BACKGROUND_POSTS = 2000
 
 
 def expertise(viewer: User, user_id: int, limit: int) -> dict:
@@ -201,13 +205,14 @@ def expertise(viewer: User, user_id: int, limit: int) -> dict:
 
 
 def _counts(viewer: User, person: User) -> dict:
-    visible = visible_community_ids(viewer)
-    replies = (select(func.count()).select_from(Post).join(Thread, Thread.id == Post.thread_id)
-               .where(Post.author_id == person.id, Post.deleted_at.is_(None),
-                      Thread.deleted_at.is_(None), Thread.community_id.in_(visible)))
-    accepted = replies.where(Thread.accepted_post_id == Post.id)
-    return {"replies": db.session.scalar(replies),
-            "accepted_answers": db.session.scalar(accepted)}
+    """Their replies and accepted answers in visible threads, in one query."""
+    accepted = func.coalesce(func.sum(case((Thread.accepted_post_id == Post.id, 1), else_=0)), 0)
+    replies, accepted = db.session.execute(
+        select(func.count(), accepted).select_from(Post).join(Thread, Thread.id == Post.thread_id)
+        .where(Post.author_id == person.id, Post.deleted_at.is_(None),
+               Thread.deleted_at.is_(None),
+               Thread.community_id.in_(visible_community_ids(viewer)))).one()
+    return {"replies": replies, "accepted_answers": accepted}
 
 
 def _elasticsearch_topics(viewer: User, person: User, limit: int) -> dict:
@@ -235,7 +240,7 @@ def _database_topics(viewer: User, person: User, limit: int) -> dict:
     posts = select(Post.author_id, Post.body).join(Thread, Thread.id == Post.thread_id).where(
         *live, Post.deleted_at.is_(None))
     mine = [body for _, body in db.session.execute(
-        posts.where(Post.author_id == person.id).order_by(Post.id.desc()).limit(BACKGROUND_POSTS))]
+        posts.where(Post.author_id == person.id).order_by(Post.id.desc()).limit(PERSON_POSTS))]
     background = [body for _, body in db.session.execute(
         posts.order_by(Post.id.desc()).limit(BACKGROUND_POSTS))]
     return {"engine": search_service.DATABASE, "user": person, **_counts(viewer, person),
