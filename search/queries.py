@@ -870,6 +870,7 @@ def suggest_communities(prefix: str, visible: ColumnElement, size: int) -> Selec
 EXPERT_SAMPLE = 200     # the best matching threads that count as evidence
 EXPERT_CANDIDATES = 50  # people considered per engine request
 EXPERT_EVIDENCE = 3
+EXPERT_WINDOWS = (30, 180, None)  # days of activity searched for the sample, widening
 EXPERT_FIELDS = TEXT_FIELDS[:3]  # title, tags, body: not the posts
 AGE_BUCKETS = (("recent", 90), ("year", 365), ("older", None))  # (key, max age in days)
 
@@ -973,15 +974,20 @@ def database_best_matches(search: DatabaseSearch, size: int = EXPERT_SAMPLE) -> 
 
 
 def database_expert_sample(dialect: str, text_query: QueryText, filters: Filters,
-                           visible_ids: Select, size: int = EXPERT_SAMPLE) -> Select:
-    """The `size` matching threads with the newest activity (thread_id), newest first.
+                           visible_ids: Select, size: int,
+                           active_since: datetime | None = None) -> Select:
+    """The `size` matching threads with the newest activity (thread_id), newest first, among
+    those active since `active_since` (all if None).
 
     A thread matches on its own title and body (the threads' full-text index: FTS5, or the GIN
     expression index of migration 0002) or its tags, not on its posts: ranking every matching
     post cost tens of seconds on 1M posts drawn from a small vocabulary. The evidence is then
-    the posts of these threads (database_expert_replies), so the work is bounded by `size`.
+    the posts of these threads (database_expert_replies), so the work is bounded by `size`; the
+    window (index ix_threads_listed_active) keeps a common word from visiting every thread.
     """
     conditions = _thread_filters(filters, visible_ids)
+    if active_since is not None:
+        conditions.append(Thread.last_activity_at >= active_since)
     excluded = _excluded_threads(dialect, text_query)
     if excluded is not None:
         conditions.append(Thread.id.not_in(excluded))
@@ -997,11 +1003,11 @@ def database_expert_sample(dialect: str, text_query: QueryText, filters: Filters
         text_match = false() if query is None else PG_THREAD_VECTOR.op("@@")(query)
     columns = (Thread.id.label("thread_id"), Thread.last_activity_at.label("active"))
     parts = [select(*columns).where(text_match, *conditions)]
-    tag_hits = _tag_hits(text_query)
-    if tag_hits is not None:
-        tagged = tag_hits.subquery("tag_hits")
-        parts.append(select(*columns).where(Thread.id.in_(select(tagged.c.thread_id)),
-                                            *conditions))
+    wanted = sorted({term.lower() for term in text_query.terms})
+    if wanted and not text_query.phrases:  # tagged with every word (as _tag_hits)
+        parts.append(select(*columns).where(*conditions, *[
+            Thread.id.in_(select(ThreadTag.thread_id).where(ThreadTag.tag == tag))
+            for tag in wanted]))
     hits = (parts[0] if len(parts) == 1 else union(*parts)).subquery("hits")
     return (select(hits.c.thread_id)
             .order_by(desc(hits.c.active), desc(hits.c.thread_id)).limit(size))
@@ -1022,7 +1028,8 @@ def database_expert_replies(thread_ids: list[int], now: datetime) -> Select:
                    _age_case(Post.created_at, now).label("bucket"),
                    case((Thread.accepted_post_id == Post.id, 1), else_=0).label("accepted"))
             .join(Thread, Thread.id == Post.thread_id)
-            .where(Post.thread_id.in_(thread_ids), Post.deleted_at.is_(None))).subquery("replies")
+            .where(Post.thread_id.in_(thread_ids), Thread.id.in_(thread_ids),
+                   Post.deleted_at.is_(None))).subquery("replies")
     return (select(rows.c.author_id, rows.c.bucket, func.count(), func.sum(rows.c.accepted))
             .group_by(rows.c.author_id, rows.c.bucket))
 

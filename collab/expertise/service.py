@@ -9,8 +9,9 @@ import math
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from datetime import timedelta
 
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import case, func, select, union
 
 from collab import time
 from collab.communities.models import Community
@@ -127,8 +128,13 @@ def _database_evidence(viewer, text_query, community_id, now) -> dict[int, Evide
     newest activity (queries.database_expert_sample), counted by grouped SQL."""
     filters = queries.Filters(visible_community_ids=[], community_id=community_id)
     dialect = search_service._dialect()
-    sample = list(db.session.scalars(queries.database_expert_sample(
-        dialect, text_query, filters, visible_community_ids(viewer))))
+    for days in queries.EXPERT_WINDOWS:  # the newest first: widen only if too few matched
+        since = None if days is None else now - timedelta(days=days)
+        sample = list(db.session.scalars(queries.database_expert_sample(
+            dialect, text_query, filters, visible_community_ids(viewer), queries.EXPERT_SAMPLE,
+            since)))
+        if len(sample) >= queries.EXPERT_SAMPLE:
+            break
     evidence: dict[int, Evidence] = {}
     if not sample:
         return evidence
@@ -230,10 +236,14 @@ def _database_topics(viewer: User, person: User, limit: int) -> dict:
     visible = visible_community_ids(viewer)
     live = (Thread.deleted_at.is_(None), Thread.merged_into_id.is_(None),
             Thread.community_id.in_(visible))
-    involved = select(Thread.id).where(*live, or_(
-        Thread.author_id == person.id,
-        Thread.id.in_(select(Post.thread_id).where(Post.author_id == person.id,
-                                                   Post.deleted_at.is_(None)))))
+    # Threads they replied in (index ix_posts_author_live alone) or started, then the live and
+    # visible ones among them: no scan of every thread for an OR.
+    mine_or_replied = union(
+        select(Post.thread_id.label("thread_id")).where(Post.author_id == person.id,
+                                                        Post.deleted_at.is_(None)),
+        select(Thread.id).where(Thread.author_id == person.id)).subquery("involved")
+    involved = (select(Thread.id).join(mine_or_replied, mine_or_replied.c.thread_id == Thread.id)
+                .where(*live))
     tags = db.session.execute(
         select(ThreadTag.tag, func.count()).where(ThreadTag.thread_id.in_(involved))
         .group_by(ThreadTag.tag).order_by(func.count().desc(), ThreadTag.tag).limit(limit)).all()

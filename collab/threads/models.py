@@ -47,6 +47,9 @@ class Thread(db.Model):
               postgresql_where=text(LISTED), sqlite_where=text(LISTED)),
         Index("ix_threads_listed_pinned_active", "community_id", "pinned", "last_activity_at", "id",
               postgresql_where=text(LISTED), sqlite_where=text(LISTED)),
+        # The newest matching threads of an expert search, in a recent window (migration 0018).
+        Index("ix_threads_listed_active", "last_activity_at", "id",
+              postgresql_where=text(LISTED), sqlite_where=text(LISTED)),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -119,6 +122,9 @@ class Post(db.Model):
     __table_args__ = (
         Index("ix_posts_thread_created", "thread_id", "created_at", "id"),
         Index("ix_posts_thread_score", "thread_id", "score", "id"),
+        # A person's live posts and threads, from the index alone (expertise, migration 0018).
+        Index("ix_posts_author_live", "author_id", "thread_id", "id",
+              postgresql_where=text("deleted_at IS NULL"), sqlite_where=text("deleted_at IS NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -65,7 +65,6 @@ def test_evidence_comes_from_the_newest_matching_threads_only(app, eng, make_use
         db.session.commit()
     assert set(handles(experts(eng, q="terraform"))) >= {"old", "new"}
     monkeypatch.setattr(queries, "EXPERT_SAMPLE", 2)
-    monkeypatch.setattr(queries.database_expert_sample, "__defaults__", (2,))
     result = experts(eng, q="terraform")
     assert "old" not in handles(result)
     top = result["items"][0]
@@ -113,7 +112,7 @@ def test_hidden_threads_never_enter_the_sample(app, eng, make_user, monkeypatch)
     for i in range(3):
         hidden = make_thread(eng, "vault", "question", f"Helm secret {i}", "Hidden.")
         accept(eng, make_post(secret, hidden["id"], "Hidden fix.")["id"])
-    monkeypatch.setattr(queries.database_expert_sample, "__defaults__", (1,))
+    monkeypatch.setattr(queries, "EXPERT_SAMPLE", 1)
     viewer = make_user("viewer")
     assert handles(experts(viewer, q="helm")) == ["expert", "owner"]  # owner started it
     assert handles(experts(eng, q="helm")) == ["secret", "owner"]  # the owner sees the vault
@@ -142,3 +141,25 @@ def test_person_topics_from_bounded_samples(app, eng, make_user, monkeypatch):
     words = [t["term"] for t in viewer.get(f"{API}/users/{writer.id}/expertise").get_json()["terms"]]
     assert "keystore" in words and "garbage" not in words
     assert body["replies"] == 6  # counts are never sampled
+
+
+def test_the_window_widens_until_the_sample_is_full(app, eng, make_user, monkeypatch):
+    """Newest first across windows: 1 and 100 days old fill a sample of two, 400 days does not;
+    a sample of three reaches back to it."""
+    people = [make_user(h) for h in ("day", "quarter", "ancient")]
+    threads = []
+    for person, age in zip(people, (1, 100, 400)):
+        join(person, "eng")
+        question = make_thread(eng, "eng", "question", f"Grafana panel {age}", "Blank.")
+        accept(eng, make_post(person, question["id"], "Refresh the datasource.")["id"])
+        threads.append((question["id"], age))
+    with app.app_context():
+        for thread_id, age in threads:
+            db.session.execute(update(Thread).where(Thread.id == thread_id).values(
+                last_activity_at=time.now() - timedelta(days=age)))
+        db.session.commit()
+    monkeypatch.setattr(queries, "EXPERT_SAMPLE", 2)
+    assert sorted(set(handles(experts(eng, q="grafana"))) - {"owner"}) == ["day", "quarter"]
+    monkeypatch.setattr(queries, "EXPERT_SAMPLE", 3)
+    assert sorted(set(handles(experts(eng, q="grafana"))) - {"owner"}) == [
+        "ancient", "day", "quarter"]

@@ -1,0 +1,34 @@
+"""experts at scale: indexes for the expertise reads
+
+Revision ID: 0018
+Revises: 0015
+Create Date: 2026-11-29 21:40:00
+
+"""
+from alembic import op
+import sqlalchemy as sa
+
+
+revision = '0018'
+down_revision = '0015'
+branch_labels = None
+depends_on = None
+
+LISTED = "deleted_at IS NULL AND merged_into_id IS NULL"
+LIVE = "deleted_at IS NULL"
+
+
+def upgrade():
+    # The newest matching threads of an expert search (search/queries.py
+    # database_expert_sample) are looked for in a recent window of listed threads first.
+    op.create_index('ix_threads_listed_active', 'threads', ['last_activity_at', 'id'],
+                    postgresql_where=sa.text(LISTED), sqlite_where=sa.text(LISTED))
+    # A person's live posts and their threads, read from the index alone (expertise counts,
+    # tags and newest posts: collab/expertise/service.py).
+    op.create_index('ix_posts_author_live', 'posts', ['author_id', 'thread_id', 'id'],
+                    postgresql_where=sa.text(LIVE), sqlite_where=sa.text(LIVE))
+
+
+def downgrade():
+    op.drop_index('ix_posts_author_live', table_name='posts')
+    op.drop_index('ix_threads_listed_active', table_name='threads')
