@@ -870,7 +870,7 @@ def suggest_communities(prefix: str, visible: ColumnElement, size: int) -> Selec
 EXPERT_SAMPLE = 200     # the best matching threads that count as evidence
 EXPERT_CANDIDATES = 50  # people considered per engine request
 EXPERT_EVIDENCE = 3
-EXPERT_WINDOWS = (30, 180, None)  # days of activity searched for the sample, widening
+EXPERT_WINDOWS = (30, 180, None)  # days of threads searched for the sample, widening
 EXPERT_FIELDS = TEXT_FIELDS[:3]  # title, tags, body: not the posts
 AGE_BUCKETS = (("recent", 90), ("year", 365), ("older", None))  # (key, max age in days)
 
@@ -901,12 +901,22 @@ def age_bucket(created_at: datetime, now: datetime) -> str:
 
 
 def experts_body(text_query: QueryText, visible_community_ids: list[int],
-                 community_id: int | None, now: datetime) -> dict:
-    """Aggregations over the best matching threads: replies and accepted answers per person
-    (nested posts), threads and up-votes per author, by age, with evidence threads and tags."""
+                 community_id: int | None, now: datetime,
+                 created_since: datetime | None = None) -> dict:
+    """Aggregations over the newest matching threads (started since `created_since`, as on the
+    database: database_expert_sample): replies and accepted answers per person (nested posts),
+    threads and up-votes per author, by age, with evidence threads and tags.
+
+    The text only filters (no relevance to compute, no phrase boost); the score is the thread's
+    creation time, so the sampler keeps the newest EXPERT_SAMPLE threads, and the window keeps
+    a common word from scoring every thread."""
     filters = [permission_filter(visible_community_ids)]
     if community_id is not None:
         filters.append({"term": {"community_id": community_id}})
+    if created_since is not None:
+        filters.append({"range": {"created_at": {"gte": created_since.isoformat()}}})
+    text_filter = _text_query(text_query, fuzzy=False, fields=EXPERT_FIELDS)
+    text_filter["bool"].pop("should")
     ages = {"date_range": {"ranges": age_ranges(now)}}
     accepted = {"filter": {"term": {"posts.accepted": True}}}
     # The hits are the sample itself (best first): evidence threads are picked from them, which
@@ -916,8 +926,10 @@ def experts_body(text_query: QueryText, visible_community_ids: list[int],
     return {
         "size": EXPERT_SAMPLE, "_source": False, "docvalue_fields": ["thread_id"],
         "track_total_hits": False,
-        "query": {"bool": {"filter": filters, "must": [
-            _text_query(text_query, fuzzy=False, fields=EXPERT_FIELDS)]}},
+        "query": {"function_score": {
+            "query": {"bool": {"filter": [*filters, text_filter]}},
+            "functions": [{"field_value_factor": {"field": "created_at"}}],
+            "boost_mode": "replace"}},
         "aggs": {"best": {"sampler": {"shard_size": EXPERT_SAMPLE}, "aggs": {
             "posts": {"nested": {"path": "posts"}, "aggs": {"people": {
                 "terms": {"field": "posts.author_id", "size": EXPERT_CANDIDATES},
@@ -975,19 +987,19 @@ def database_best_matches(search: DatabaseSearch, size: int = EXPERT_SAMPLE) -> 
 
 def database_expert_sample(dialect: str, text_query: QueryText, filters: Filters,
                            visible_ids: Select, size: int,
-                           active_since: datetime | None = None) -> Select:
-    """The `size` matching threads with the newest activity (thread_id), newest first, among
-    those active since `active_since` (all if None).
+                           created_since: datetime | None = None) -> Select:
+    """The `size` newest matching threads (thread_id), newest first, among those started since
+    `created_since` (all if None).
 
     A thread matches on its own title and body (the threads' full-text index: FTS5, or the GIN
     expression index of migration 0002) or its tags, not on its posts: ranking every matching
     post cost tens of seconds on 1M posts drawn from a small vocabulary. The evidence is then
     the posts of these threads (database_expert_replies), so the work is bounded by `size`; the
-    window (index ix_threads_listed_active) keeps a common word from visiting every thread.
+    window (index ix_threads_listed_created) keeps a common word from visiting every thread.
     """
     conditions = _thread_filters(filters, visible_ids)
-    if active_since is not None:
-        conditions.append(Thread.last_activity_at >= active_since)
+    if created_since is not None:
+        conditions.append(Thread.created_at >= created_since)
     excluded = _excluded_threads(dialect, text_query)
     if excluded is not None:
         conditions.append(Thread.id.not_in(excluded))
@@ -1001,7 +1013,7 @@ def database_expert_sample(dialect: str, text_query: QueryText, filters: Filters
     else:
         query = pg_tsquery(text_query)
         text_match = false() if query is None else PG_THREAD_VECTOR.op("@@")(query)
-    columns = (Thread.id.label("thread_id"), Thread.last_activity_at.label("active"))
+    columns = (Thread.id.label("thread_id"), Thread.created_at.label("created"))
     parts = [select(*columns).where(text_match, *conditions)]
     wanted = sorted({term.lower() for term in text_query.terms})
     if wanted and not text_query.phrases:  # tagged with every word (as _tag_hits)
@@ -1010,7 +1022,7 @@ def database_expert_sample(dialect: str, text_query: QueryText, filters: Filters
             for tag in wanted]))
     hits = (parts[0] if len(parts) == 1 else union(*parts)).subquery("hits")
     return (select(hits.c.thread_id)
-            .order_by(desc(hits.c.active), desc(hits.c.thread_id)).limit(size))
+            .order_by(desc(hits.c.created), desc(hits.c.thread_id)).limit(size))
 
 
 def _age_case(column, now: datetime) -> ColumnElement:
@@ -1061,27 +1073,17 @@ def thread_tags(thread_ids: list[int]) -> Select:
     return select(ThreadTag.thread_id, ThreadTag.tag).where(ThreadTag.thread_id.in_(thread_ids))
 
 
-PERSON_TOPICS_SAMPLE = 300
-
-
 def person_topics_body(user_id: int, visible_community_ids: list[int], size: int) -> dict:
-    """A person's top tags, and the significant words of the threads they replied in against
-    every visible thread (root copy of the replies; Elasticsearch's JLH heuristic)."""
+    """A person's top tags: the threads they started or replied in (root copy of the replies).
+    Their significant words are computed from bounded samples (collab/expertise/service.py):
+    significant_text cost seconds per request on 1M posts."""
     involved = {"bool": {"should": [{"term": {"author_id": user_id}},
                                     {"term": {"posts.author_id": user_id}}],
                          "minimum_should_match": 1}}
     return {
-        "size": 0,
+        "size": 0, "track_total_hits": False,
         "query": {"bool": {"filter": [permission_filter(visible_community_ids), involved]}},
-        "aggs": {
-            "tags": {"terms": {"field": "tags", "size": size}},
-            # significant_text re-analyses every text it sees: a sample of the person's threads
-            # (Elasticsearch's advice), which keeps it fast for people in thousands of threads.
-            "sample": {"sampler": {"shard_size": PERSON_TOPICS_SAMPLE}, "aggs": {
-                "terms": {"significant_text": {
-                    "field": "posts.body", "size": size, "min_doc_count": 2,
-                    "background_filter": permission_filter(visible_community_ids)}}}},
-        },
+        "aggs": {"tags": {"terms": {"field": "tags", "size": size}}},
     }
 
 

@@ -86,8 +86,13 @@ def experts(viewer: User, args: dict) -> dict:
 
 
 def _elasticsearch_evidence(viewer, text_query, community_id, now) -> dict[int, Evidence]:
-    body = queries.experts_body(text_query, visible_community_id_list(viewer), community_id, now)
-    response = search_service._es_call("search", body=body)
+    visible = visible_community_id_list(viewer)
+    for days in queries.EXPERT_WINDOWS:  # one request unless the newest window has too few
+        since = None if days is None else now - timedelta(days=days)
+        body = queries.experts_body(text_query, visible, community_id, now, since)
+        response = search_service._es_call("search", body=body)
+        if len(response["hits"]["hits"]) >= queries.EXPERT_SAMPLE:
+            break
     aggregations = response["aggregations"]["best"]
     evidence: dict[int, Evidence] = {}
     for bucket in aggregations["posts"]["people"]["buckets"]:
@@ -124,8 +129,8 @@ def _pick_evidence(evidence: dict[int, Evidence], ranked_thread_ids: list[int]) 
 
 
 def _database_evidence(viewer, text_query, community_id, now) -> dict[int, Evidence]:
-    """The same evidence as on Elasticsearch, from the EXPERT_SAMPLE matching threads with the
-    newest activity (queries.database_expert_sample), counted by grouped SQL."""
+    """The same evidence as on Elasticsearch, from the EXPERT_SAMPLE newest matching threads
+    (queries.database_expert_sample), counted by grouped SQL."""
     filters = queries.Filters(visible_community_ids=[], community_id=community_id)
     dialect = search_service._dialect()
     for days in queries.EXPERT_WINDOWS:  # the newest first: widen only if too few matched
@@ -222,14 +227,15 @@ def _counts(viewer: User, person: User) -> dict:
 
 
 def _elasticsearch_topics(viewer: User, person: User, limit: int) -> dict:
+    """Tags from a terms aggregation; the words as on the database (_sampled_words):
+    significant_text re-analysed hundreds of threads' posts and looked up every word's background
+    frequency, seconds per request on 1M posts."""
     body = queries.person_topics_body(person.id, visible_community_id_list(viewer), limit)
     aggregations = search_service._es_call("search", body=body)["aggregations"]
-    terms = aggregations["sample"]["terms"]["buckets"]
     return {"engine": search_service.ELASTICSEARCH, "user": person, **_counts(viewer, person),
             "tags": [{"tag": b["key"], "count": b["doc_count"]}
                      for b in aggregations["tags"]["buckets"]],
-            "terms": [{"term": b["key"], "count": b["doc_count"], "score": round(b["score"], 4)}
-                      for b in terms]}
+            "terms": _sampled_words(viewer, person, limit)}
 
 
 def _database_topics(viewer: User, person: User, limit: int) -> dict:
@@ -247,15 +253,23 @@ def _database_topics(viewer: User, person: User, limit: int) -> dict:
     tags = db.session.execute(
         select(ThreadTag.tag, func.count()).where(ThreadTag.thread_id.in_(involved))
         .group_by(ThreadTag.tag).order_by(func.count().desc(), ThreadTag.tag).limit(limit)).all()
-    posts = select(Post.author_id, Post.body).join(Thread, Thread.id == Post.thread_id).where(
-        *live, Post.deleted_at.is_(None))
-    mine = [body for _, body in db.session.execute(
-        posts.where(Post.author_id == person.id).order_by(Post.id.desc()).limit(PERSON_POSTS))]
-    background = [body for _, body in db.session.execute(
-        posts.order_by(Post.id.desc()).limit(BACKGROUND_POSTS))]
     return {"engine": search_service.DATABASE, "user": person, **_counts(viewer, person),
             "tags": [{"tag": tag, "count": count} for tag, count in tags],
-            "terms": significant_words(mine, background, limit)}
+            "terms": _sampled_words(viewer, person, limit)}
+
+
+def _sampled_words(viewer: User, person: User, limit: int) -> list[dict]:
+    """Significant words of their newest PERSON_POSTS visible posts against the newest
+    BACKGROUND_POSTS visible posts (both engines)."""
+    posts = select(Post.body).join(Thread, Thread.id == Post.thread_id).where(
+        Thread.deleted_at.is_(None), Thread.merged_into_id.is_(None),
+        Thread.community_id.in_(visible_community_ids(viewer)), Post.deleted_at.is_(None))
+    mine = list(db.session.scalars(
+        posts.where(Post.author_id == person.id).order_by(Post.id.desc()).limit(PERSON_POSTS)))
+    if not mine:
+        return []
+    background = list(db.session.scalars(posts.order_by(Post.id.desc()).limit(BACKGROUND_POSTS)))
+    return significant_words(mine, background, limit)
 
 
 def significant_words(foreground: list[str], background: list[str], limit: int) -> list[dict]:

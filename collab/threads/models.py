@@ -48,7 +48,7 @@ class Thread(db.Model):
         Index("ix_threads_listed_pinned_active", "community_id", "pinned", "last_activity_at", "id",
               postgresql_where=text(LISTED), sqlite_where=text(LISTED)),
         # The newest matching threads of an expert search, in a recent window (migration 0018).
-        Index("ix_threads_listed_active", "last_activity_at", "id",
+        Index("ix_threads_listed_created", "created_at", "id",
               postgresql_where=text(LISTED), sqlite_where=text(LISTED)),
     )
 

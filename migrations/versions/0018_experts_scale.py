@@ -21,7 +21,7 @@ LIVE = "deleted_at IS NULL"
 def upgrade():
     # The newest matching threads of an expert search (search/queries.py
     # database_expert_sample) are looked for in a recent window of listed threads first.
-    op.create_index('ix_threads_listed_active', 'threads', ['last_activity_at', 'id'],
+    op.create_index('ix_threads_listed_created', 'threads', ['created_at', 'id'],
                     postgresql_where=sa.text(LISTED), sqlite_where=sa.text(LISTED))
     # A person's live posts and their threads, read from the index alone (expertise counts,
     # tags and newest posts: collab/expertise/service.py).
@@ -31,4 +31,4 @@ def upgrade():
 
 def downgrade():
     op.drop_index('ix_posts_author_live', table_name='posts')
-    op.drop_index('ix_threads_listed_active', table_name='threads')
+    op.drop_index('ix_threads_listed_created', table_name='threads')

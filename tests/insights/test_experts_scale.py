@@ -49,7 +49,7 @@ def test_a_tag_alone_makes_the_thread_evidence(eng, make_user):
 
 
 def test_evidence_comes_from_the_newest_matching_threads_only(app, eng, make_user, monkeypatch):
-    """With a sample of two threads, the two with the newest activity count, an older one not."""
+    """With a sample of two threads, the two newest count, an older one not."""
     old, new = make_user("old"), make_user("new")
     join(old, "eng")
     join(new, "eng")
@@ -61,7 +61,7 @@ def test_evidence_comes_from_the_newest_matching_threads_only(app, eng, make_use
     with app.app_context():
         for age, thread_id in zip((30, 2, 1), threads):
             db.session.execute(update(Thread).where(Thread.id == thread_id).values(
-                last_activity_at=time.now() - timedelta(days=age)))
+                created_at=time.now() - timedelta(days=age)))
         db.session.commit()
     assert set(handles(experts(eng, q="terraform"))) >= {"old", "new"}
     monkeypatch.setattr(queries, "EXPERT_SAMPLE", 2)
@@ -156,7 +156,7 @@ def test_the_window_widens_until_the_sample_is_full(app, eng, make_user, monkeyp
     with app.app_context():
         for thread_id, age in threads:
             db.session.execute(update(Thread).where(Thread.id == thread_id).values(
-                last_activity_at=time.now() - timedelta(days=age)))
+                created_at=time.now() - timedelta(days=age)))
         db.session.commit()
     monkeypatch.setattr(queries, "EXPERT_SAMPLE", 2)
     assert sorted(set(handles(experts(eng, q="grafana"))) - {"owner"}) == ["day", "quarter"]
