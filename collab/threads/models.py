@@ -32,6 +32,7 @@ class ThreadStatus(StrEnum):
 
 
 LISTED = "deleted_at IS NULL AND merged_into_id IS NULL"  # the threads lists show
+CURRENT_ANSWER = f"accepted_post_id IS NOT NULL AND answer_obsolete_at IS NULL AND {LISTED}"
 
 
 class Thread(db.Model):
@@ -50,6 +51,9 @@ class Thread(db.Model):
         # The newest matching threads of an expert search, in a recent window (migration 0018).
         Index("ix_threads_listed_created", "created_at", "id",
               postgresql_where=text(LISTED), sqlite_where=text(LISTED)),
+        # Search's freshness filter on the database (migration 0018).
+        Index("ix_threads_answer_checked", "answer_checked_at", "last_read_at",
+              postgresql_where=text(CURRENT_ANSWER), sqlite_where=text(CURRENT_ANSWER)),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -1,4 +1,4 @@
-"""experts at scale: indexes for the expertise reads
+"""experts at scale: indexes for the expertise reads and freshness=needs_review
 
 Revision ID: 0018
 Revises: 0015
@@ -16,6 +16,8 @@ depends_on = None
 
 LISTED = "deleted_at IS NULL AND merged_into_id IS NULL"
 LIVE = "deleted_at IS NULL"
+CURRENT_ANSWER = ("accepted_post_id IS NOT NULL AND answer_obsolete_at IS NULL "
+                  "AND deleted_at IS NULL AND merged_into_id IS NULL")
 
 
 def upgrade():
@@ -27,8 +29,15 @@ def upgrade():
     # tags and newest posts: collab/expertise/service.py).
     op.create_index('ix_posts_author_live', 'posts', ['author_id', 'thread_id', 'id'],
                     postgresql_where=sa.text(LIVE), sqlite_where=sa.text(LIVE))
+    # `freshness=needs_review` (and `fresh`) on the database: listed threads with a current
+    # accepted answer, by when it was last checked and read (search/queries.py
+    # _database_freshness), instead of a scan of every thread per facet.
+    op.create_index('ix_threads_answer_checked', 'threads', ['answer_checked_at', 'last_read_at'],
+                    postgresql_where=sa.text(CURRENT_ANSWER),
+                    sqlite_where=sa.text(CURRENT_ANSWER))
 
 
 def downgrade():
+    op.drop_index('ix_threads_answer_checked', table_name='threads')
     op.drop_index('ix_posts_author_live', table_name='posts')
     op.drop_index('ix_threads_listed_created', table_name='threads')
