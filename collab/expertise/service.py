@@ -85,9 +85,15 @@ def experts(viewer: User, args: dict) -> dict:
     return {"engine": engine, "q": args["q"], "items": _items(viewer, ranked)}
 
 
+def _windows(community_id: int | None) -> tuple:
+    """Days of threads to look at for the sample, widening. One community's threads are few
+    enough to search at once (its own index narrows them); all visible ones are not."""
+    return (None,) if community_id is not None else queries.EXPERT_WINDOWS
+
+
 def _elasticsearch_evidence(viewer, text_query, community_id, now) -> dict[int, Evidence]:
     visible = visible_community_id_list(viewer)
-    for days in queries.EXPERT_WINDOWS:  # one request unless the newest window has too few
+    for days in _windows(community_id):  # one request unless the newest window has too few
         since = None if days is None else now - timedelta(days=days)
         body = queries.experts_body(text_query, visible, community_id, now, since)
         response = search_service._es_call("search", body=body)
@@ -133,7 +139,7 @@ def _database_evidence(viewer, text_query, community_id, now) -> dict[int, Evide
     (queries.database_expert_sample), counted by grouped SQL."""
     filters = queries.Filters(visible_community_ids=[], community_id=community_id)
     dialect = search_service._dialect()
-    for days in queries.EXPERT_WINDOWS:  # the newest first: widen only if too few matched
+    for days in _windows(community_id):  # the newest first: widen only if too few matched
         since = None if days is None else now - timedelta(days=days)
         sample = list(db.session.scalars(queries.database_expert_sample(
             dialect, text_query, filters, visible_community_ids(viewer), queries.EXPERT_SAMPLE,

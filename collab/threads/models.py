@@ -51,6 +51,9 @@ class Thread(db.Model):
         # The newest matching threads of an expert search, in a recent window (migration 0018).
         Index("ix_threads_listed_created", "created_at", "id",
               postgresql_where=text(LISTED), sqlite_where=text(LISTED)),
+        # A person's counts and tags join their posts to these, index-only (migration 0018).
+        Index("ix_threads_live_refs", "id", "community_id", "accepted_post_id", "merged_into_id",
+              postgresql_where=text("deleted_at IS NULL"), sqlite_where=text("deleted_at IS NULL")),
         # Search's freshness filter on the database (migration 0018).
         Index("ix_threads_answer_checked", "answer_checked_at", "last_read_at",
               postgresql_where=text(CURRENT_ANSWER), sqlite_where=text(CURRENT_ANSWER)),

@@ -29,6 +29,11 @@ def upgrade():
     # tags and newest posts: collab/expertise/service.py).
     op.create_index('ix_posts_author_live', 'posts', ['author_id', 'thread_id', 'id'],
                     postgresql_where=sa.text(LIVE), sqlite_where=sa.text(LIVE))
+    # ... joined to what a thread's visibility and answer need, from an index too (not a scan of
+    # the threads' rows): a person's counts and tags over thousands of threads.
+    op.create_index('ix_threads_live_refs', 'threads',
+                    ['id', 'community_id', 'accepted_post_id', 'merged_into_id'],
+                    postgresql_where=sa.text(LIVE), sqlite_where=sa.text(LIVE))
     # `freshness=needs_review` (and `fresh`) on the database: listed threads with a current
     # accepted answer, by when it was last checked and read (search/queries.py
     # _database_freshness), instead of a scan of every thread per facet.
@@ -39,5 +44,6 @@ def upgrade():
 
 def downgrade():
     op.drop_index('ix_threads_answer_checked', table_name='threads')
+    op.drop_index('ix_threads_live_refs', table_name='threads')
     op.drop_index('ix_posts_author_live', table_name='posts')
     op.drop_index('ix_threads_listed_created', table_name='threads')
