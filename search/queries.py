@@ -960,31 +960,6 @@ def evidence_threads(thread_ids: list[int], user_ids: list[int]) -> Select:
     return replies.union_all(started)
 
 
-def database_expert_posts(matches: Select) -> Select:
-    """Replies in the best matching threads: (author, thread, rank, accepted, created_at)."""
-    best = matches.subquery("best")
-    return (select(Post.author_id, Post.thread_id, best.c.rank,
-                   (Thread.accepted_post_id == Post.id).label("accepted"), Post.created_at)
-            .join(best, best.c.thread_id == Post.thread_id)
-            .join(Thread, Thread.id == Post.thread_id)
-            .where(Post.deleted_at.is_(None)))
-
-
-def database_expert_threads(matches: Select) -> Select:
-    """The best matching threads themselves: (author, thread, rank, crowd, created_at)."""
-    best = matches.subquery("best")
-    return (select(Thread.author_id, Thread.id, best.c.rank,
-                   (Thread.upvotes - Thread.downvotes).label("crowd"), Thread.created_at)
-            .join(best, best.c.thread_id == Thread.id))
-
-
-def database_best_matches(search: DatabaseSearch, size: int = EXPERT_SAMPLE) -> Select:
-    """The `size` best matching threads (thread_id, rank), like the sampler aggregation."""
-    matches = search.ranked.subquery("matches")
-    return (select(matches.c.thread_id, matches.c.rank)
-            .order_by(desc(matches.c.rank), desc(matches.c.thread_id)).limit(size))
-
-
 def database_expert_sample(dialect: str, text_query: QueryText, filters: Filters,
                            visible_ids: Select, size: int,
                            created_since: datetime | None = None) -> Select:
@@ -1067,10 +1042,6 @@ def database_expert_tags(thread_ids: list[int]) -> Select:
     return (select(involved.c.author_id, ThreadTag.tag, func.count())
             .join(ThreadTag, ThreadTag.thread_id == involved.c.thread_id)
             .group_by(involved.c.author_id, ThreadTag.tag))
-
-
-def thread_tags(thread_ids: list[int]) -> Select:
-    return select(ThreadTag.thread_id, ThreadTag.tag).where(ThreadTag.thread_id.in_(thread_ids))
 
 
 def person_topics_body(user_id: int, visible_community_ids: list[int], size: int) -> dict:

@@ -1,4 +1,4 @@
-"""Expertise rules: evidence per person among the threads that best match a topic, and a score.
+"""Expertise rules: evidence per person among the newest threads that match a topic, and a score.
 
 Both engines return the same evidence (replies, accepted answers, threads started and up-votes
 received, counted per age bucket) among the caller's visible communities only; the score is
