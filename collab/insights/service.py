@@ -11,7 +11,6 @@ from collections import Counter, defaultdict
 from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import case, func, select
-from sqlalchemy.orm import aliased
 
 from collab import time
 from collab.communities.models import Community, Membership, MembershipStatus
@@ -20,6 +19,8 @@ from collab.db import db
 from collab.errors import Forbidden, InvalidInput
 from collab.expertise.service import significant_words
 from collab.ideas.models import IdeaStatusChange
+from collab.insights import rollup
+from collab.insights.models import ORGANIZATION, InsightDay, ThreadFact
 from collab.people.models import Audience, User
 from collab.permissions import find_visible_community, require_moderator
 from collab.search import service as search_service
@@ -73,6 +74,15 @@ def _window(args: dict) -> tuple[datetime, datetime, str]:
     return start, end, args["interval"]
 
 
+def rollup_days() -> int:
+    return rollup.history_days(db.session.connection())
+
+
+def rebuild(progress=None) -> tuple[int, int]:
+    """Rebuilds the roll-ups from the history (`flask insights rebuild`)."""
+    return rollup.rebuild(progress)
+
+
 def community_insights(viewer: User, slug: str, args: dict) -> dict:
     community = find_visible_community(viewer, slug)
     require_moderator(viewer, community)
@@ -99,25 +109,28 @@ def _bucket_starts(start: datetime, end: datetime, interval: str) -> list[dateti
 
 def _insights(community_ids: list[int] | None, start: datetime, end: datetime,
               interval: str) -> dict:
-    """Every figure from grouped SQL over the window (never a row per post in Python), so the
-    cost follows the window's activity, not the communities' history. None: every community."""
+    """Activity and the audience flow are summed from the daily roll-up (a row per person and
+    day), response times read each question's stored first reply, the rest is grouped SQL: the
+    cost follows the window's people-days, not its posts. None: every community."""
     live = [Thread.deleted_at.is_(None), Thread.merged_into_id.is_(None)]
     if community_ids is not None:
         live.append(Thread.community_id.in_(community_ids))
     questions = db.session.execute(
         select(Thread.id, Thread.author_id, Thread.created_at, Thread.accepted_post_id,
-               Thread.answer_accepted_at)
+               Thread.answer_accepted_at, ThreadFact.first_reply_at)
+        .outerjoin(ThreadFact, ThreadFact.thread_id == Thread.id)
         .where(*live, Thread.kind == ThreadKind.QUESTION, Thread.created_at >= start,
                Thread.created_at < end)).all()
+    person_days = _person_days(community_ids, start, end)
     return {
         "from_": start, "to": end, "interval": interval, "k_anonymity": K_ANONYMITY,
-        "activity": _activity(live, community_ids, start, end, interval),
-        "response_times": _response_times(live, questions, start, end),
+        "activity": _activity(person_days, community_ids, start, end, interval),
+        "response_times": _response_times(questions, end),
         "answer_rate": _answer_rate(questions),
         "unanswered_by_age": _unanswered(live, end),
         "idea_funnel": _idea_funnel(live, end),
         "concerns": _concerns(live, start, end),
-        "audience_flow": _audience_flow(live, start, end),
+        "audience_flow": _audience_flow(person_days),
         "rising_topics": _rising(live, community_ids, start, end),
     }
 
@@ -127,7 +140,29 @@ def _day(value) -> date:
     return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
 
 
-def _activity(live, community_ids, start, end, interval) -> list[dict]:
+def _person_days(community_ids, start, end) -> list:
+    """Rows of InsightDay shape for the window: the roll-up's whole UTC days inside it, plus
+    the partial first and last days computed from the posts (rollup.source)."""
+    first_whole = start.replace(hour=0, minute=0, second=0, microsecond=0)
+    if first_whole < start:
+        first_whole += timedelta(days=1)
+    last_whole = end.replace(hour=0, minute=0, second=0, microsecond=0)
+    columns = [InsightDay.day, InsightDay.user_id,
+               *[getattr(InsightDay, name) for name in rollup.COUNTS]]
+    if first_whole >= last_whole:
+        return list(db.session.execute(rollup.source(start, end, community_ids)))
+    stored = select(*columns).where(InsightDay.day >= first_whole.date(),
+                                    InsightDay.day < last_whole.date())
+    stored = (stored.where(InsightDay.community_id == ORGANIZATION) if community_ids is None
+              else stored.where(InsightDay.community_id.in_(community_ids)))
+    rows = list(db.session.execute(stored))
+    for lower, upper in ((start, first_whole), (last_whole, end)):
+        if lower < upper:
+            rows += db.session.execute(rollup.source(lower, upper, community_ids))
+    return rows
+
+
+def _activity(person_days, community_ids, start, end, interval) -> list[dict]:
     starts = _bucket_starts(start, end, interval)
     step = 1 if interval == "day" else 7
     first = starts[0].date()
@@ -136,22 +171,12 @@ def _activity(live, community_ids, start, end, interval) -> list[dict]:
         return min(len(starts) - 1, (_day(day) - first).days // step)
     thread_counts, post_counts = Counter(), Counter()
     people, joiners = defaultdict(set), defaultdict(set)
-    thread_day = func.date(Thread.created_at)
-    for day, author_id, count in db.session.execute(
-            select(thread_day, Thread.author_id, func.count())
-            .where(*live, Thread.created_at >= start, Thread.created_at < end)
-            .group_by(thread_day, Thread.author_id)):
-        thread_counts[bucket(day)] += count
-        people[bucket(day)].add(author_id)
-    post_day = func.date(Post.created_at)
-    for day, author_id, count in db.session.execute(
-            select(post_day, Post.author_id, func.count())
-            .join(Thread, Thread.id == Post.thread_id)
-            .where(*live, Post.deleted_at.is_(None), Post.created_at >= start,
-                   Post.created_at < end)
-            .group_by(post_day, Post.author_id)):
-        post_counts[bucket(day)] += count
-        people[bucket(day)].add(author_id)
+    for row in person_days:
+        if row.threads or row.posts:
+            index = bucket(row.day)
+            thread_counts[index] += row.threads
+            post_counts[index] += row.posts
+            people[index].add(row.user_id)
     member_day = func.date(Membership.created_at)
     joined = (select(member_day, Membership.user_id).distinct()
               .where(Membership.status == MembershipStatus.ACTIVE,
@@ -174,20 +199,14 @@ def _activity(live, community_ids, start, end, interval) -> list[dict]:
     return result
 
 
-def _response_times(live, questions, start, end) -> dict:
-    """From a question's start to its first reply by someone else, and to the moment its answer
-    was accepted (threads.answer_accepted_at), for questions started in the window."""
-    first_reply = dict(db.session.execute(
-        select(Post.thread_id, func.min(Post.created_at))
-        .join(Thread, Thread.id == Post.thread_id)
-        .where(*live, Thread.kind == ThreadKind.QUESTION, Thread.created_at >= start,
-               Thread.created_at < end, Post.author_id != Thread.author_id,
-               Post.deleted_at.is_(None), Post.created_at < end)
-        .group_by(Post.thread_id)).all()) if questions else {}
+def _response_times(questions, end) -> dict:
+    """From a question's start to its first reply by someone else (insight_thread_facts), and
+    to the moment its answer was accepted (threads.answer_accepted_at), for questions started
+    in the window."""
     reply_hours, reply_people, accept_hours, accept_people = [], set(), [], set()
     for t in questions:
-        if t.id in first_reply:
-            reply_hours.append(_hours(t.created_at, first_reply[t.id]))
+        if t.first_reply_at is not None and t.first_reply_at < end:
+            reply_hours.append(_hours(t.created_at, t.first_reply_at))
             reply_people.add(t.author_id)
         if t.accepted_post_id and t.answer_accepted_at and t.answer_accepted_at < end:
             accept_hours.append(_hours(t.created_at, t.answer_accepted_at))
@@ -256,32 +275,29 @@ def _concerns(live, start, end) -> dict:
             "open_now": _k(len(still_open), people(still_open))}
 
 
-def _audience_flow(live, start, end) -> dict:
-    """Who replies to whom: replier audience → audience of the replied-to author."""
-    replier, replied, parent = aliased(User), aliased(User), aliased(Post)
-    to_id = func.coalesce(parent.author_id, Thread.author_id)
-    cells, people = Counter(), {}
-    for source, target, count, repliers, recipients in db.session.execute(
-            select(replier.audience, replied.audience, func.count(),
-                   func.count(Post.author_id.distinct()), func.count(to_id.distinct()))
-            .select_from(Post)
-            .join(Thread, Thread.id == Post.thread_id)
-            .join(replier, replier.id == Post.author_id)
-            .outerjoin(parent, parent.id == Post.parent_id)
-            .join(replied, replied.id == to_id)
-            .where(*live, Post.deleted_at.is_(None), Post.created_at >= start,
-                   Post.created_at < end, Post.author_id != to_id)
-            .group_by(replier.audience, replied.audience)):
-        cells[(source, target)] = count
-        people[(source, target)] = min(repliers, recipients)
+def _audience_flow(person_days) -> dict:
+    """Who replies to whom: replier audience → audience of the replied-to author; each cell's
+    people are the fewer of its distinct repliers and distinct people replied to."""
+    audience_of = dict(db.session.execute(select(User.id, User.audience).where(
+        User.id.in_({row.user_id for row in person_days}))).all()) if person_days else {}
     audiences = [a.value for a in Audience]
+    cells, gave, got = Counter(), defaultdict(Counter), defaultdict(Counter)
+    for row in person_days:
+        mine = audience_of[row.user_id]
+        for other, to_name, from_name in zip(audiences, rollup.TO, rollup.FROM):
+            if getattr(row, to_name):
+                cells[(mine, other)] += getattr(row, to_name)
+                gave[(mine, other)][row.user_id] += 1
+            if getattr(row, from_name):
+                got[(other, mine)][row.user_id] += 1
     matrix = {}
     for source in audiences:
         matrix[source] = {}
         for target in audiences:
             key = (source, target)
-            matrix[source][target] = _k(cells[key], people[key]) if cells[key] else \
-                {"value": 0, "people": 0, "suppressed": False}
+            matrix[source][target] = (_k(cells[key], min(len(gave[key]), len(got[key])))
+                                      if cells[key] else
+                                      {"value": 0, "people": 0, "suppressed": False})
     return {"rows": "replier audience", "columns": "audience of the author replied to",
             "matrix": matrix}
 

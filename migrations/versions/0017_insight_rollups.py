@@ -1,0 +1,48 @@
+"""insight roll-ups: a person's day per community (activity, replies by audience) and each
+thread's first reply, so a window's insights cost its days, not its posts
+
+Revision ID: 0017
+Revises: 0015
+Create Date: 2026-11-29 21:20:00
+
+Empty on creation: fill them with `flask --app wsgi insights rebuild` (session events keep them
+from then on).
+"""
+from alembic import op
+import sqlalchemy as sa
+
+
+revision = '0017'
+down_revision = '0015'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    counts = [sa.Column(name, sa.Integer(), nullable=False) for name in (
+        'threads', 'posts', 'replies_to_employee', 'replies_to_partner', 'replies_to_customer',
+        'replies_from_employee', 'replies_from_partner', 'replies_from_customer')]
+    op.create_table(
+        'insight_days',
+        sa.Column('community_id', sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column('day', sa.Date(), nullable=False),
+        sa.Column('user_id', sa.Integer(), nullable=False),
+        *counts,
+        sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_insight_days_user_id_users'),
+                                ondelete='CASCADE'),
+        sa.PrimaryKeyConstraint('community_id', 'day', 'user_id', name=op.f('pk_insight_days')))
+    op.create_index('ix_insight_days_day', 'insight_days', ['day'])
+    op.create_table(
+        'insight_thread_facts',
+        sa.Column('thread_id', sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column('first_reply_at', sa.DateTime(), nullable=False),
+        sa.ForeignKeyConstraint(['thread_id'], ['threads.id'],
+                                name=op.f('fk_insight_thread_facts_thread_id_threads'),
+                                ondelete='CASCADE'),
+        sa.PrimaryKeyConstraint('thread_id', name=op.f('pk_insight_thread_facts')))
+
+
+def downgrade():
+    op.drop_table('insight_thread_facts')
+    op.drop_index('ix_insight_days_day', table_name='insight_days')
+    op.drop_table('insight_days')
