@@ -125,18 +125,28 @@ def refresh_threads(connection, thread_ids: set[int] | None) -> None:
         index_elements=["thread_id"], set_={"first_reply_at": insert.excluded.first_reply_at}))
 
 
+def _span(connection) -> tuple[date, date] | None:
+    """The first and last UTC day of the history (threads and posts), if any."""
+    moments = [m for column in (Thread.created_at, Post.created_at)
+               for m in connection.execute(select(func.min(column), func.max(column))).one()
+               if m is not None]
+    return (min(moments).date(), max(moments).date()) if moments else None
+
+
+def history_days(connection) -> int:
+    """How many days `rebuild` walks (its progress bar's length)."""
+    span = _span(connection)
+    return (span[1] - span[0]).days + 1 if span else 0
+
+
 def rebuild(progress: Callable[[int], None] | None = None) -> tuple[int, int]:
     """Recompute both roll-ups from the whole history, a month of days at a time (progress in
     days); returns (day rows, thread facts)."""
     connection = db.session.connection()
     connection.execute(delete(InsightDay))
-    first, last = connection.execute(select(func.min(Thread.created_at),
-                                            func.max(Thread.created_at))).one()
-    post_first, post_last = connection.execute(select(func.min(Post.created_at),
-                                                      func.max(Post.created_at))).one()
-    moments = [m for m in (first, last, post_first, post_last) if m is not None]
-    if moments:
-        day, end = min(moments).date(), max(moments).date() + timedelta(days=1)
+    span = _span(connection)
+    if span:
+        day, end = span[0], span[1] + timedelta(days=1)
         while day < end:
             step = min(30, (end - day).days)
             _upsert(connection, source(_midnight(day), _midnight(day + timedelta(days=step))))
@@ -144,19 +154,11 @@ def rebuild(progress: Callable[[int], None] | None = None) -> tuple[int, int]:
             if progress:
                 progress(step)
         _upsert(connection, _organization(None))
-        refresh_threads(connection, None)
+    refresh_threads(connection, None)
     rows = connection.scalar(select(func.count()).select_from(InsightDay))
     facts = connection.scalar(select(func.count()).select_from(ThreadFact))
     db.session.commit()
     return rows, facts
-
-
-def history_days(connection) -> int:
-    """How many days `rebuild` walks (its progress bar's length)."""
-    moments = [m for m in connection.execute(select(
-        func.min(Thread.created_at), func.max(Thread.created_at),
-        func.min(Post.created_at), func.max(Post.created_at))).one() if m is not None]
-    return (max(moments).date() - min(moments).date()).days + 1 if moments else 0
 
 
 # Session events: the cells and threads a flush touches -------------------------------------
