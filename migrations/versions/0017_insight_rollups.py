@@ -1,5 +1,6 @@
 """insight roll-ups: a person's day per community (activity, replies by audience) and each
-thread's first reply, so a window's insights cost its days, not its posts
+thread's first reply, so a window's insights cost its days, not its posts; the digest's index
+on idea status changes by time
 
 Revision ID: 0017
 Revises: 0015
@@ -40,9 +41,11 @@ def upgrade():
                                 name=op.f('fk_insight_thread_facts_thread_id_threads'),
                                 ondelete='CASCADE'),
         sa.PrimaryKeyConstraint('thread_id', name=op.f('pk_insight_thread_facts')))
+    op.create_index('ix_idea_status_changes_created', 'idea_status_changes', ['created_at', 'id'])
 
 
 def downgrade():
+    op.drop_index('ix_idea_status_changes_created', table_name='idea_status_changes')
     op.drop_table('insight_thread_facts')
     op.drop_index('ix_insight_days_day', table_name='insight_days')
     op.drop_table('insight_days')
