@@ -14,7 +14,7 @@ from collab.insights import service
 from collab.insights.models import ORGANIZATION, InsightDay, ThreadFact
 from collab.people.models import User
 from collab.threads.models import Post, Thread
-from tests.api.content import API, join, make_post, make_thread
+from tests.api.content import API, join, make_post, make_thread, set_status
 
 AUDIENCES = ("employee", "partner", "customer")
 
@@ -215,3 +215,38 @@ def _first_reply_moved_on_deletion(app):
         db.session.remove()
     # The deleted answer came 30 minutes after the question; the next reply by someone else later.
     assert stored == replies[0] and stored - thread.created_at > timedelta(hours=1)
+
+
+def test_idea_funnel_medians_come_from_the_middle_stays(app, clock, make_user, make_community):
+    """Seven ideas leave `new` after 1..7 hours (median 4), five stay; an even count of stays
+    (the seven plus one more leaving `under_review`) averages the middle two."""
+    owner = make_user("owner")
+    make_community(owner, "eng")
+    people = [make_user(f"idea{i}") for i in range(12)]
+    start = clock[0]
+    ideas = []
+    for i, person in enumerate(people):
+        join(person, "eng")
+        clock[0] = start + timedelta(minutes=i)
+        ideas.append(make_thread(person, "eng", "idea", f"Idea {i}", "Do it."))
+    for i, idea in enumerate(ideas[:7]):
+        clock[0] = start + timedelta(minutes=i, hours=i + 1)
+        set_status(owner, idea["id"], "under_review")
+    clock[0] = start + timedelta(minutes=6, hours=20)
+    set_status(owner, ideas[6]["id"], "planned")   # 13 hours in review
+    clock[0] += timedelta(minutes=1)
+    response = owner.get(f"{API}/communities/eng/insights",
+                         query_string={"from": (start - timedelta(days=1)).isoformat()})
+    funnel = {row["status"]: row for row in response.get_json()["idea_funnel"]}
+    assert funnel["new"]["value"] == 5 and funnel["new"]["median_hours_in_status"] == 4.0
+    assert funnel["under_review"]["value"] == 6
+    assert funnel["under_review"]["median_hours_in_status"] == 13.0
+    assert funnel["planned"]["suppressed"] is True
+    clock[0] = start + timedelta(minutes=5, hours=21)
+    set_status(owner, ideas[5]["id"], "planned")   # 21 - 6 = 15 hours in review: (13 + 15) / 2
+    clock[0] += timedelta(minutes=1)
+    response = owner.get(f"{API}/communities/eng/insights",
+                         query_string={"from": (start - timedelta(days=1)).isoformat()})
+    funnel = {row["status"]: row for row in response.get_json()["idea_funnel"]}
+    assert funnel["under_review"]["value"] == 5
+    assert funnel["under_review"]["median_hours_in_status"] == 14.0
