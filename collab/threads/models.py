@@ -32,6 +32,7 @@ class ThreadStatus(StrEnum):
 
 
 LISTED = "deleted_at IS NULL AND merged_into_id IS NULL"  # the threads lists show
+OPEN_QUESTIONS = f"accepted_post_id IS NULL AND {LISTED}"
 
 
 class Thread(db.Model):
@@ -47,6 +48,12 @@ class Thread(db.Model):
               postgresql_where=text(LISTED), sqlite_where=text(LISTED)),
         Index("ix_threads_listed_pinned_active", "community_id", "pinned", "last_activity_at", "id",
               postgresql_where=text(LISTED), sqlite_where=text(LISTED)),
+        # Organisation-wide insights (migration 0017): live threads of a window, and open
+        # questions by age, without reading every thread.
+        Index("ix_threads_live_created", "created_at", "id", "author_id",
+              postgresql_where=text(LISTED), sqlite_where=text(LISTED)),
+        Index("ix_threads_open_questions", "kind", "created_at", "author_id",
+              postgresql_where=text(OPEN_QUESTIONS), sqlite_where=text(OPEN_QUESTIONS)),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

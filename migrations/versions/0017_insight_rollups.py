@@ -42,9 +42,19 @@ def upgrade():
                                 ondelete='CASCADE'),
         sa.PrimaryKeyConstraint('thread_id', name=op.f('pk_insight_thread_facts')))
     op.create_index('ix_idea_status_changes_created', 'idea_status_changes', ['created_at', 'id'])
+    # Organisation-wide insights: the live threads of a window, open questions by age.
+    listed = "deleted_at IS NULL AND merged_into_id IS NULL"
+    open_questions = f"accepted_post_id IS NULL AND {listed}"
+    op.create_index('ix_threads_live_created', 'threads', ['created_at', 'id', 'author_id'],
+                    postgresql_where=sa.text(listed), sqlite_where=sa.text(listed))
+    op.create_index('ix_threads_open_questions', 'threads', ['kind', 'created_at', 'author_id'],
+                    postgresql_where=sa.text(open_questions),
+                    sqlite_where=sa.text(open_questions))
 
 
 def downgrade():
+    op.drop_index('ix_threads_open_questions', table_name='threads')
+    op.drop_index('ix_threads_live_created', table_name='threads')
     op.drop_index('ix_idea_status_changes_created', table_name='idea_status_changes')
     op.drop_table('insight_thread_facts')
     op.drop_index('ix_insight_days_day', table_name='insight_days')
