@@ -9,8 +9,10 @@ import logging
 import statistics
 from collections import Counter, defaultdict
 from datetime import UTC, date, datetime, timedelta
+from types import SimpleNamespace
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, case, func, literal, or_, select
+from sqlalchemy.orm import aliased
 
 from collab import time
 from collab.communities.models import Community, Membership, MembershipStatus
@@ -121,16 +123,16 @@ def _insights(community_ids: list[int] | None, start: datetime, end: datetime,
         .outerjoin(ThreadFact, ThreadFact.thread_id == Thread.id)
         .where(*live, Thread.kind == ThreadKind.QUESTION, Thread.created_at >= start,
                Thread.created_at < end)).all()
-    person_days = _person_days(community_ids, start, end)
+    stored, partial = _split(community_ids, start, end)
     return {
         "from_": start, "to": end, "interval": interval, "k_anonymity": K_ANONYMITY,
-        "activity": _activity(person_days, community_ids, start, end, interval),
+        "activity": _activity(stored, partial, community_ids, start, end, interval),
         "response_times": _response_times(questions, end),
         "answer_rate": _answer_rate(questions),
         "unanswered_by_age": _unanswered(live, end),
         "idea_funnel": _idea_funnel(live, end),
         "concerns": _concerns(live, start, end),
-        "audience_flow": _audience_flow(person_days),
+        "audience_flow": _audience_flow(stored, partial),
         "rising_topics": _rising(live, community_ids, start, end),
     }
 
@@ -140,43 +142,91 @@ def _day(value) -> date:
     return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
 
 
-def _person_days(community_ids, start, end) -> list:
-    """Rows of InsightDay shape for the window: the roll-up's whole UTC days inside it, plus
-    the partial first and last days computed from the posts (rollup.source)."""
+def _split(community_ids, start, end) -> tuple[tuple | None, list]:
+    """The window as the roll-up's whole UTC days (a where clause on InsightDay, or None) and
+    person-day rows of its partial first and last days, straight from threads and posts."""
     first_whole = start.replace(hour=0, minute=0, second=0, microsecond=0)
     if first_whole < start:
         first_whole += timedelta(days=1)
     last_whole = end.replace(hour=0, minute=0, second=0, microsecond=0)
-    columns = [InsightDay.day, InsightDay.user_id,
-               *[getattr(InsightDay, name) for name in rollup.COUNTS]]
     if first_whole >= last_whole:
-        return list(db.session.execute(rollup.source(start, end, community_ids)))
-    stored = select(*columns).where(InsightDay.day >= first_whole.date(),
-                                    InsightDay.day < last_whole.date())
-    stored = (stored.where(InsightDay.community_id == ORGANIZATION) if community_ids is None
-              else stored.where(InsightDay.community_id.in_(community_ids)))
-    rows = list(db.session.execute(stored))
-    for lower, upper in ((start, first_whole), (last_whole, end)):
-        if lower < upper:
-            rows += db.session.execute(rollup.source(lower, upper, community_ids))
-    return rows
+        return None, _partial_days(community_ids, [(start, end)])
+    scope = (InsightDay.community_id == ORGANIZATION if community_ids is None
+             else InsightDay.community_id.in_(community_ids))
+    stored = (scope, InsightDay.day >= first_whole.date(), InsightDay.day < last_whole.date())
+    return stored, _partial_days(community_ids, [(lower, upper) for lower, upper in (
+        (start, first_whole), (last_whole, end)) if lower < upper])
 
 
-def _activity(person_days, community_ids, start, end, interval) -> list[dict]:
+def _partial_days(community_ids, ranges) -> list[SimpleNamespace]:
+    """InsightDay-shaped rows of a few hours (the same rules as rollup.source), summed here."""
+    if not ranges:
+        return []
+    live = [Thread.deleted_at.is_(None), Thread.merged_into_id.is_(None)]
+    if community_ids is not None:
+        live.append(Thread.community_id.in_(community_ids))
+
+    def within(column):
+        return or_(*[and_(column >= lower, column < upper) for lower, upper in ranges])
+    rows = defaultdict(lambda: dict.fromkeys(rollup.COUNTS, 0))
+    for created_at, author_id in db.session.execute(
+            select(Thread.created_at, Thread.author_id).where(*live, within(Thread.created_at))):
+        rows[(created_at.date(), author_id)]["threads"] += 1
+    parent, recipient, replier = aliased(Post), aliased(User), aliased(User)
+    to_id = func.coalesce(parent.author_id, Thread.author_id)
+    for created_at, author_id, to, to_audience, author_audience in db.session.execute(
+            select(Post.created_at, Post.author_id, to_id, recipient.audience, replier.audience)
+            .select_from(Post).join(Thread, Thread.id == Post.thread_id)
+            .outerjoin(parent, parent.id == Post.parent_id)
+            .join(recipient, recipient.id == to_id).join(replier, replier.id == Post.author_id)
+            .where(*live, Post.deleted_at.is_(None), within(Post.created_at))):
+        day = created_at.date()
+        rows[(day, author_id)]["posts"] += 1
+        if to != author_id:
+            rows[(day, author_id)][f"replies_to_{to_audience}"] += 1
+            rows[(day, to)][f"replies_from_{author_audience}"] += 1
+    return [SimpleNamespace(day=day, user_id=user_id, **counts)
+            for (day, user_id), counts in rows.items()]
+
+
+def _activity(stored, partial, community_ids, start, end, interval) -> list[dict]:
+    """Per bucket: sums and distinct active people grouped in SQL over the roll-up's days; the
+    partial first and last days add their people to those buckets' sets."""
     starts = _bucket_starts(start, end, interval)
     step = 1 if interval == "day" else 7
     first = starts[0].date()
 
     def bucket(day) -> int:
         return min(len(starts) - 1, (_day(day) - first).days // step)
-    thread_counts, post_counts = Counter(), Counter()
-    people, joiners = defaultdict(set), defaultdict(set)
-    for row in person_days:
+    thread_counts, post_counts, people_counts = Counter(), Counter(), Counter()
+    joiners, partial_people = defaultdict(set), defaultdict(set)
+    for row in partial:
         if row.threads or row.posts:
             index = bucket(row.day)
             thread_counts[index] += row.threads
             post_counts[index] += row.posts
-            people[index].add(row.user_id)
+            partial_people[index].add(row.user_id)
+    if stored is not None:
+        active = or_(InsightDay.threads > 0, InsightDay.posts > 0)
+        index = (case(*[(InsightDay.day < later.date(), index)
+                        for index, later in enumerate(starts[1:])], else_=len(starts) - 1)
+                 if len(starts) > 1 else literal(0))
+        days = (select(index.label("bucket"),
+                       InsightDay.user_id, InsightDay.threads, InsightDay.posts)
+                .where(*stored, active).subquery())
+        for index, threads, posts, people in db.session.execute(
+                select(days.c.bucket, func.sum(days.c.threads), func.sum(days.c.posts),
+                       func.count(days.c.user_id.distinct())).group_by(days.c.bucket)):
+            thread_counts[index] += threads
+            post_counts[index] += posts
+            people_counts[index] = people
+        if partial_people:  # the first and last buckets: their stored people, to unite
+            for index, user_id in db.session.execute(
+                    select(days.c.bucket, days.c.user_id).distinct()
+                    .where(days.c.bucket.in_(list(partial_people)))):
+                partial_people[index].add(user_id)
+    for index, people in partial_people.items():
+        people_counts[index] = len(people)
     member_day = func.date(Membership.created_at)
     joined = (select(member_day, Membership.user_id).distinct()
               .where(Membership.status == MembershipStatus.ACTIVE,
@@ -187,13 +237,12 @@ def _activity(person_days, community_ids, start, end, interval) -> list[dict]:
         joiners[bucket(day)].add(user_id)
     result = []
     for index, bucket_start in enumerate(starts):
-        active = people[index]
-        suppressed = len(active) < K_ANONYMITY
+        suppressed = people_counts[index] < K_ANONYMITY
         result.append({
             "start": bucket_start,
             "threads": None if suppressed else thread_counts[index],
             "posts": None if suppressed else post_counts[index],
-            "active_people": None if suppressed else len(active),
+            "active_people": None if suppressed else people_counts[index],
             "new_members": None if len(joiners[index]) < K_ANONYMITY else len(joiners[index]),
             "suppressed": suppressed})
     return result
@@ -288,27 +337,37 @@ def _concerns(live, start, end) -> dict:
             "open_now": _k(row[4], row[5])}
 
 
-def _audience_flow(person_days) -> dict:
+def _audience_flow(stored, partial) -> dict:
     """Who replies to whom: replier audience → audience of the replied-to author; each cell's
-    people are the fewer of its distinct repliers and distinct people replied to."""
+    people are the fewer of its distinct repliers and distinct people replied to. The roll-up's
+    days are summed per person in SQL (a row per person), then the partial days are added."""
+    names = rollup.TO + rollup.FROM
+    per_person = defaultdict(Counter)
+    if stored is not None:
+        for user_id, *sums in db.session.execute(
+                select(InsightDay.user_id, *[func.sum(getattr(InsightDay, name)) for name in names])
+                .where(*stored).group_by(InsightDay.user_id)):
+            per_person[user_id].update(dict(zip(names, sums)))
+    for row in partial:
+        per_person[row.user_id].update({name: getattr(row, name) for name in names})
     audience_of = dict(db.session.execute(select(User.id, User.audience).where(
-        User.id.in_({row.user_id for row in person_days}))).all()) if person_days else {}
+        User.id.in_(list(per_person)))).all()) if per_person else {}
     audiences = [a.value for a in Audience]
-    cells, gave, got = Counter(), defaultdict(Counter), defaultdict(Counter)
-    for row in person_days:
-        mine = audience_of[row.user_id]
+    cells, gave, got = Counter(), Counter(), Counter()
+    for user_id, sums in per_person.items():
+        mine = audience_of[user_id]
         for other, to_name, from_name in zip(audiences, rollup.TO, rollup.FROM):
-            if getattr(row, to_name):
-                cells[(mine, other)] += getattr(row, to_name)
-                gave[(mine, other)][row.user_id] += 1
-            if getattr(row, from_name):
-                got[(other, mine)][row.user_id] += 1
+            if sums[to_name]:
+                cells[(mine, other)] += sums[to_name]
+                gave[(mine, other)] += 1
+            if sums[from_name]:
+                got[(other, mine)] += 1
     matrix = {}
     for source in audiences:
         matrix[source] = {}
         for target in audiences:
             key = (source, target)
-            matrix[source][target] = (_k(cells[key], min(len(gave[key]), len(got[key])))
+            matrix[source][target] = (_k(cells[key], min(gave[key], got[key]))
                                       if cells[key] else
                                       {"value": 0, "people": 0, "suppressed": False})
     return {"rows": "replier audience", "columns": "audience of the author replied to",
