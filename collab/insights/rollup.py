@@ -31,13 +31,17 @@ def _midnight(day: date) -> datetime:
 
 
 def source(lower: datetime | None, upper: datetime | None,
-           community_ids: list[int] | None = None):
-    """(community_id, day, user_id, *COUNTS) of live threads and posts created in [lower, upper)."""
+           community_ids: list[int] | None = None, added: tuple[list, list] | None = None):
+    """(community_id, day, user_id, *COUNTS) of live threads and posts created in [lower, upper)
+    (or of the `added` (thread ids, post ids) only)."""
     live = [Thread.deleted_at.is_(None), Thread.merged_into_id.is_(None)]
     if community_ids is not None:
         live.append(Thread.community_id.in_(community_ids))
 
     def within(column):
+        if added is not None:
+            return [Thread.id.in_(added[0]) if column is Thread.created_at
+                    else Post.id.in_(added[1])]
         return [c for c in (column >= lower if lower else None,
                             column < upper if upper else None) if c is not None]
     zero = literal(0)
@@ -73,13 +77,25 @@ def source(lower: datetime | None, upper: datetime | None,
             .group_by(rows.c.community_id, rows.c.day, rows.c.user_id))
 
 
-def _upsert(connection, statement):
-    """INSERT … SELECT that overwrites a row another transaction inserted meanwhile."""
+def _upsert(connection, statement, add: bool = False):
+    """INSERT … SELECT that overwrites (or adds to) a row already there."""
     dialect = connection.dialect.name
     insert = (postgresql_insert if dialect == "postgresql" else sqlite_insert)(InsightDay)
     insert = insert.from_select(KEY + COUNTS, statement)
+    table = InsightDay.__table__
     connection.execute(insert.on_conflict_do_update(
-        index_elements=KEY, set_={name: insert.excluded[name] for name in COUNTS}))
+        index_elements=KEY, set_={name: (table.c[name] + insert.excluded[name]) if add
+                                  else insert.excluded[name] for name in COUNTS}))
+
+
+def add_new(connection, thread_ids: list[int], post_ids: list[int]) -> None:
+    """New threads and posts: add their counts to their days and the organisation's, without
+    recomputing the days (the common write)."""
+    rows = source(None, None, added=(thread_ids, post_ids)).subquery()
+    _upsert(connection, select(rows).where(true()), add=True)
+    _upsert(connection, select(literal(ORGANIZATION), rows.c.day, rows.c.user_id,
+                               *[func.sum(rows.c[name]) for name in COUNTS])
+            .where(true()).group_by(rows.c.day, rows.c.user_id), add=True)
 
 
 def _organization(days: list[date] | None):
@@ -191,8 +207,14 @@ def _touched(session: Session, flush_context) -> None:
     whole_threads: set[int] = set()          # every post of these threads (moved, hidden...)
     parents: set[int] = set()                # replies to these posts changed recipient
     facts: set[int] = set()
+    new_threads, new_posts = [], []
     for item in (*session.new, *session.dirty, *session.deleted):
         dirty = item in session.dirty
+        if item in session.new and isinstance(item, (Thread, Post)):
+            (new_threads if isinstance(item, Thread) else new_posts).append(item.id)
+            if isinstance(item, Post):
+                facts.add(item.thread_id)
+            continue
         if isinstance(item, Thread):
             changed = _changed(item) if dirty else THREAD_COLUMNS
             if not changed & THREAD_COLUMNS:
@@ -213,9 +235,11 @@ def _touched(session: Session, flush_context) -> None:
                 facts.add(thread_id)
             if dirty and "author_id" in changed:
                 parents.add(item.id)
-    if not (cells or thread_days or whole_threads or parents):
+    if not (cells or thread_days or whole_threads or parents or new_threads or new_posts):
         return
     connection = session.connection()
+    if new_threads or new_posts:  # first: a day recomputed below then holds them as well
+        add_new(connection, new_threads, new_posts)
     if parents:
         for thread_id, created_at in connection.execute(
                 select(Post.thread_id, Post.created_at).where(Post.parent_id.in_(parents))):
