@@ -33,6 +33,7 @@ class ThreadStatus(StrEnum):
 
 LISTED = "deleted_at IS NULL AND merged_into_id IS NULL"  # the threads lists show
 OPEN_QUESTIONS = f"accepted_post_id IS NULL AND {LISTED}"
+LIVE_IDEAS = f"kind = 'idea' AND {LISTED}"  # the insights' idea funnel
 
 
 class Thread(db.Model):
@@ -54,6 +55,8 @@ class Thread(db.Model):
               postgresql_where=text(LISTED), sqlite_where=text(LISTED)),
         Index("ix_threads_open_questions", "kind", "created_at", "author_id",
               postgresql_where=text(OPEN_QUESTIONS), sqlite_where=text(OPEN_QUESTIONS)),
+        Index("ix_threads_live_ideas", "created_at", "id", "status", "author_id",
+              postgresql_where=text(LIVE_IDEAS), sqlite_where=text(LIVE_IDEAS)),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

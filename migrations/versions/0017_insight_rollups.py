@@ -50,9 +50,13 @@ def upgrade():
     op.create_index('ix_threads_open_questions', 'threads', ['kind', 'created_at', 'author_id'],
                     postgresql_where=sa.text(open_questions),
                     sqlite_where=sa.text(open_questions))
+    live_ideas = f"kind = 'idea' AND {listed}"
+    op.create_index('ix_threads_live_ideas', 'threads', ['created_at', 'id', 'status', 'author_id'],
+                    postgresql_where=sa.text(live_ideas), sqlite_where=sa.text(live_ideas))
 
 
 def downgrade():
+    op.drop_index('ix_threads_live_ideas', table_name='threads')
     op.drop_index('ix_threads_open_questions', table_name='threads')
     op.drop_index('ix_threads_live_created', table_name='threads')
     op.drop_index('ix_idea_status_changes_created', table_name='idea_status_changes')
