@@ -13,8 +13,9 @@ members, replies some hours after the thread, accepted answers on most questions
 hours after the answer), votes, idea status changes, concerns in every state, concern flags,
 reads, a tag and a title word that rise in the last two weeks, and the reputation ledger and the
 insight roll-ups rebuilt from that history (`reputation recompute`, `insights rebuild`). Default
-database: a fresh one on our own PostgreSQL (scripts/postgres.sh, port --pg-port). Prints p50/p95/p99 per endpoint and engine, against the
-issue's target (p95 <= 300 ms on 1M posts). Not part of the test run.
+database: a fresh one on our own PostgreSQL (scripts/postgres.sh, port --pg-port). Prints
+p50/p95/p99 per endpoint and engine, against the issue's target (p95 <= 300 ms on 1M posts). Not
+part of the test run.
 """
 import argparse
 import random
