@@ -89,13 +89,13 @@ def _upsert(connection, statement, add: bool = False):
 
 
 def add_new(connection, thread_ids: list[int], post_ids: list[int]) -> None:
-    """New threads and posts: add their counts to their days and the organisation's, without
-    recomputing the days (the common write)."""
+    """New threads and posts: add their counts to their days and the organisation's in one
+    statement, without recomputing the days (the common write)."""
     rows = source(None, None, added=(thread_ids, post_ids)).subquery()
-    _upsert(connection, select(rows).where(true()), add=True)
-    _upsert(connection, select(literal(ORGANIZATION), rows.c.day, rows.c.user_id,
-                               *[func.sum(rows.c[name]) for name in COUNTS])
-            .where(true()).group_by(rows.c.day, rows.c.user_id), add=True)
+    both = union_all(select(rows), select(literal(ORGANIZATION), rows.c.day, rows.c.user_id,
+                                          *[func.sum(rows.c[name]) for name in COUNTS])
+                     .group_by(rows.c.day, rows.c.user_id)).subquery()
+    _upsert(connection, select(both).where(true()), add=True)
 
 
 def _organization(days: list[date] | None):
@@ -129,11 +129,13 @@ def _facts(thread_ids: list[int] | None):
     return statement if thread_ids is None else statement.where(Post.thread_id.in_(thread_ids))
 
 
-def refresh_threads(connection, thread_ids: set[int] | None) -> None:
-    """Recompute the threads' facts (None: every thread's)."""
+def refresh_threads(connection, thread_ids: set[int] | None, only_added: bool = False) -> None:
+    """Recompute the threads' facts (None: every thread's). New posts only (`only_added`) can
+    only set or move a first reply earlier, never remove one: an upsert suffices."""
     ids = None if thread_ids is None else sorted(thread_ids)
-    connection.execute(delete(ThreadFact) if ids is None else
-                       delete(ThreadFact).where(ThreadFact.thread_id.in_(ids)))
+    if not only_added:
+        connection.execute(delete(ThreadFact) if ids is None else
+                           delete(ThreadFact).where(ThreadFact.thread_id.in_(ids)))
     dialect = connection.dialect.name
     insert = (postgresql_insert if dialect == "postgresql" else sqlite_insert)(ThreadFact)
     insert = insert.from_select(["thread_id", "first_reply_at"], _facts(ids))
@@ -207,13 +209,14 @@ def _touched(session: Session, flush_context) -> None:
     whole_threads: set[int] = set()          # every post of these threads (moved, hidden...)
     parents: set[int] = set()                # replies to these posts changed recipient
     facts: set[int] = set()
+    new_facts: set[int] = set()   # threads that only got new posts
     new_threads, new_posts = [], []
     for item in (*session.new, *session.dirty, *session.deleted):
         dirty = item in session.dirty
         if item in session.new and isinstance(item, (Thread, Post)):
             (new_threads if isinstance(item, Thread) else new_posts).append(item.id)
             if isinstance(item, Post):
-                facts.add(item.thread_id)
+                new_facts.add(item.thread_id)
             continue
         if isinstance(item, Thread):
             changed = _changed(item) if dirty else THREAD_COLUMNS
@@ -255,6 +258,8 @@ def _touched(session: Session, flush_context) -> None:
     refresh_days(connection, cells)
     if facts:
         refresh_threads(connection, facts)
+    if new_facts - facts:
+        refresh_threads(connection, new_facts - facts, only_added=True)
 
 
 def _communities(session: Session, connection, thread_ids: set[int]) -> dict[int, set[int]]:
