@@ -74,7 +74,7 @@ def _register_features(app: Flask, api: CollabApi) -> None:
     from collab.similarity.api import blueprint as similarity
     from collab.expertise.api import blueprint as expertise
     from collab.concerns.api import blueprint as concerns
-    from collab.insights.api import blueprint as insights
+    from collab.insights.api import blueprint as insights, insights_cli
     from collab.reputation.api import blueprint as reputation, reputation_cli
     from collab.digest.api import blueprint as digest
     from search.cli import search_cli
@@ -89,6 +89,7 @@ def _register_features(app: Flask, api: CollabApi) -> None:
     app.cli.add_command(seed_cli)
     app.cli.add_command(search_cli)
     app.cli.add_command(reputation_cli)
+    app.cli.add_command(insights_cli)
 
 
 class BoundedIntConverter(IntegerConverter):

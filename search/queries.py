@@ -970,7 +970,7 @@ def database_expert_sample(dialect: str, text_query: QueryText, filters: Filters
     expression index of migration 0002) or its tags, not on its posts: ranking every matching
     post cost tens of seconds on 1M posts drawn from a small vocabulary. The evidence is then
     the posts of these threads (database_expert_replies), so the work is bounded by `size`; the
-    window (index ix_threads_listed_created) keeps a common word from visiting every thread.
+    window (index ix_threads_live_created) keeps a common word from visiting every thread.
     """
     conditions = _thread_filters(filters, visible_ids)
     if created_since is not None:

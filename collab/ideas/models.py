@@ -28,7 +28,9 @@ class Vote(db.Model):
 
 class IdeaStatusChange(db.Model):
     __tablename__ = "idea_status_changes"
-    __table_args__ = (Index("ix_idea_status_changes_thread", "thread_id", "id"),)
+    __table_args__ = (Index("ix_idea_status_changes_thread", "thread_id", "id"),
+                      # The digest's latest moves: a backward scan from now (migration 0017).
+                      Index("ix_idea_status_changes_created", "created_at", "id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     thread_id: Mapped[int] = mapped_column(ForeignKey("threads.id", ondelete="CASCADE"))

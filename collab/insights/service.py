@@ -9,8 +9,9 @@ import logging
 import statistics
 from collections import Counter, defaultdict
 from datetime import UTC, date, datetime, timedelta
+from types import SimpleNamespace
 
-from sqlalchemy import case, func, select
+from sqlalchemy import and_, bindparam, case, func, literal, or_, select
 from sqlalchemy.orm import aliased
 
 from collab import time
@@ -20,6 +21,8 @@ from collab.db import db
 from collab.errors import Forbidden, InvalidInput
 from collab.expertise.service import significant_words
 from collab.ideas.models import IdeaStatusChange
+from collab.insights import rollup
+from collab.insights.models import ORGANIZATION, InsightDay, ThreadFact
 from collab.people.models import Audience, User
 from collab.permissions import find_visible_community, require_moderator
 from collab.search import service as search_service
@@ -73,6 +76,15 @@ def _window(args: dict) -> tuple[datetime, datetime, str]:
     return start, end, args["interval"]
 
 
+def rollup_days() -> int:
+    return rollup.history_days(db.session.connection())
+
+
+def rebuild(progress=None) -> tuple[int, int]:
+    """Rebuilds the roll-ups from the history (`flask insights rebuild`)."""
+    return rollup.rebuild(progress)
+
+
 def community_insights(viewer: User, slug: str, args: dict) -> dict:
     community = find_visible_community(viewer, slug)
     require_moderator(viewer, community)
@@ -99,25 +111,28 @@ def _bucket_starts(start: datetime, end: datetime, interval: str) -> list[dateti
 
 def _insights(community_ids: list[int] | None, start: datetime, end: datetime,
               interval: str) -> dict:
-    """Every figure from grouped SQL over the window (never a row per post in Python), so the
-    cost follows the window's activity, not the communities' history. None: every community."""
+    """Activity and the audience flow are summed from the daily roll-up (a row per person and
+    day), response times read each question's stored first reply, the rest is grouped SQL: the
+    cost follows the window's people-days, not its posts. None: every community."""
     live = [Thread.deleted_at.is_(None), Thread.merged_into_id.is_(None)]
     if community_ids is not None:
         live.append(Thread.community_id.in_(community_ids))
     questions = db.session.execute(
         select(Thread.id, Thread.author_id, Thread.created_at, Thread.accepted_post_id,
-               Thread.answer_accepted_at)
+               Thread.answer_accepted_at, ThreadFact.first_reply_at)
+        .outerjoin(ThreadFact, ThreadFact.thread_id == Thread.id)
         .where(*live, Thread.kind == ThreadKind.QUESTION, Thread.created_at >= start,
                Thread.created_at < end)).all()
+    stored, partial = _split(community_ids, start, end)
     return {
         "from_": start, "to": end, "interval": interval, "k_anonymity": K_ANONYMITY,
-        "activity": _activity(live, community_ids, start, end, interval),
-        "response_times": _response_times(live, questions, start, end),
+        "activity": _activity(stored, partial, community_ids, start, end, interval),
+        "response_times": _response_times(questions, end),
         "answer_rate": _answer_rate(questions),
         "unanswered_by_age": _unanswered(live, end),
         "idea_funnel": _idea_funnel(live, end),
         "concerns": _concerns(live, start, end),
-        "audience_flow": _audience_flow(live, start, end),
+        "audience_flow": _audience_flow(stored, partial),
         "rising_topics": _rising(live, community_ids, start, end),
     }
 
@@ -127,31 +142,91 @@ def _day(value) -> date:
     return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
 
 
-def _activity(live, community_ids, start, end, interval) -> list[dict]:
+def _split(community_ids, start, end) -> tuple[tuple | None, list]:
+    """The window as the roll-up's whole UTC days (a where clause on InsightDay, or None) and
+    person-day rows of its partial first and last days, straight from threads and posts."""
+    first_whole = start.replace(hour=0, minute=0, second=0, microsecond=0)
+    if first_whole < start:
+        first_whole += timedelta(days=1)
+    last_whole = end.replace(hour=0, minute=0, second=0, microsecond=0)
+    if first_whole >= last_whole:
+        return None, _partial_days(community_ids, [(start, end)])
+    scope = (InsightDay.community_id == ORGANIZATION if community_ids is None
+             else InsightDay.community_id.in_(community_ids))
+    stored = (scope, InsightDay.day >= first_whole.date(), InsightDay.day < last_whole.date())
+    return stored, _partial_days(community_ids, [(lower, upper) for lower, upper in (
+        (start, first_whole), (last_whole, end)) if lower < upper])
+
+
+def _partial_days(community_ids, ranges) -> list[SimpleNamespace]:
+    """InsightDay-shaped rows of a few hours (the same rules as rollup.source), summed here."""
+    if not ranges:
+        return []
+    live = [Thread.deleted_at.is_(None), Thread.merged_into_id.is_(None)]
+    if community_ids is not None:
+        live.append(Thread.community_id.in_(community_ids))
+
+    def within(column):
+        return or_(*[and_(column >= lower, column < upper) for lower, upper in ranges])
+    rows = defaultdict(lambda: dict.fromkeys(rollup.COUNTS, 0))
+    for created_at, author_id in db.session.execute(
+            select(Thread.created_at, Thread.author_id).where(*live, within(Thread.created_at))):
+        rows[(created_at.date(), author_id)]["threads"] += 1
+    parent, recipient, replier = aliased(Post), aliased(User), aliased(User)
+    to_id = func.coalesce(parent.author_id, Thread.author_id)
+    for created_at, author_id, to, to_audience, author_audience in db.session.execute(
+            select(Post.created_at, Post.author_id, to_id, recipient.audience, replier.audience)
+            .select_from(Post).join(Thread, Thread.id == Post.thread_id)
+            .outerjoin(parent, parent.id == Post.parent_id)
+            .join(recipient, recipient.id == to_id).join(replier, replier.id == Post.author_id)
+            .where(*live, Post.deleted_at.is_(None), within(Post.created_at))):
+        day = created_at.date()
+        rows[(day, author_id)]["posts"] += 1
+        if to != author_id:
+            rows[(day, author_id)][f"replies_to_{to_audience}"] += 1
+            rows[(day, to)][f"replies_from_{author_audience}"] += 1
+    return [SimpleNamespace(day=day, user_id=user_id, **counts)
+            for (day, user_id), counts in rows.items()]
+
+
+def _activity(stored, partial, community_ids, start, end, interval) -> list[dict]:
+    """Per bucket: sums and distinct active people grouped in SQL over the roll-up's days; the
+    partial first and last days add their people to those buckets' sets."""
     starts = _bucket_starts(start, end, interval)
     step = 1 if interval == "day" else 7
     first = starts[0].date()
 
     def bucket(day) -> int:
         return min(len(starts) - 1, (_day(day) - first).days // step)
-    thread_counts, post_counts = Counter(), Counter()
-    people, joiners = defaultdict(set), defaultdict(set)
-    thread_day = func.date(Thread.created_at)
-    for day, author_id, count in db.session.execute(
-            select(thread_day, Thread.author_id, func.count())
-            .where(*live, Thread.created_at >= start, Thread.created_at < end)
-            .group_by(thread_day, Thread.author_id)):
-        thread_counts[bucket(day)] += count
-        people[bucket(day)].add(author_id)
-    post_day = func.date(Post.created_at)
-    for day, author_id, count in db.session.execute(
-            select(post_day, Post.author_id, func.count())
-            .join(Thread, Thread.id == Post.thread_id)
-            .where(*live, Post.deleted_at.is_(None), Post.created_at >= start,
-                   Post.created_at < end)
-            .group_by(post_day, Post.author_id)):
-        post_counts[bucket(day)] += count
-        people[bucket(day)].add(author_id)
+    thread_counts, post_counts, people_counts = Counter(), Counter(), Counter()
+    joiners, partial_people = defaultdict(set), defaultdict(set)
+    for row in partial:
+        if row.threads or row.posts:
+            index = bucket(row.day)
+            thread_counts[index] += row.threads
+            post_counts[index] += row.posts
+            partial_people[index].add(row.user_id)
+    if stored is not None:
+        active = or_(InsightDay.threads > 0, InsightDay.posts > 0)
+        index = (case(*[(InsightDay.day < later.date(), index)
+                        for index, later in enumerate(starts[1:])], else_=len(starts) - 1)
+                 if len(starts) > 1 else literal(0))
+        days = (select(index.label("bucket"),
+                       InsightDay.user_id, InsightDay.threads, InsightDay.posts)
+                .where(*stored, active).subquery())
+        for index, threads, posts, people in db.session.execute(
+                select(days.c.bucket, func.sum(days.c.threads), func.sum(days.c.posts),
+                       func.count(days.c.user_id.distinct())).group_by(days.c.bucket)):
+            thread_counts[index] += threads
+            post_counts[index] += posts
+            people_counts[index] = people
+        if partial_people:  # the first and last buckets: their stored people, to unite
+            for index, user_id in db.session.execute(
+                    select(days.c.bucket, days.c.user_id).distinct()
+                    .where(days.c.bucket.in_(list(partial_people)))):
+                partial_people[index].add(user_id)
+    for index, people in partial_people.items():
+        people_counts[index] = len(people)
     member_day = func.date(Membership.created_at)
     joined = (select(member_day, Membership.user_id).distinct()
               .where(Membership.status == MembershipStatus.ACTIVE,
@@ -162,32 +237,25 @@ def _activity(live, community_ids, start, end, interval) -> list[dict]:
         joiners[bucket(day)].add(user_id)
     result = []
     for index, bucket_start in enumerate(starts):
-        active = people[index]
-        suppressed = len(active) < K_ANONYMITY
+        suppressed = people_counts[index] < K_ANONYMITY
         result.append({
             "start": bucket_start,
             "threads": None if suppressed else thread_counts[index],
             "posts": None if suppressed else post_counts[index],
-            "active_people": None if suppressed else len(active),
+            "active_people": None if suppressed else people_counts[index],
             "new_members": None if len(joiners[index]) < K_ANONYMITY else len(joiners[index]),
             "suppressed": suppressed})
     return result
 
 
-def _response_times(live, questions, start, end) -> dict:
-    """From a question's start to its first reply by someone else, and to the moment its answer
-    was accepted (threads.answer_accepted_at), for questions started in the window."""
-    first_reply = dict(db.session.execute(
-        select(Post.thread_id, func.min(Post.created_at))
-        .join(Thread, Thread.id == Post.thread_id)
-        .where(*live, Thread.kind == ThreadKind.QUESTION, Thread.created_at >= start,
-               Thread.created_at < end, Post.author_id != Thread.author_id,
-               Post.deleted_at.is_(None), Post.created_at < end)
-        .group_by(Post.thread_id)).all()) if questions else {}
+def _response_times(questions, end) -> dict:
+    """From a question's start to its first reply by someone else (insight_thread_facts), and
+    to the moment its answer was accepted (threads.answer_accepted_at), for questions started
+    in the window."""
     reply_hours, reply_people, accept_hours, accept_people = [], set(), [], set()
     for t in questions:
-        if t.id in first_reply:
-            reply_hours.append(_hours(t.created_at, first_reply[t.id]))
+        if t.first_reply_at is not None and t.first_reply_at < end:
+            reply_hours.append(_hours(t.created_at, t.first_reply_at))
             reply_people.add(t.author_id)
         if t.accepted_post_id and t.answer_accepted_at and t.answer_accepted_at < end:
             accept_hours.append(_hours(t.created_at, t.answer_accepted_at))
@@ -218,20 +286,35 @@ def _unanswered(live, end) -> list[dict]:
 
 
 def _idea_funnel(live, end) -> list[dict]:
-    ideas = (*live, Thread.kind == ThreadKind.IDEA, Thread.created_at < end)
+    """Count per status, and the median time ideas spent in each status they left: SQL ranks
+    the stays by length (window functions), and only each status's middle one or two come back."""
+    # The kind inline (not a parameter), so PostgreSQL's plans may use the partial index of
+    # live ideas (ix_threads_live_ideas) even when the statement is prepared.
+    ideas = (*live, Thread.kind == bindparam("idea", ThreadKind.IDEA.value, literal_execute=True),
+             Thread.created_at < end)
     counts = {status: (count, people) for status, count, people in db.session.execute(
         select(Thread.status, func.count(), func.count(Thread.author_id.distinct()))
         .where(*ideas).group_by(Thread.status))}
+    entered = func.coalesce(func.lag(IdeaStatusChange.created_at).over(
+        partition_by=IdeaStatusChange.thread_id, order_by=IdeaStatusChange.id), Thread.created_at)
+    stays = (select(IdeaStatusChange.from_status.label("status"), entered.label("entered"),
+                    IdeaStatusChange.created_at.label("left"), IdeaStatusChange.id)
+             .join(Thread, Thread.id == IdeaStatusChange.thread_id)
+             .where(*ideas, IdeaStatusChange.created_at < end).subquery())
+    if db.session.get_bind().dialect.name == "sqlite":
+        length = func.julianday(stays.c.left) - func.julianday(stays.c.entered)
+    else:
+        length = stays.c.left - stays.c.entered
+    ranked = select(stays.c.status, stays.c.entered, stays.c.left,
+                    func.row_number().over(partition_by=stays.c.status,
+                                           order_by=(length, stays.c.id)).label("rank"),
+                    func.count().over(partition_by=stays.c.status).label("stays")).subquery()
     durations = defaultdict(list)
-    entered: dict[int, datetime] = {}
-    for thread_id, from_status, changed_at, created_at in db.session.execute(
-            select(IdeaStatusChange.thread_id, IdeaStatusChange.from_status,
-                   IdeaStatusChange.created_at, Thread.created_at)
-            .join(Thread, Thread.id == IdeaStatusChange.thread_id)
-            .where(*ideas, IdeaStatusChange.created_at < end)
-            .order_by(IdeaStatusChange.thread_id, IdeaStatusChange.id)):
-        durations[from_status].append(_hours(entered.get(thread_id, created_at), changed_at))
-        entered[thread_id] = changed_at
+    for status, entered_at, left_at in db.session.execute(
+            select(ranked.c.status, ranked.c.entered, ranked.c.left)
+            .where(ranked.c.rank >= (ranked.c.stays + 1) // 2,
+                   ranked.c.rank <= ranked.c.stays // 2 + 1)):
+        durations[status].append(_hours(entered_at, left_at))
     result = []
     for status in IDEA_STATUSES:
         count, people = counts.get(status, (0, 0))
@@ -243,45 +326,53 @@ def _idea_funnel(live, end) -> list[dict]:
 
 
 def _concerns(live, start, end) -> dict:
-    rows = db.session.execute(
-        select(Concern.opened_at, Concern.resolved_at, Concern.state, Thread.author_id)
-        .join(Thread, Thread.id == Concern.thread_id)
-        .where(*live, Thread.created_at < end, Concern.opened_at < end)).all()
-    opened = [r for r in rows if start <= r.opened_at < end]
-    resolved = [r for r in rows if r.resolved_at and start <= r.resolved_at < end]
-    still_open = [r for r in rows if r.state in ("open", "acknowledged")]
-    people = lambda items: {r.author_id for r in items}  # noqa: E731
-    return {"opened": _k(len(opened), people(opened)),
-            "resolved": _k(len(resolved), people(resolved)),
-            "open_now": _k(len(still_open), people(still_open))}
+    opened = and_(Concern.opened_at >= start, Concern.opened_at < end)
+    resolved = and_(Concern.resolved_at.is_not(None), Concern.resolved_at >= start,
+                    Concern.resolved_at < end)
+    still_open = Concern.state.in_(("open", "acknowledged"))
+    row = db.session.execute(
+        select(*[figure for condition in (opened, resolved, still_open)
+                 for figure in (func.count(case((condition, 1))),
+                                func.count(case((condition, Thread.author_id)).distinct()))])
+        .select_from(Concern).join(Thread, Thread.id == Concern.thread_id)
+        .where(*live, Thread.created_at < end, Concern.opened_at < end)).one()
+    return {"opened": _k(row[0], row[1]), "resolved": _k(row[2], row[3]),
+            "open_now": _k(row[4], row[5])}
 
 
-def _audience_flow(live, start, end) -> dict:
-    """Who replies to whom: replier audience → audience of the replied-to author."""
-    replier, replied, parent = aliased(User), aliased(User), aliased(Post)
-    to_id = func.coalesce(parent.author_id, Thread.author_id)
-    cells, people = Counter(), {}
-    for source, target, count, repliers, recipients in db.session.execute(
-            select(replier.audience, replied.audience, func.count(),
-                   func.count(Post.author_id.distinct()), func.count(to_id.distinct()))
-            .select_from(Post)
-            .join(Thread, Thread.id == Post.thread_id)
-            .join(replier, replier.id == Post.author_id)
-            .outerjoin(parent, parent.id == Post.parent_id)
-            .join(replied, replied.id == to_id)
-            .where(*live, Post.deleted_at.is_(None), Post.created_at >= start,
-                   Post.created_at < end, Post.author_id != to_id)
-            .group_by(replier.audience, replied.audience)):
-        cells[(source, target)] = count
-        people[(source, target)] = min(repliers, recipients)
+def _audience_flow(stored, partial) -> dict:
+    """Who replies to whom: replier audience → audience of the replied-to author; each cell's
+    people are the fewer of its distinct repliers and distinct people replied to. The roll-up's
+    days are summed per person in SQL (a row per person), then the partial days are added."""
+    names = rollup.TO + rollup.FROM
+    per_person = defaultdict(Counter)
+    if stored is not None:
+        for user_id, *sums in db.session.execute(
+                select(InsightDay.user_id, *[func.sum(getattr(InsightDay, name)) for name in names])
+                .where(*stored).group_by(InsightDay.user_id)):
+            per_person[user_id].update(dict(zip(names, sums)))
+    for row in partial:
+        per_person[row.user_id].update({name: getattr(row, name) for name in names})
+    audience_of = dict(db.session.execute(select(User.id, User.audience).where(
+        User.id.in_(list(per_person)))).all()) if per_person else {}
     audiences = [a.value for a in Audience]
+    cells, gave, got = Counter(), Counter(), Counter()
+    for user_id, sums in per_person.items():
+        mine = audience_of[user_id]
+        for other, to_name, from_name in zip(audiences, rollup.TO, rollup.FROM):
+            if sums[to_name]:
+                cells[(mine, other)] += sums[to_name]
+                gave[(mine, other)] += 1
+            if sums[from_name]:
+                got[(other, mine)] += 1
     matrix = {}
     for source in audiences:
         matrix[source] = {}
         for target in audiences:
             key = (source, target)
-            matrix[source][target] = _k(cells[key], people[key]) if cells[key] else \
-                {"value": 0, "people": 0, "suppressed": False}
+            matrix[source][target] = (_k(cells[key], min(gave[key], got[key]))
+                                      if cells[key] else
+                                      {"value": 0, "people": 0, "suppressed": False})
     return {"rows": "replier audience", "columns": "audience of the author replied to",
             "matrix": matrix}
 

@@ -33,6 +33,8 @@ class ThreadStatus(StrEnum):
 
 LISTED = "deleted_at IS NULL AND merged_into_id IS NULL"  # the threads lists show
 CURRENT_ANSWER = f"accepted_post_id IS NOT NULL AND answer_obsolete_at IS NULL AND {LISTED}"
+OPEN_QUESTIONS = f"accepted_post_id IS NULL AND {LISTED}"
+LIVE_IDEAS = f"kind = 'idea' AND {LISTED}"  # the insights' idea funnel
 
 
 class Thread(db.Model):
@@ -48,15 +50,21 @@ class Thread(db.Model):
               postgresql_where=text(LISTED), sqlite_where=text(LISTED)),
         Index("ix_threads_listed_pinned_active", "community_id", "pinned", "last_activity_at", "id",
               postgresql_where=text(LISTED), sqlite_where=text(LISTED)),
-        # The newest matching threads of an expert search, in a recent window (migration 0018).
-        Index("ix_threads_listed_created", "created_at", "id",
-              postgresql_where=text(LISTED), sqlite_where=text(LISTED)),
         # A person's counts and tags join their posts to these, index-only (migration 0018).
         Index("ix_threads_live_refs", "id", "community_id", "accepted_post_id", "merged_into_id",
               postgresql_where=text("deleted_at IS NULL"), sqlite_where=text("deleted_at IS NULL")),
         # Search's freshness filter on the database (migration 0018).
         Index("ix_threads_answer_checked", "answer_checked_at", "last_read_at",
               postgresql_where=text(CURRENT_ANSWER), sqlite_where=text(CURRENT_ANSWER)),
+        # Organisation-wide insights (migration 0017) and the newest matching threads of an expert
+        # search in a recent window: live threads of a window, and open questions by age, without
+        # reading every thread.
+        Index("ix_threads_live_created", "created_at", "id", "author_id",
+              postgresql_where=text(LISTED), sqlite_where=text(LISTED)),
+        Index("ix_threads_open_questions", "kind", "created_at", "author_id",
+              postgresql_where=text(OPEN_QUESTIONS), sqlite_where=text(OPEN_QUESTIONS)),
+        Index("ix_threads_live_ideas", "created_at", "id", "status", "author_id",
+              postgresql_where=text(LIVE_IDEAS), sqlite_where=text(LIVE_IDEAS)),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

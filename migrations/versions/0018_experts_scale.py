@@ -1,7 +1,7 @@
 """experts at scale: indexes for the expertise reads and freshness=needs_review
 
 Revision ID: 0018
-Revises: 0015
+Revises: 0017
 Create Date: 2026-11-29 21:40:00
 
 """
@@ -10,11 +10,10 @@ import sqlalchemy as sa
 
 
 revision = '0018'
-down_revision = '0015'
+down_revision = '0017'
 branch_labels = None
 depends_on = None
 
-LISTED = "deleted_at IS NULL AND merged_into_id IS NULL"
 LIVE = "deleted_at IS NULL"
 CURRENT_ANSWER = ("accepted_post_id IS NOT NULL AND answer_obsolete_at IS NULL "
                   "AND deleted_at IS NULL AND merged_into_id IS NULL")
@@ -22,9 +21,8 @@ CURRENT_ANSWER = ("accepted_post_id IS NOT NULL AND answer_obsolete_at IS NULL "
 
 def upgrade():
     # The newest matching threads of an expert search (search/queries.py
-    # database_expert_sample) are looked for in a recent window of listed threads first.
-    op.create_index('ix_threads_listed_created', 'threads', ['created_at', 'id'],
-                    postgresql_where=sa.text(LISTED), sqlite_where=sa.text(LISTED))
+    # database_expert_sample) are looked for in a recent window of listed threads first: 0017's
+    # ix_threads_live_created serves that.
     # A person's live posts and their threads, read from the index alone (expertise counts,
     # tags and newest posts: collab/expertise/service.py).
     op.create_index('ix_posts_author_live', 'posts', ['author_id', 'thread_id', 'id'],
@@ -46,4 +44,3 @@ def downgrade():
     op.drop_index('ix_threads_answer_checked', table_name='threads')
     op.drop_index('ix_threads_live_refs', table_name='threads')
     op.drop_index('ix_posts_author_live', table_name='posts')
-    op.drop_index('ix_threads_listed_created', table_name='threads')

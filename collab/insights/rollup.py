@@ -1,0 +1,277 @@
+"""The insight roll-ups: one SQL source for events, rebuilds and a window's partial days.
+
+`source()` groups live threads and posts into InsightDay rows. Session events recompute the
+(community, UTC day) cells a flush touches, and the organisation's row of each touched day as
+the sum of its communities' rows, with that same source; `rebuild()` runs it over the whole
+history, so both produce the same rows. Thread facts (first reply by someone else) likewise.
+"""
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+
+from sqlalchemy import and_, case, delete, event, func, inspect, literal, select, true, union_all
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm.util import identity_key
+
+from collab.db import db
+from collab.insights.models import ORGANIZATION, InsightDay, ThreadFact
+from collab.people.models import Audience, User
+from collab.threads.models import Post, Thread
+
+AUDIENCES = [a.value for a in Audience]
+TO = [f"replies_to_{a}" for a in AUDIENCES]
+FROM = [f"replies_from_{a}" for a in AUDIENCES]
+COUNTS = ["threads", "posts", *TO, *FROM]
+KEY = ["community_id", "day", "user_id"]
+
+
+def _midnight(day: date) -> datetime:
+    return datetime.combine(day, datetime.min.time(), tzinfo=UTC)
+
+
+def source(lower: datetime | None, upper: datetime | None,
+           community_ids: list[int] | None = None, added: tuple[list, list] | None = None):
+    """(community_id, day, user_id, *COUNTS) of live threads and posts created in [lower, upper)
+    (or of the `added` (thread ids, post ids) only)."""
+    live = [Thread.deleted_at.is_(None), Thread.merged_into_id.is_(None)]
+    if community_ids is not None:
+        live.append(Thread.community_id.in_(community_ids))
+
+    def within(column):
+        if added is not None:
+            return [Thread.id.in_(added[0]) if column is Thread.created_at
+                    else Post.id.in_(added[1])]
+        return [c for c in (column >= lower if lower else None,
+                            column < upper if upper else None) if c is not None]
+    zero = literal(0)
+    started = (select(Thread.community_id, func.date(Thread.created_at).label("day"),
+                      Thread.author_id.label("user_id"), literal(1).label("threads"),
+                      *[zero.label(name) for name in COUNTS[1:]])
+               .where(*live, *within(Thread.created_at)))
+    parent, recipient, replier = aliased(Post), aliased(User), aliased(User)
+    to_id = func.coalesce(parent.author_id, Thread.author_id)
+    other = Post.author_id != to_id
+    replies = (select(Thread.community_id, func.date(Post.created_at).label("day"),
+                      Post.author_id.label("user_id"), zero.label("threads"),
+                      literal(1).label("posts"),
+                      *[case((and_(other, recipient.audience == a), 1), else_=0).label(name)
+                        for a, name in zip(AUDIENCES, TO)],
+                      *[zero.label(name) for name in FROM])
+               .select_from(Post).join(Thread, Thread.id == Post.thread_id)
+               .outerjoin(parent, parent.id == Post.parent_id)
+               .join(recipient, recipient.id == to_id)
+               .where(*live, Post.deleted_at.is_(None), *within(Post.created_at)))
+    received = (select(Thread.community_id, func.date(Post.created_at).label("day"),
+                       to_id.label("user_id"), *[zero.label(name) for name in COUNTS[:2] + TO],
+                       *[case((replier.audience == a, 1), else_=0).label(name)
+                         for a, name in zip(AUDIENCES, FROM)])
+                .select_from(Post).join(Thread, Thread.id == Post.thread_id)
+                .outerjoin(parent, parent.id == Post.parent_id)
+                .join(replier, replier.id == Post.author_id)
+                .where(*live, Post.deleted_at.is_(None), other, *within(Post.created_at)))
+    rows = union_all(started, replies, received).subquery()
+    return (select(rows.c.community_id, rows.c.day, rows.c.user_id,
+                   *[func.sum(rows.c[name]).label(name) for name in COUNTS])
+            .where(true())  # SQLite needs a WHERE before an upsert's ON CONFLICT
+            .group_by(rows.c.community_id, rows.c.day, rows.c.user_id))
+
+
+def _upsert(connection, statement, add: bool = False):
+    """INSERT … SELECT that overwrites (or adds to) a row already there."""
+    dialect = connection.dialect.name
+    insert = (postgresql_insert if dialect == "postgresql" else sqlite_insert)(InsightDay)
+    insert = insert.from_select(KEY + COUNTS, statement)
+    table = InsightDay.__table__
+    connection.execute(insert.on_conflict_do_update(
+        index_elements=KEY, set_={name: (table.c[name] + insert.excluded[name]) if add
+                                  else insert.excluded[name] for name in COUNTS}))
+
+
+def add_new(connection, thread_ids: list[int], post_ids: list[int]) -> None:
+    """New threads and posts: add their counts to their days and the organisation's in one
+    statement, without recomputing the days (the common write)."""
+    rows = source(None, None, added=(thread_ids, post_ids)).subquery()
+    both = union_all(select(rows), select(literal(ORGANIZATION), rows.c.day, rows.c.user_id,
+                                          *[func.sum(rows.c[name]) for name in COUNTS])
+                     .group_by(rows.c.day, rows.c.user_id)).subquery()
+    _upsert(connection, select(both).where(true()), add=True)
+
+
+def _organization(days: list[date] | None):
+    """The organisation's rows: each person's day summed over every community."""
+    statement = (select(literal(ORGANIZATION), InsightDay.day, InsightDay.user_id,
+                        *[func.sum(getattr(InsightDay, name)) for name in COUNTS])
+                 .where(InsightDay.community_id != ORGANIZATION)
+                 .group_by(InsightDay.day, InsightDay.user_id))
+    return statement if days is None else statement.where(InsightDay.day.in_(days))
+
+
+def refresh_days(connection, cells: set[tuple[int, date]]) -> None:
+    """Recompute the (community, day) cells and the organisation's rows of their days."""
+    for community_id, day in sorted(cells):
+        connection.execute(delete(InsightDay).where(InsightDay.community_id == community_id,
+                                                    InsightDay.day == day))
+        _upsert(connection, source(_midnight(day), _midnight(day) + timedelta(days=1),
+                                   [community_id]))
+    days = sorted({day for _, day in cells})
+    if days:
+        connection.execute(delete(InsightDay).where(InsightDay.community_id == ORGANIZATION,
+                                                    InsightDay.day.in_(days)))
+        _upsert(connection, _organization(days))
+
+
+def _facts(thread_ids: list[int] | None):
+    statement = (select(Post.thread_id, func.min(Post.created_at))
+                 .join(Thread, Thread.id == Post.thread_id)
+                 .where(Post.author_id != Thread.author_id, Post.deleted_at.is_(None))
+                 .group_by(Post.thread_id))
+    return statement if thread_ids is None else statement.where(Post.thread_id.in_(thread_ids))
+
+
+def refresh_threads(connection, thread_ids: set[int] | None, only_added: bool = False) -> None:
+    """Recompute the threads' facts (None: every thread's). New posts only (`only_added`) can
+    only set or move a first reply earlier, never remove one: an upsert suffices."""
+    ids = None if thread_ids is None else sorted(thread_ids)
+    if not only_added:
+        connection.execute(delete(ThreadFact) if ids is None else
+                           delete(ThreadFact).where(ThreadFact.thread_id.in_(ids)))
+    dialect = connection.dialect.name
+    insert = (postgresql_insert if dialect == "postgresql" else sqlite_insert)(ThreadFact)
+    insert = insert.from_select(["thread_id", "first_reply_at"], _facts(ids))
+    connection.execute(insert.on_conflict_do_update(
+        index_elements=["thread_id"], set_={"first_reply_at": insert.excluded.first_reply_at}))
+
+
+def _span(connection) -> tuple[date, date] | None:
+    """The first and last UTC day of the history (threads and posts), if any."""
+    moments = [m for column in (Thread.created_at, Post.created_at)
+               for m in connection.execute(select(func.min(column), func.max(column))).one()
+               if m is not None]
+    return (min(moments).date(), max(moments).date()) if moments else None
+
+
+def history_days(connection) -> int:
+    """How many days `rebuild` walks (its progress bar's length)."""
+    span = _span(connection)
+    return (span[1] - span[0]).days + 1 if span else 0
+
+
+def rebuild(progress: Callable[[int], None] | None = None) -> tuple[int, int]:
+    """Recompute both roll-ups from the whole history, a month of days at a time (progress in
+    days); returns (day rows, thread facts)."""
+    connection = db.session.connection()
+    connection.execute(delete(InsightDay))
+    span = _span(connection)
+    if span:
+        day, end = span[0], span[1] + timedelta(days=1)
+        while day < end:
+            step = min(30, (end - day).days)
+            _upsert(connection, source(_midnight(day), _midnight(day + timedelta(days=step))))
+            day += timedelta(days=step)
+            if progress:
+                progress(step)
+        _upsert(connection, _organization(None))
+    refresh_threads(connection, None)
+    rows = connection.scalar(select(func.count()).select_from(InsightDay))
+    facts = connection.scalar(select(func.count()).select_from(ThreadFact))
+    db.session.commit()
+    return rows, facts
+
+
+# Session events: the cells and threads a flush touches -------------------------------------
+
+THREAD_COLUMNS = {"deleted_at", "merged_into_id", "community_id", "created_at", "author_id"}
+POST_COLUMNS = {"deleted_at", "created_at", "author_id", "thread_id", "parent_id"}
+
+
+def _values(item, name: str) -> set:
+    history = inspect(item).attrs[name].history
+    return {v for v in (*history.added, *history.deleted, *history.unchanged) if v is not None}
+
+
+def _changed(item) -> set[str]:
+    state = inspect(item)
+    return {attr.key for attr in state.mapper.column_attrs
+            if state.attrs[attr.key].history.has_changes()}
+
+
+def _day(value) -> date:
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).date() if value.tzinfo else value.date()
+    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+
+
+@event.listens_for(Session, "after_flush")
+def _touched(session: Session, flush_context) -> None:
+    cells: set[tuple[int, date]] = set()
+    thread_days: dict[int, set[date]] = {}   # a post's thread: the days it touches there
+    whole_threads: set[int] = set()          # every post of these threads (moved, hidden...)
+    parents: set[int] = set()                # replies to these posts changed recipient
+    facts: set[int] = set()
+    new_facts: set[int] = set()   # threads that only got new posts
+    new_threads, new_posts = [], []
+    for item in (*session.new, *session.dirty, *session.deleted):
+        dirty = item in session.dirty
+        if item in session.new and isinstance(item, (Thread, Post)):
+            (new_threads if isinstance(item, Thread) else new_posts).append(item.id)
+            if isinstance(item, Post):
+                new_facts.add(item.thread_id)
+            continue
+        if isinstance(item, Thread):
+            changed = _changed(item) if dirty else THREAD_COLUMNS
+            if not changed & THREAD_COLUMNS:
+                continue
+            cells |= {(c, _day(d)) for c in _values(item, "community_id")
+                      for d in _values(item, "created_at")}
+            if dirty:
+                whole_threads.add(item.id)
+                if "author_id" in changed:
+                    facts.add(item.id)
+        elif isinstance(item, Post):
+            changed = _changed(item) if dirty else POST_COLUMNS
+            if not changed & POST_COLUMNS:
+                continue
+            for thread_id in _values(item, "thread_id"):
+                thread_days.setdefault(thread_id, set()).update(
+                    _day(d) for d in _values(item, "created_at"))
+                facts.add(thread_id)
+            if dirty and "author_id" in changed:
+                parents.add(item.id)
+    if not (cells or thread_days or whole_threads or parents or new_threads or new_posts):
+        return
+    connection = session.connection()
+    if new_threads or new_posts:  # first: a day recomputed below then holds them as well
+        add_new(connection, new_threads, new_posts)
+    if parents:
+        for thread_id, created_at in connection.execute(
+                select(Post.thread_id, Post.created_at).where(Post.parent_id.in_(parents))):
+            thread_days.setdefault(thread_id, set()).add(_day(created_at))
+    if whole_threads:
+        for thread_id, day in connection.execute(
+                select(Post.thread_id, func.date(Post.created_at)).distinct()
+                .where(Post.thread_id.in_(whole_threads))):
+            thread_days.setdefault(thread_id, set()).add(_day(day))
+    communities = _communities(session, connection, set(thread_days))
+    for thread_id, days in thread_days.items():
+        cells |= {(c, day) for c in communities.get(thread_id, ()) for day in days}
+    refresh_days(connection, cells)
+    if facts:
+        refresh_threads(connection, facts)
+    if new_facts - facts:
+        refresh_threads(connection, new_facts - facts, only_added=True)
+
+
+def _communities(session: Session, connection, thread_ids: set[int]) -> dict[int, set[int]]:
+    """Each thread's community, and its former one if this flush moved it."""
+    found, unknown = {}, set()
+    for thread_id in thread_ids:
+        thread = session.identity_map.get(identity_key(Thread, thread_id))
+        if thread is not None and "community_id" in thread.__dict__:
+            found[thread_id] = _values(thread, "community_id")
+        else:
+            unknown.add(thread_id)
+    if unknown:
+        found.update((row.id, {row.community_id}) for row in connection.execute(
+            select(Thread.id, Thread.community_id).where(Thread.id.in_(unknown))))
+    return found
