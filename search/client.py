@@ -14,7 +14,7 @@ from elasticsearch import ApiError, Elasticsearch, TransportError
 from flask import Flask, current_app
 
 MAPPINGS_DIR = Path(__file__).resolve().parent / "mappings"
-CONTENT_MAPPING_VERSION = 4
+CONTENT_MAPPING_VERSION = 3
 # Seconds: searches must fail fast so the database fallback answers instead.
 SEARCH_TIMEOUT = 3.0
 # Seconds: bulk writes from the indexer may take longer.

