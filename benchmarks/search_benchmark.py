@@ -3,7 +3,7 @@ at a fixed request rate and the same queries sent straight to Elasticsearch.
 
     python benchmarks/search_benchmark.py --es http://127.0.0.1:9200 [--posts 100000 | --large]
         [--database sqlite:///...|postgresql+psycopg://...] [--rate 10] [--requests 400]
-        [--compare-embeddings]
+        [--compare-embeddings] [--reuse]
 
 Seeding writes rows with bulk INSERTs (no outbox: the reindex builds the index). Not part of the
 test run. Prints: seeding time, reindex threads/s and posts/s, p50/p95/p99 through the API (Flask
@@ -18,8 +18,13 @@ with caches as warm as the others had them) and with it warm (the stored vectors
 the write-side embedder or `flask search embed`), and prints each rate and the ratios to both
 anchors (similarity issue: with embeddings >= 0.5 of without). Related threads,
 threads/similar and ideas/similar are then measured at --rate (drafts embedded in the request).
+
+--reuse measures on a database seeded by an earlier run (--database, same --communities): no
+seeding; it reindexes that database (with embeddings when the model is installed) into a new
+index and measures as above, printing the load average beside each series (a shared machine).
 """
 import argparse
+import os
 import random
 import sys
 import tempfile
@@ -124,6 +129,25 @@ def seed(app, posts: int, posts_per_thread: int, communities: int, rng: random.R
     return thread_count, token
 
 
+def existing(app) -> tuple[int, str]:
+    """A database seeded by an earlier run: (its highest thread id, a new token of its reader)."""
+    from collab.people.models import User
+    with app.app_context():
+        reader = db.session.scalar(db.select(User).where(User.handle == "bench-reader"))
+        if reader is None:
+            raise SystemExit("--reuse: no bench-reader in this database (seed it with a run first)")
+        _, token = people.issue_token(None, reader.id, "bench (reuse)")
+        threads = db.session.scalar(db.select(db.func.max(Thread.id))) or 0
+        posts = db.session.scalar(db.select(db.func.count()).select_from(Post))
+        db.session.remove()
+    print(f"reusing {threads} threads and {posts} posts", flush=True)
+    return threads, token
+
+
+def load_average() -> str:
+    return "load average " + " ".join(f"{v:.2f}" for v in os.getloadavg())
+
+
 def percentiles(samples: list[float]) -> tuple[float, float, float]:
     ordered = sorted(samples)
 
@@ -131,6 +155,17 @@ def percentiles(samples: list[float]) -> tuple[float, float, float]:
         return ordered[min(int(p * len(ordered)), len(ordered) - 1)] * 1000
 
     return pick(0.50), pick(0.95), pick(0.99)
+
+
+def warm_up(app, call, requests: int = 20) -> None:
+    """A few calls to warm caches; a first query that times out on a cold index (and so falls
+    back to the database) is tolerated here, and the breaker is reset after it."""
+    for i in range(requests):
+        try:
+            call(i)
+        except AssertionError:
+            with app.app_context():
+                search_client.breaker(app).reset()
 
 
 def paced(requests: int, rate: float, call, label: str | None = None) -> list[float]:
@@ -163,19 +198,31 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--compare-embeddings", action="store_true",
                         help="reindex without, cold and warm with embeddings; print the ratios")
+    parser.add_argument("--reuse", action="store_true",
+                        help="measure on the database an earlier run seeded (--database): no seeding")
+    parser.add_argument("--index-prefix",
+                        help="with --reuse: measure the index an earlier run built under this prefix "
+                             "(its alias <prefix>-content) as it is: no reindex, and it is kept")
     args = parser.parse_args()
+    if args.reuse and not args.database:
+        parser.error("--reuse needs --database")
     posts = 1_000_000 if args.large else args.posts
     database = args.database or f"sqlite:///{tempfile.mkdtemp()}/bench.db"
-    prefix = f"bench-{int(time.time())}"
+    prefix = args.index_prefix or f"bench-{int(time.time())}"
+    if args.index_prefix and not args.reuse:
+        parser.error("--index-prefix needs --reuse")
     app = create_app({"SQLALCHEMY_DATABASE_URI": database, "AUTO_MIGRATE": True,
                       "ELASTICSEARCH_URL": args.es, "SEARCH_INDEX_PREFIX": prefix,
                       "SEARCH_SYNC_IN_PROCESS": False,
                       "RATELIMIT_ENABLED": False})  # one caller sends everything
     rng = random.Random(args.seed)
     began = time.perf_counter()
-    threads, token = seed(app, posts, args.posts_per_thread, args.communities, rng)
-    print(f"seeded {threads} threads and {posts} posts in {time.perf_counter() - began:.1f}s "
-          f"({database.split(':')[0]})")
+    if args.reuse:
+        threads, token = existing(app)
+    else:
+        threads, token = seed(app, posts, args.posts_per_thread, args.communities, rng)
+        print(f"seeded {threads} threads and {posts} posts in {time.perf_counter() - began:.1f}s "
+              f"({database.split(':')[0]})")
 
     def timed_reindex(label: str):
         with app.app_context():
@@ -207,12 +254,16 @@ def main() -> None:
                   f"anchor, {run.rate / second.rate:.3f} to the second ({run.rate:.0f} / "
                   f"{first.rate:.0f} and {second.rate:.0f} threads/s; issue: >= 0.5)")
         result = warm
+    elif args.index_prefix:
+        result = None
+        print(f"measuring the existing index behind {prefix}-content (no reindex)")
     else:
         result = timed_reindex("(embeddings)" if embeddings.available() else "(no embedding model)")
-    # Elasticsearch's docs.count counts each nested post as a document of its own.
-    lucene_rate = (result.documents + result.posts) / result.seconds if result.seconds else 0.0
-    print(f"         = {lucene_rate:.0f} Elasticsearch documents/s (thread documents plus their "
-          f"nested post documents, as docs.count counts them)")
+    if result is not None:
+        # Elasticsearch's docs.count counts each nested post as a document of its own.
+        lucene_rate = (result.documents + result.posts) / result.seconds if result.seconds else 0.0
+        print(f"         = {lucene_rate:.0f} Elasticsearch documents/s (thread documents plus their "
+              f"nested post documents, as docs.count counts them)")
 
     client = app.test_client()
     headers = {"Authorization": f"Bearer {token}"}
@@ -244,12 +295,16 @@ def main() -> None:
             es.search(index=alias, body=best)
 
     for call in (through_api, direct):  # warm caches
-        paced(20, 1000, call)
+        warm_up(app, call)
     api = percentiles(paced(args.requests, args.rate, through_api, "through the API"))
+    api_load = load_average()
     raw = percentiles(paced(args.requests, args.rate, direct, "Elasticsearch direct"))
+    raw_load = load_average()
     print(f"search at {args.rate:g} req/s, {args.requests} requests, {len(QUERIES)} queries:")
-    print(f"  through the API:      p50 {api[0]:7.1f} ms  p95 {api[1]:7.1f} ms  p99 {api[2]:7.1f} ms")
-    print(f"  Elasticsearch direct: p50 {raw[0]:7.1f} ms  p95 {raw[1]:7.1f} ms  p99 {raw[2]:7.1f} ms")
+    print(f"  through the API:      p50 {api[0]:7.1f} ms  p95 {api[1]:7.1f} ms  p99 {api[2]:7.1f} ms"
+          f"  ({api_load})")
+    print(f"  Elasticsearch direct: p50 {raw[0]:7.1f} ms  p95 {raw[1]:7.1f} ms  p99 {raw[2]:7.1f} ms"
+          f"  ({raw_load})")
     print(f"  ratio API/direct:     p50 {api[0] / raw[0]:.2f}x  p95 {api[1] / raw[1]:.2f}x  "
           f"p99 {api[2] / raw[2]:.2f}x")
     def related(i):
@@ -273,10 +328,17 @@ def main() -> None:
 
     for name, call in (("related", related), ("threads/similar", similar),
                        ("ideas/similar", similar_ideas)):
-        paced(20, 1000, call)
+        warm_up(app, call)
         figures = percentiles(paced(args.requests, args.rate, call, name))
         print(f"  {name + ':':21} p50 {figures[0]:7.1f} ms  p95 {figures[1]:7.1f} ms  "
-              f"p99 {figures[2]:7.1f} ms  (through the API)")
+              f"p99 {figures[2]:7.1f} ms  (through the API; {load_average()})")
+    # The plain search again, after the similarity series: the anchor on both sides of them.
+    again = percentiles(paced(args.requests, args.rate, through_api, "search again"))
+    print(f"  {'search, again:':21} p50 {again[0]:7.1f} ms  p95 {again[1]:7.1f} ms  "
+          f"p99 {again[2]:7.1f} ms  (through the API; {load_average()})")
+    if args.index_prefix:
+        print(f"(kept the index behind {prefix}-content)")
+        return
     with app.app_context():
         names = list(es.indices.get(index=f"{prefix}-content-v*"))
         es.indices.delete(index=",".join(names))

@@ -246,21 +246,35 @@ def use_engine(app, engine: str, es_url: str | None) -> None:
         search_client.breaker(app).reset()
 
 
-def ask(api: Api, originals: list[Original], endpoint: str, engine: str) -> dict[str, list[int]]:
-    """Each original's ranking from one endpoint: the returned thread ids, best first."""
-    returned, engines, began = {}, Counter(), time.perf_counter()
+def ask(api: Api, originals: list[Original], endpoint: str, engine: str,
+        app=None) -> dict[str, list[int]]:
+    """Each original's ranking from one endpoint: the returned thread ids, best first.
+
+    An answer from the other engine (Elasticsearch timed out on a loaded machine and the request
+    fell back) is asked again once the breaker is reset, up to 3 times; the count is printed.
+    """
+    returned, engines, began, retried = {}, Counter(), time.perf_counter(), 0
     for done, original in enumerate(originals, start=1):
         draft = {"title": _title(original.subject), "body": original.body, "limit": 10}
-        if endpoint == "related":
-            answer = api.call("GET", f"/threads/{original.thread_id}/related",
-                              query_string={"limit": 10})
-        elif endpoint == "threads/similar":
-            answer = api.call("POST", f"/communities/{original.slug}/threads/similar", json=draft)
-        else:
-            answer = api.call("POST", f"/communities/{original.slug}/ideas/similar", json=draft)
+        for attempt in range(4):
+            if endpoint == "related":
+                answer = api.call("GET", f"/threads/{original.thread_id}/related",
+                                  query_string={"limit": 10})
+            elif endpoint == "threads/similar":
+                answer = api.call("POST", f"/communities/{original.slug}/threads/similar", json=draft)
+            else:
+                answer = api.call("POST", f"/communities/{original.slug}/ideas/similar", json=draft)
+            if answer["engine"] == engine or app is None or attempt == 3:
+                break
+            retried += 1
+            with app.app_context():
+                search_client.breaker(app).reset()
         engines[answer["engine"]] += 1
         returned[original.id] = [item["thread"]["id"] for item in answer["items"]]
         progress(f"{endpoint} on {engine}", done, len(originals), began)
+    if retried:
+        print(f"{endpoint} on {engine}: {retried} answers from the other engine asked again",
+              file=sys.stderr)
     if set(engines) != {engine}:
         raise RuntimeError(f"{endpoint}: asked {engine}, answered by {dict(engines)}")
     return returned
@@ -311,6 +325,11 @@ def main() -> None:
                         help="seeds for the random order of unreturned candidates")
     parser.add_argument("--no-comments", action="store_true", help="candidates without their replies")
     parser.add_argument("--kind", default="idea", help="kind of the loaded threads (ideas/similar needs idea)")
+    parser.add_argument("--weights", type=lambda v: [float(w) for w in v.split(",")],
+                        help="also rank with these semantic weights (e.g. 0.3,0.5,0.7; "
+                             "collab/similarity/ranking.py SEMANTIC_WEIGHT): tune on train-part2")
+    parser.add_argument("--duplicate-thresholds", type=lambda v: [float(t) for t in v.split(",")],
+                        help="also print duplicates' precision and recall at these thresholds")
     args = parser.parse_args()
     embeddings.MAX_TOKENS = args.max_tokens
 
@@ -342,16 +361,27 @@ def main() -> None:
         similar_endpoints = [e for e in ("threads/similar", "ideas/similar")
                              if endpoint_exists(app, e)]
         results: dict[tuple[str, str], dict[str, list[int]]] = {}
-        for engine in engines:
-            use_engine(app, engine, es_url)
-            for endpoint in similar_endpoints:
-                results[(endpoint, engine)] = ask(api, originals, endpoint, engine)
+        # The shipped weight, then each of --weights (threads/similar and related only).
+        weights = [None, *(args.weights or [])]
+
+        def rank_with(endpoints: list[str]) -> None:
+            shipped = ranking.SEMANTIC_WEIGHT
+            try:
+                for weight in weights:
+                    ranking.SEMANTIC_WEIGHT = shipped if weight is None else weight
+                    for engine in engines:
+                        use_engine(app, engine, es_url)
+                        for endpoint in endpoints if weight is None else endpoints[:1]:
+                            label = endpoint if weight is None else f"{endpoint} (weight {weight:.2f})"
+                            results[(label, engine)] = ask(api, originals, endpoint, engine, app)
+            finally:
+                ranking.SEMANTIC_WEIGHT = shipped
+
+        rank_with(similar_endpoints)
         use_engine(app, "elasticsearch" if es_url else "database", es_url)
         post_originals(api, originals, args.kind)
         sync(app)
-        for engine in engines:
-            use_engine(app, engine, es_url)
-            results[("related", engine)] = ask(api, originals, "related", engine)
+        rank_with(["related"])
         duplicates = duplicate_scores(api, originals)
     finally:
         if es_url:
@@ -365,7 +395,8 @@ def main() -> None:
             from search.devnode import stop_node
             stop_node(*started)
 
-    print(f"\nembedding: {embeddings.MODEL_ID}, first {embeddings.MAX_TOKENS} tokens of title and body")
+    print(f"\nembedding: {embeddings.MODEL_ID}, first {embeddings.MAX_TOKENS} tokens of title and body; "
+          f"shipped semantic weight {ranking.SEMANTIC_WEIGHT}")
     print(f"\nSemEval-2016 3B {args.split}: {len(originals)} originals x 10 candidates "
           f"({'without' if args.no_comments else 'with'} replies); unreturned candidates ranked "
           f"last at random, mean of {args.seeds} seeds")
@@ -391,6 +422,9 @@ def main() -> None:
     print(f"\nduplicates (PerfectMatch = duplicate; original-candidate pairs from GET /duplicates):")
     print(f"  at the shipped threshold {default:.2f}: precision {precision:.3f}  recall {recall:.3f}"
           f"  F1 {f1:.3f}")
+    for threshold in args.duplicate_thresholds or []:
+        precision, recall, f1 = precision_recall(duplicates, threshold)
+        print(f"  at {threshold:.2f}: precision {precision:.3f}  recall {recall:.3f}  F1 {f1:.3f}")
     best = max((precision_recall(duplicates, t / 100)[2], t / 100) for t in range(1, 100))
     print(f"  F1-best threshold on this split: {best[1]:.2f} (F1 {best[0]:.3f}); calibrate on "
           f"train-part2, check on dev")

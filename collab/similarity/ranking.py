@@ -93,7 +93,7 @@ def _normalised(scores: dict[int, float], ids: list[int], missing: float) -> dic
 
 
 def fuse(lexical: dict[int, float], semantic: dict[int, float],
-         weight: float = SEMANTIC_WEIGHT) -> list[tuple[int, float]]:
+         weight: float | None = None) -> list[tuple[int, float]]:
     """Candidates of either list, best first, by a weighted blend of min-max normalised scores.
 
     A candidate missing from the BM25 list shares no word (or ranks below its pool): BM25 0. One
@@ -103,6 +103,8 @@ def fuse(lexical: dict[int, float], semantic: dict[int, float],
     ids = list(dict.fromkeys([*lexical, *semantic]))
     if not ids:
         return []
+    if weight is None:
+        weight = SEMANTIC_WEIGHT
     if not semantic:
         weight = 0.0
     lex = _normalised(lexical, ids, 0.0)

