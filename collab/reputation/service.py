@@ -8,7 +8,19 @@ from the same history, with the same totals.
 from collections import defaultdict
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import String, delete, event, func, inspect, literal, select, union_all, update
+from sqlalchemy import (
+    Integer,
+    String,
+    bindparam,
+    delete,
+    event,
+    func,
+    inspect,
+    literal,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -248,34 +260,52 @@ def _touched(session: Session, flush_context) -> None:
                              if points and key not in recount})
 
 
+def _add_statements(dialect: str) -> tuple:
+    """(add, take) for `dialect`, built once: add upserts a day's row, take lowers it and
+    answers its raw points (None: no row)."""
+    statements = _ADD_STATEMENTS.get(dialect)
+    if statements is None:
+        days = ReputationDay.__table__
+        key = (days.c.community_id == bindparam("c"), days.c.user_id == bindparam("u"),
+               days.c.day == bindparam("d"))
+        points = bindparam("points", type_=Integer)
+        raw = days.c.raw_points + points
+        least = func.least if dialect == "postgresql" else func.min  # SQLite's min of two
+        capped = least(raw, rules.DAILY_CAP)
+        insert = (postgresql_insert if dialect == "postgresql" else sqlite_insert)(days).values(
+            community_id=bindparam("c"), user_id=bindparam("u"), day=bindparam("d"),
+            raw_points=points, points=least(points, rules.DAILY_CAP))
+        add = insert.on_conflict_do_update(index_elements=["community_id", "user_id", "day"],
+                                           set_={"raw_points": raw, "points": capped})
+        take = update(days).where(*key).values(raw_points=raw, points=capped).returning(
+            days.c.raw_points)
+        statements = _ADD_STATEMENTS[dialect] = (add, take)
+    return statements
+
+
+_ADD_STATEMENTS: dict[str, tuple] = {}
+
+
 def _add_points(connection, moved: dict[tuple[int, int, date], int]) -> None:
     """Add (or take) points on single days of single pairs, in the row itself: one statement a
     day, exact under concurrent writers (the row lock orders them). A day left with no points
     is deleted, as recompute would not write it; a day that cannot be taken from (missing, or
     short of the points) is recomputed from the events."""
-    days, table = ReputationDay.__table__, ReputationDay.__table__.c
-    capped = func.least if connection.dialect.name == "postgresql" else func.min
+    add, take = _add_statements(connection.dialect.name)
+    days = ReputationDay.__table__
     recount = set()
     for (community_id, user_id, day), points in moved.items():
-        where = (table.community_id == community_id, table.user_id == user_id, table.day == day)
+        values = {"c": community_id, "u": user_id, "d": day, "points": points}
         if points > 0:
-            statement = (postgresql_insert if connection.dialect.name == "postgresql"
-                         else sqlite_insert)(days).values(
-                community_id=community_id, user_id=user_id, day=day, raw_points=points,
-                points=min(points, rules.DAILY_CAP))
-            connection.execute(statement.on_conflict_do_update(
-                index_elements=["community_id", "user_id", "day"],
-                set_={"raw_points": table.raw_points + points,
-                      "points": capped(table.raw_points + points, rules.DAILY_CAP)}))
+            connection.execute(add, values)
             continue
-        left = connection.execute(update(days).where(*where).values(
-            raw_points=table.raw_points + points,
-            points=capped(table.raw_points + points, rules.DAILY_CAP))
-            .returning(table.raw_points)).scalar()
+        left = connection.execute(take, values).scalar()
         if left is None or left < 0:
             recount.add((community_id, user_id, day))
         elif left == 0:
-            connection.execute(delete(days).where(*where))
+            connection.execute(delete(days).where(
+                days.c.community_id == community_id, days.c.user_id == user_id,
+                days.c.day == day))
     _recompute_days(connection, recount)
 
 
