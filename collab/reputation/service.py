@@ -133,10 +133,16 @@ def _recompute_pairs(connection, pairs: set[tuple[int, int]]) -> None:
     _write(connection, raw, pairs)
 
 
+def event_days(connection) -> dict[tuple[int, int, date], int]:
+    """Every (community, person, day)'s raw points from the event history: what the ledger
+    holds when it is up to date (capped at rules.DAILY_CAP)."""
+    return _days(connection.execute(_events(None, None)))
+
+
 def recompute() -> tuple[int, int]:
     """Rebuilds every daily total from the event history; returns (rows, points)."""
     connection = db.session.connection()
-    raw = _days(connection.execute(_events(None, None)))
+    raw = event_days(connection)
     _write(connection, raw, None)
     db.session.commit()
     return len(raw), sum(min(p, rules.DAILY_CAP) for p in raw.values())
