@@ -29,7 +29,7 @@ from sqlalchemy.orm.util import identity_key
 from collab import time
 from collab.communities.models import Community
 from collab.concerns.models import Concern, ConcernState
-from collab.db import db
+from collab.db import changed_columns, db
 from collab.ideas.models import IdeaStatusChange, Vote
 from collab.people import service as people
 from collab.people.models import User
@@ -162,12 +162,6 @@ VOTE_EVENT_COLUMNS = {"value", "thread_id", "user_id", "created_at"}
 POST_EVENT_COLUMNS = {"deleted_at", "created_at", "author_id", "thread_id"}
 
 
-def _changed(item) -> set[str]:
-    state = inspect(item)
-    return {attr.key for attr in state.mapper.column_attrs
-            if state.attrs[attr.key].history.has_changes()}
-
-
 def _pair_of_loaded_thread(session: Session, thread_id: int) -> tuple[int, int, bool] | None:
     """(community, author, live) of a thread the session holds loaded, without a statement."""
     thread = session.identity_map.get(identity_key(Thread, thread_id))
@@ -206,11 +200,11 @@ def _touched(session: Session, flush_context) -> None:
     for item in (*session.new, *session.dirty, *session.deleted):
         dirty = item in session.dirty
         if isinstance(item, Thread):
-            if not dirty or _changed(item) & THREAD_EVENT_COLUMNS:
+            if not dirty or changed_columns(item) & THREAD_EVENT_COLUMNS:
                 threads.add(item.id)
                 accepted_posts |= _history_values(item, "accepted_post_id")
         elif isinstance(item, Vote):
-            changed = _changed(item) if dirty else set()
+            changed = changed_columns(item) if dirty else set()
             cast_at = inspect(item).dict.get("created_at")
             if changed & {"thread_id", "user_id", "created_at"} or cast_at is None:
                 threads.add(item.thread_id)  # moved by a merge: every day of both pairs
@@ -222,7 +216,7 @@ def _touched(session: Session, flush_context) -> None:
         elif isinstance(item, IdeaStatusChange):
             threads.add(item.thread_id)
         elif isinstance(item, Post) and dirty:
-            if _changed(item) & POST_EVENT_COLUMNS:
+            if changed_columns(item) & POST_EVENT_COLUMNS:
                 posts.add(item.id)
         elif isinstance(item, Concern):
             assignees |= {(item.community_id, a) for a in _history_values(item, "assignee_id")}

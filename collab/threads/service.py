@@ -276,6 +276,10 @@ def row_locks() -> bool:
     return db.session.get_bind().dialect.name != "sqlite"
 
 
+# What the write rules read of a community (require_contributor): not its texts or allow-lists.
+_WRITE_RULES_ONLY = (load_only(Community.id, Community.slug, Community.visibility,
+                               Community.archived),
+                     lazyload(Community.audience_rows), lazyload(Community.organization_rows))
 # find_thread_to_change's statement per shape of caller (permissions.viewer_shape), built once.
 _CHANGE_STATEMENTS: dict[tuple, Select] = {}
 
@@ -293,8 +297,7 @@ def _change_statement(actor: User) -> Select:
                                   mine.user_id == bound.id))
             .where(Thread.id == bindparam("thread_id", type_=Integer),
                    Thread.deleted_at.is_(None), visible_communities(bound))
-            .options(contains_eager(Thread.community).lazyload(Community.audience_rows),
-                     contains_eager(Thread.community).lazyload(Community.organization_rows),
+            .options(contains_eager(Thread.community).options(*_WRITE_RULES_ONLY),
                      lazyload(Thread.tag_rows), lazyload(Thread.author),
                      lazyload(Thread.answer_verified_by), lazyload(mine.user))
             .with_for_update(of=Thread)
