@@ -159,6 +159,9 @@ def _fold_versions(session: Session) -> list:
     return folded
 
 
+_INSERT_ROWS = insert(OutboxRow.__table__)  # built once
+
+
 def _write(session: Session, changes: _Changes, folded: list | None) -> bool:
     """Once per transaction: bump versions and write one outbox row per thread or community."""
     if not changes:
@@ -187,7 +190,7 @@ def _write(session: Session, changes: _Changes, folded: list | None) -> bool:
                                 (OutboxEntity.COMMUNITY, changes.communities))
             for entity_id in sorted(ids)]
     if rows and (not has_app_context() or writes_rows(current_app)):
-        connection.execute(insert(OutboxRow.__table__), rows)
+        connection.execute(_INSERT_ROWS, rows)
         return True
     return False
 

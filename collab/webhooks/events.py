@@ -128,16 +128,20 @@ def _concern_opened(session: Session, *, concern_id: int, community_id: int, thr
         session.info[PENDING_KEY] = True
 
 
+# Every write's transaction asks (built once): who subscribes.
+_ACTIVE_SUBSCRIPTIONS = select(WebhookSubscription.__table__.c.id,
+                               WebhookSubscription.__table__.c.events,
+                               WebhookSubscription.__table__.c.community_id).where(
+    WebhookSubscription.__table__.c.active)
+
+
 def _write(session: Session, events: dict, context=None) -> bool:
     """Once per transaction: one delivery per event and matching active subscription."""
     events = list(events.values())
     if not events:
         return False
     connection = session.connection()
-    subscriptions = WebhookSubscription.__table__
-    active = connection.execute(select(subscriptions.c.id, subscriptions.c.events,
-                                       subscriptions.c.community_id)
-                                .where(subscriptions.c.active)).all()
+    active = connection.execute(_ACTIVE_SUBSCRIPTIONS).all()
     if not active:
         return False
     threads, communities = Thread.__table__, Community.__table__
