@@ -797,8 +797,10 @@ def best(runs: list[Run]) -> Run:
 # Checks ----------------------------------------------------------------------------------------
 
 def check_counters(url: str) -> tuple[bool, list[str]]:
-    """Every thread's stored counters against fresh counts over votes and posts."""
+    """Every thread's stored counters against fresh counts over votes and posts, and the
+    reputation ledger against the events (what `flask reputation recompute` would write)."""
     from collab.ideas import ranking
+    from collab.reputation import rules, service as reputation
 
     engine = create_engine(url, isolation_level="REPEATABLE READ")  # one snapshot for all
     with engine.connect() as connection:
@@ -837,7 +839,13 @@ def check_counters(url: str) -> tuple[bool, list[str]]:
             bound = bounds.get(thread_id)
             if bound is not None:
                 bound[0] = ranking.add_activity(bound[0], float(weight), at.replace(tzinfo=UTC))
+        rebuilt = {key: (min(raw, rules.DAILY_CAP), raw)
+                   for key, raw in reputation.event_days(connection).items()}
+        ledger = {(c, u, d): (points, raw) for c, u, d, points, raw in connection.execute(text(
+            "SELECT community_id, user_id, day, points, raw_points FROM reputation_days"))}
     engine.dispose()
+    ledger_differ = len(rebuilt.keys() ^ ledger.keys()) + sum(
+        1 for key in rebuilt.keys() & ledger.keys() if rebuilt[key] != ledger[key])
     trending = sum(1 for bound, stored in bounds.values() if stored < bound - 1e-6)
     top = sum(1 for up, down, stored in scores
               if abs(ranking.wilson_lower_bound(up, down) - stored) > 1e-9)
@@ -851,8 +859,13 @@ def check_counters(url: str) -> tuple[bool, list[str]]:
              f"  last_activity_at equal to the last post's time: {row.threads - row.activity} of "
              f"{row.threads} ({row.activity} differ)",
              f"  trending_score at least the activity still in the tables: "
-             f"{len(bounds) - trending} of {len(bounds)} ({trending} below)"]
-    exact = row.tallies == 0 and row.replies == 0 and row.activity == 0 and top == 0
+             f"{len(bounds) - trending} of {len(bounds)} ({trending} below)",
+             f"  reputation ledger equal to a rebuild from the events: "
+             f"{len(ledger) - ledger_differ} of {len(ledger)} daily rows "
+             f"({ledger_differ} differ or missing; {sum(p for p, _ in ledger.values())} points "
+             f"against {sum(p for p, _ in rebuilt.values())})"]
+    exact = (row.tallies == 0 and row.replies == 0 and row.activity == 0 and top == 0
+             and ledger_differ == 0)
     return exact and trending == 0, lines
 
 

@@ -3,7 +3,7 @@ from datetime import UTC, datetime
 
 from flask import current_app, has_app_context
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import DateTime, MetaData, event
+from sqlalchemy import DateTime, MetaData, event, inspect
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
@@ -50,6 +50,18 @@ def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.close()
+
+
+def changed_columns(obj) -> set[str]:
+    """The columns of `obj` with a pending change (their attribute history), for flush listeners.
+
+    Only attributes set since the row was loaded (the state's committed_state) can have one, so
+    only those are looked at, not every column of the mapper (writes run this per listener).
+    """
+    state = inspect(obj)
+    columns = state.mapper.column_attrs
+    return {key for key in state.committed_state
+            if key in columns and state.attrs[key].history.has_changes()}
 
 
 def listen_as_outbox(session_class, collect, write, pending_key: str, wake_extension: str,

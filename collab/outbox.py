@@ -22,7 +22,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from collab import time
 from collab.communities.models import Community, CommunityAudience, CommunityOrganization
-from collab.db import UTCDateTime, db, listen_as_outbox
+from collab.db import UTCDateTime, changed_columns, db, listen_as_outbox
 from collab.ideas.models import Vote
 from collab.people.models import User
 from collab.threads.models import Post, Thread, ThreadTag
@@ -77,12 +77,6 @@ class _Changes:
             getattr(self, name).update(getattr(other, name))
 
 
-def _changed_columns(obj) -> set[str]:
-    state = db.inspect(obj)
-    return {attr.key for attr in state.mapper.column_attrs
-            if state.attrs[attr.key].history.has_changes()}
-
-
 def _note(changes: _Changes, obj, columns: set[str] | None) -> None:
     """Record the documents `obj`'s change touches; `columns` None: the row was added or removed."""
     if isinstance(obj, Thread):
@@ -117,7 +111,7 @@ def _collect(session: Session) -> _Changes:
         if not isinstance(obj, Community):  # a new community has no documents yet
             _note(changes, obj, None)
     for obj in session.dirty:
-        _note(changes, obj, _changed_columns(obj))
+        _note(changes, obj, changed_columns(obj))
     for obj in session.deleted:
         _note(changes, obj, None)
     for ids in (changes.threads, changes.posts, changes.communities):
@@ -155,7 +149,7 @@ def _fold_versions(session: Session) -> list:
             folded.append(obj)
     for obj in session.dirty:
         if isinstance(obj, (Thread, Post)):
-            columns = _changed_columns(obj)
+            columns = changed_columns(obj)
             if "version" in columns:
                 continue
             ignored = POST_VOTE_COUNTS if isinstance(obj, Post) else set()
@@ -163,6 +157,9 @@ def _fold_versions(session: Session) -> list:
                 obj.version = type(obj).version + 1
                 folded.append(obj)
     return folded
+
+
+_INSERT_ROWS = insert(OutboxRow.__table__)  # built once
 
 
 def _write(session: Session, changes: _Changes, folded: list | None) -> bool:
@@ -193,7 +190,7 @@ def _write(session: Session, changes: _Changes, folded: list | None) -> bool:
                                 (OutboxEntity.COMMUNITY, changes.communities))
             for entity_id in sorted(ids)]
     if rows and (not has_app_context() or writes_rows(current_app)):
-        connection.execute(insert(OutboxRow.__table__), rows)
+        connection.execute(_INSERT_ROWS, rows)
         return True
     return False
 

@@ -185,6 +185,14 @@ def membership_of(user: User, community: Community) -> Membership | None:
     return membership
 
 
+def remember_membership(user: User, community_id: int, membership: Membership | None) -> None:
+    """Seed membership_of's memo with a row (or its absence) read along with something else,
+    e.g. the thread a write locks; the same rules drop it."""
+    session = db.session()
+    if not _memberships_pending(session):
+        session.info.setdefault(MEMBERSHIPS_KEY, {})[(user.id, community_id)] = membership
+
+
 def _memberships_pending(session: Session) -> bool:
     return any(isinstance(obj, Membership) for obj in (*session.new, *session.deleted))
 

@@ -6,7 +6,7 @@ community's queue, seen by owners and moderators only. The thread's author and t
 flagged it see their concern's state and the response note, never the queue.
 """
 from blinker import Namespace
-from sqlalchemy import event, insert, or_, select, update
+from sqlalchemy import Integer, bindparam, event, insert, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
@@ -63,12 +63,16 @@ def _assess_new_content(session: Session, flush_context) -> None:
         _record(session, thread_id, assessment, flags=None, community_id=community_id)
 
 
+# Every new post asks (built once): the thread's concern, if any.
+_CONCERN_OF_THREAD = select(Concern.id, Concern.score, Concern.flags, Concern.reasons).where(
+    Concern.thread_id == bindparam("thread_id", type_=Integer))
+
+
 def _record(session: Session, thread_id: int, assessment: classifier.Assessment,
             flags: int | None, community_id: int | None = None) -> None:
     """Raise the concern's score (never lower it), or open a concern at the threshold."""
     connection = session.connection()
-    row = connection.execute(select(Concern.id, Concern.score, Concern.flags, Concern.reasons)
-                             .where(Concern.thread_id == thread_id)).first()
+    row = connection.execute(_CONCERN_OF_THREAD, {"thread_id": thread_id}).first()
     flag_count = flags if flags is not None else (row.flags if row else 0)
     score = round(assessment.score + classifier.FLAG_WEIGHT * flag_count, 4)
     now = time.now()

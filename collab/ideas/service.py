@@ -3,8 +3,10 @@
 Every change of votes locks the thread row first, writes, then recounts from the votes table,
 so counts stay exact under concurrent voters.
 """
-from sqlalchemy import func, select
+from sqlalchemy import Integer, Select, bindparam, case, func, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.util import identity_key
 
 from collab import time
 from collab.audit import service as audit
@@ -64,31 +66,52 @@ def _recount(thread: Thread) -> None:
     thread.top_score = ranking.wilson_lower_bound(thread.upvotes, thread.downvotes)
 
 
-def _my_vote(actor: User, thread: Thread) -> Vote | None:
-    return db.session.scalar(select(Vote).where(Vote.thread_id == thread.id,
-                                                Vote.user_id == actor.id))
+def _votes_statement() -> Select:
+    """A thread's votes by audience and value, the caller's own (id, cast at) picked out."""
+    mine = Vote.user_id == bindparam("user_id", type_=Integer)
+    return (select(Vote.audience, Vote.value, func.count(), func.max(case((mine, Vote.id))),
+                   func.max(case((mine, Vote.created_at))))
+            .where(Vote.thread_id == bindparam("thread_id", type_=Integer))
+            .group_by(Vote.audience, Vote.value))
 
 
-def _others_votes(actor: User, thread: Thread) -> dict[str, dict[str, int]]:
-    """Everyone else's votes by audience: the caller's own vote is what this request decides."""
+_VOTES = _votes_statement()  # built once: the same statement for every vote
+
+
+def _votes(actor: User, thread: Thread) -> tuple[Vote | None, dict[str, dict[str, int]]]:
+    """The caller's vote, and everyone else's votes by audience, in one statement.
+
+    The caller's vote becomes a persistent object from what the statement read (its id,
+    value, audience, when it was cast), without loading the row again; everyone else's votes
+    are the response's tallies, the caller's own being what this request decides.
+    """
+    session = db.session()
     tallies = {a.value: {"up": 0, "down": 0} for a in Audience}
-    with db.session.no_autoflush:
-        for audience, value, count in db.session.execute(
-                select(Vote.audience, Vote.value, func.count())
-                .where(Vote.thread_id == thread.id, Vote.user_id != actor.id)
-                .group_by(Vote.audience, Vote.value)):
-            tallies.setdefault(audience, {"up": 0, "down": 0})["up" if value > 0 else "down"] += count
-    return tallies
+    mine = None
+    with session.no_autoflush:
+        rows = session.execute(_VOTES, {"thread_id": thread.id, "user_id": actor.id}).all()
+    for audience, value, count, my_id, cast_at in rows:
+        if my_id is not None:
+            count -= 1
+            mine = session.identity_map.get(identity_key(Vote, my_id))
+            if mine is None:
+                mine = Vote(id=my_id, thread_id=thread.id, user_id=actor.id, value=value,
+                            audience=audience, created_at=cast_at)
+                make_transient_to_detached(mine)  # as if loaded; updated_at stays unloaded
+                session.add(mine)
+        tallies.setdefault(audience, {"up": 0, "down": 0})["up" if value > 0 else "down"] += count
+    return mine, tallies
 
 
 def _set_vote(actor: User, thread: Thread, value: int | None) -> ThreadView:
     """The caller's vote becomes `value` (None: withdrawn); counters recounted under the lock.
 
-    PostgreSQL: the thread was read under its row lock, so the counts read now are current and
+    PostgreSQL: the thread was read under its row lock, so the votes read now are current and
     one flush at commit writes the vote and the counters. SQLite has no row lock: the vote is
-    written first (from there on writers are serialised), then the thread is read again.
+    written first (from there on writers are serialised), then the thread and the votes are
+    read again.
     """
-    existing = _my_vote(actor, thread)
+    existing, tallies = _votes(actor, thread)
     changed = (existing.value if existing is not None else None) != value
     now = time.now()
 
@@ -106,7 +129,7 @@ def _set_vote(actor: User, thread: Thread, value: int | None) -> ThreadView:
         db.session.flush()
         reread_thread(thread)
         _require_votable(actor, thread)
-    tallies = _others_votes(actor, thread)
+        _, tallies = _votes(actor, thread)
     if value is not None:
         tallies.setdefault(actor.audience, {"up": 0, "down": 0})["up" if value > 0 else "down"] += 1
     if changed:

@@ -8,7 +8,19 @@ from the same history, with the same totals.
 from collections import defaultdict
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import String, delete, event, func, inspect, literal, select, union_all
+from sqlalchemy import (
+    Integer,
+    String,
+    bindparam,
+    delete,
+    event,
+    func,
+    inspect,
+    literal,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -17,7 +29,7 @@ from sqlalchemy.orm.util import identity_key
 from collab import time
 from collab.communities.models import Community
 from collab.concerns.models import Concern, ConcernState
-from collab.db import db
+from collab.db import changed_columns, db
 from collab.ideas.models import IdeaStatusChange, Vote
 from collab.people import service as people
 from collab.people.models import User
@@ -121,10 +133,16 @@ def _recompute_pairs(connection, pairs: set[tuple[int, int]]) -> None:
     _write(connection, raw, pairs)
 
 
+def event_days(connection) -> dict[tuple[int, int, date], int]:
+    """Every (community, person, day)'s raw points from the event history: what the ledger
+    holds when it is up to date (capped at rules.DAILY_CAP)."""
+    return _days(connection.execute(_events(None, None)))
+
+
 def recompute() -> tuple[int, int]:
     """Rebuilds every daily total from the event history; returns (rows, points)."""
     connection = db.session.connection()
-    raw = _days(connection.execute(_events(None, None)))
+    raw = event_days(connection)
     _write(connection, raw, None)
     db.session.commit()
     return len(raw), sum(min(p, rules.DAILY_CAP) for p in raw.values())
@@ -144,68 +162,151 @@ VOTE_EVENT_COLUMNS = {"value", "thread_id", "user_id", "created_at"}
 POST_EVENT_COLUMNS = {"deleted_at", "created_at", "author_id", "thread_id"}
 
 
-def _changed(item) -> set[str]:
-    state = inspect(item)
-    return {attr.key for attr in state.mapper.column_attrs
-            if state.attrs[attr.key].history.has_changes()}
-
-
-def _pair_of_loaded_thread(session: Session, thread_id: int) -> tuple[int, int] | None:
-    """(community, author) of a thread the session holds loaded, without a statement."""
+def _pair_of_loaded_thread(session: Session, thread_id: int) -> tuple[int, int, bool] | None:
+    """(community, author, live) of a thread the session holds loaded, without a statement."""
     thread = session.identity_map.get(identity_key(Thread, thread_id))
     loaded = thread.__dict__ if thread is not None else {}
-    if "community_id" in loaded and "author_id" in loaded:
-        return loaded["community_id"], loaded["author_id"]
+    if "community_id" in loaded and "author_id" in loaded and "deleted_at" in loaded:
+        return loaded["community_id"], loaded["author_id"], loaded["deleted_at"] is None
     return None
+
+
+def _upvote_points(value, voter_id: int, author_id: int, live: bool) -> int:
+    """What one vote earns its thread's author: the `upvote_received` rule of _events."""
+    return rules.POINTS["upvote_received"] if (
+        value == 1 and live and voter_id != author_id) else 0
+
+
+UNKNOWN = object()  # a vote's stored value the session never loaded
+
+
+def _vote_change(item, new: bool, deleted: bool) -> tuple[object, object]:
+    """(value stored before the flush, value after it) of a vote (None: no vote; UNKNOWN)."""
+    history = inspect(item).attrs["value"].history
+    if history.deleted:
+        stored = history.deleted[0]
+    else:  # unchanged, or set without its old value loaded
+        stored = UNKNOWN if history.added and not new else item.value
+    return (None if new else stored), (None if deleted else item.value)
 
 
 @event.listens_for(Session, "after_flush")
 def _touched(session: Session, flush_context) -> None:
     threads, posts, accepted_posts, assignees = set(), set(), set(), set()
-    vote_days: set[tuple[int, date]] = set()  # an up-vote is an event on the day it was cast
+    # An up-vote is an event on the day it was cast: a vote whose value alone changed (or that
+    # was cast or withdrawn) moves that day's points by a difference, (thread, voter, day,
+    # before, after); anything else about a vote recomputes its pair.
+    vote_changes: list[tuple[int, int, date, object, object]] = []
     for item in (*session.new, *session.dirty, *session.deleted):
         dirty = item in session.dirty
         if isinstance(item, Thread):
-            if not dirty or _changed(item) & THREAD_EVENT_COLUMNS:
+            if not dirty or changed_columns(item) & THREAD_EVENT_COLUMNS:
                 threads.add(item.id)
                 accepted_posts |= _history_values(item, "accepted_post_id")
         elif isinstance(item, Vote):
-            changed = _changed(item) if dirty else set()
+            changed = changed_columns(item) if dirty else set()
             cast_at = inspect(item).dict.get("created_at")
             if changed & {"thread_id", "user_id", "created_at"} or cast_at is None:
                 threads.add(item.thread_id)  # moved by a merge: every day of both pairs
             elif not dirty or changed & VOTE_EVENT_COLUMNS:
-                vote_days.add((item.thread_id, cast_at.astimezone(UTC).date()))
+                before, after = _vote_change(item, item in session.new,
+                                             item in session.deleted)
+                vote_changes.append((item.thread_id, item.user_id,
+                                     cast_at.astimezone(UTC).date(), before, after))
         elif isinstance(item, IdeaStatusChange):
             threads.add(item.thread_id)
         elif isinstance(item, Post) and dirty:
-            if _changed(item) & POST_EVENT_COLUMNS:
+            if changed_columns(item) & POST_EVENT_COLUMNS:
                 posts.add(item.id)
         elif isinstance(item, Concern):
             assignees |= {(item.community_id, a) for a in _history_values(item, "assignee_id")}
-    if not (threads or posts or accepted_posts or assignees or vote_days):
+    if not (threads or posts or accepted_posts or assignees or vote_changes):
         return
     connection = session.connection()
     pairs = set(assignees)
     pair_of = {}
     unknown = set()
-    for thread_id in threads | {thread_id for thread_id, _ in vote_days}:
+    for thread_id in threads | {change[0] for change in vote_changes}:
         pair = _pair_of_loaded_thread(session, thread_id)
         if pair is None:
             unknown.add(thread_id)
         else:
             pair_of[thread_id] = pair
     if unknown:
-        pair_of.update((row.id, (row.community_id, row.author_id)) for row in connection.execute(
-            select(Thread.id, Thread.community_id, Thread.author_id).where(Thread.id.in_(unknown))))
-    pairs |= {pair_of[thread_id] for thread_id in threads if thread_id in pair_of}
+        pair_of.update((row.id, (row.community_id, row.author_id, row.deleted_at is None))
+                       for row in connection.execute(
+            select(Thread.id, Thread.community_id, Thread.author_id, Thread.deleted_at)
+            .where(Thread.id.in_(unknown))))
+    pairs |= {pair_of[thread_id][:2] for thread_id in threads if thread_id in pair_of}
     if posts or accepted_posts:
         pairs |= {tuple(row) for row in connection.execute(
             select(Thread.community_id, Post.author_id).join(Thread, Thread.id == Post.thread_id)
             .where(Post.id.in_(posts | accepted_posts)))}
     _recompute_pairs(connection, pairs)
-    _recompute_days(connection, {(*pair_of[thread_id], day) for thread_id, day in vote_days
-                                 if thread_id in pair_of and pair_of[thread_id] not in pairs})
+    moved: dict[tuple[int, int, date], int] = defaultdict(int)
+    recount = set()
+    for thread_id, voter_id, day, before, after in vote_changes:
+        if thread_id not in pair_of or pair_of[thread_id][:2] in pairs:
+            continue  # gone, or recomputed whole above
+        community_id, author_id, live = pair_of[thread_id]
+        if before is UNKNOWN:
+            recount.add((community_id, author_id, day))
+            continue
+        moved[(community_id, author_id, day)] += (_upvote_points(after, voter_id, author_id, live)
+                                                  - _upvote_points(before, voter_id, author_id,
+                                                                   live))
+    _recompute_days(connection, recount)
+    _add_points(connection, {key: points for key, points in moved.items()
+                             if points and key not in recount})
+
+
+def _add_statements(dialect: str) -> tuple:
+    """(add, take) for `dialect`, built once: add upserts a day's row, take lowers it and
+    answers its raw points (None: no row)."""
+    statements = _ADD_STATEMENTS.get(dialect)
+    if statements is None:
+        days = ReputationDay.__table__
+        key = (days.c.community_id == bindparam("c"), days.c.user_id == bindparam("u"),
+               days.c.day == bindparam("d"))
+        points = bindparam("points", type_=Integer)
+        raw = days.c.raw_points + points
+        least = func.least if dialect == "postgresql" else func.min  # SQLite's min of two
+        capped = least(raw, rules.DAILY_CAP)
+        insert = (postgresql_insert if dialect == "postgresql" else sqlite_insert)(days).values(
+            community_id=bindparam("c"), user_id=bindparam("u"), day=bindparam("d"),
+            raw_points=points, points=least(points, rules.DAILY_CAP))
+        add = insert.on_conflict_do_update(index_elements=["community_id", "user_id", "day"],
+                                           set_={"raw_points": raw, "points": capped})
+        take = update(days).where(*key).values(raw_points=raw, points=capped).returning(
+            days.c.raw_points)
+        statements = _ADD_STATEMENTS[dialect] = (add, take)
+    return statements
+
+
+_ADD_STATEMENTS: dict[str, tuple] = {}
+
+
+def _add_points(connection, moved: dict[tuple[int, int, date], int]) -> None:
+    """Add (or take) points on single days of single pairs, in the row itself: one statement a
+    day, exact under concurrent writers (the row lock orders them). A day left with no points
+    is deleted, as recompute would not write it; a day that cannot be taken from (missing, or
+    short of the points) is recomputed from the events."""
+    add, take = _add_statements(connection.dialect.name)
+    days = ReputationDay.__table__
+    recount = set()
+    for (community_id, user_id, day), points in moved.items():
+        values = {"c": community_id, "u": user_id, "d": day, "points": points}
+        if points > 0:
+            connection.execute(add, values)
+            continue
+        left = connection.execute(take, values).scalar()
+        if left is None or left < 0:
+            recount.add((community_id, user_id, day))
+        elif left == 0:
+            connection.execute(delete(days).where(
+                days.c.community_id == community_id, days.c.user_id == user_id,
+                days.c.day == day))
+    _recompute_days(connection, recount)
 
 
 # Reading -------------------------------------------------------------------------------

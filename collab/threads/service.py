@@ -6,12 +6,12 @@ them; the rules that change them live in collab.ideas.service.
 from dataclasses import dataclass, field
 
 from sqlalchemy import Integer, Select, and_, bindparam, case, func, select
-from sqlalchemy.orm import contains_eager, joinedload, lazyload, load_only, undefer
+from sqlalchemy.orm import aliased, contains_eager, joinedload, lazyload, load_only, undefer
 
 from collab import time
 from collab.answers.models import PostVote
 from collab.audit import service as audit
-from collab.communities.models import Community
+from collab.communities.models import Community, Membership
 from collab.db import commit_keeping, db
 from collab.errors import Conflict, Forbidden, InvalidInput, NotFound
 from collab.ideas import ranking
@@ -22,6 +22,7 @@ from collab.permissions import (
     bound_viewer,
     find_visible_community,
     is_moderator,
+    remember_membership,
     require_can_contribute,
     viewer_parameters,
     viewer_shape,
@@ -275,24 +276,50 @@ def row_locks() -> bool:
     return db.session.get_bind().dialect.name != "sqlite"
 
 
+# What the write rules read of a community (require_contributor): not its texts or allow-lists.
+_WRITE_RULES_ONLY = (load_only(Community.id, Community.slug, Community.visibility,
+                               Community.archived),
+                     lazyload(Community.audience_rows), lazyload(Community.organization_rows))
+# find_thread_to_change's statement per shape of caller (permissions.viewer_shape), built once.
+_CHANGE_STATEMENTS: dict[tuple, Select] = {}
+
+
+def _change_statement(actor: User) -> Select:
+    shape = viewer_shape(actor)
+    statement = _CHANGE_STATEMENTS.get(shape)
+    if statement is None:
+        bound = bound_viewer(actor)
+        # An alias, so the membership subqueries of the visibility filter stay uncorrelated.
+        mine = aliased(Membership)
+        statement = _CHANGE_STATEMENTS[shape] = (
+            select(Thread, mine).join(Community, Community.id == Thread.community_id)
+            .outerjoin(mine, and_(mine.community_id == Thread.community_id,
+                                  mine.user_id == bound.id))
+            .where(Thread.id == bindparam("thread_id", type_=Integer),
+                   Thread.deleted_at.is_(None), visible_communities(bound))
+            .options(contains_eager(Thread.community).options(*_WRITE_RULES_ONLY),
+                     lazyload(Thread.tag_rows), lazyload(Thread.author),
+                     lazyload(Thread.answer_verified_by), lazyload(mine.user))
+            .with_for_update(of=Thread)
+            .execution_options(populate_existing=True))
+    return statement
+
+
 def find_thread_to_change(actor: User, thread_id: int) -> Thread:
     """find_visible_thread and lock_thread in one statement: the thread, locked until commit.
 
-    Its community comes along (the write rules need it); its tags, author and the community's
-    audiences and allow-list stay unloaded until something asks. SQLite has no row lock: there
-    the caller reads the thread again after its first write (reread_thread).
+    Its community comes along (the write rules need it), and the caller's membership of it,
+    remembered for the transaction (permissions.remember_membership), so the write rules look it
+    up no more; its tags, author and the community's audiences and allow-list stay unloaded
+    until something asks. The statement is built once per shape of caller. SQLite has no row
+    lock: there the caller reads the thread again after its first write (reread_thread).
     """
-    thread = db.session.scalar(
-        select(Thread).join(Community, Community.id == Thread.community_id)
-        .where(Thread.id == thread_id, Thread.deleted_at.is_(None), visible_communities(actor))
-        .options(contains_eager(Thread.community).lazyload(Community.audience_rows),
-                 contains_eager(Thread.community).lazyload(Community.organization_rows),
-                 lazyload(Thread.tag_rows), lazyload(Thread.author),
-                 lazyload(Thread.answer_verified_by))
-        .with_for_update(of=Thread)
-        .execution_options(populate_existing=True))
-    if thread is None:
+    row = db.session.execute(_change_statement(actor),
+                             {"thread_id": thread_id, **viewer_parameters(actor)}).first()
+    if row is None:
         raise NotFound(f"No thread {thread_id}.")
+    thread, membership = row
+    remember_membership(actor, thread.community_id, membership)
     return thread
 
 

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from collab import time
 from collab.communities.models import Community, Membership, MembershipStatus
 from collab.concerns.models import Concern, ConcernState
-from collab.db import db, listen_as_outbox
+from collab.db import changed_columns, db, listen_as_outbox
 from collab.ideas.models import IdeaStatusChange, Vote
 from collab.threads.models import Post, Thread
 from collab.webhooks.models import EventType, WebhookDelivery, WebhookSubscription
@@ -30,12 +30,6 @@ THREAD_FIELDS = ("title", "body", "status", "pinned", "locked", "kind", "merged_
 
 def new_event_id() -> str:
     return f"msg_{uuid.uuid4().hex}"
-
-
-def _changed(obj) -> set[str]:
-    state = db.inspect(obj)
-    return {attr.key for attr in state.mapper.column_attrs
-            if state.attrs[attr.key].history.has_changes()}
 
 
 def _thread_data(thread: Thread) -> dict:
@@ -76,15 +70,15 @@ def _events(session: Session) -> list[tuple[str, int | None, int | None, dict]]:
                           {"user_id": obj.user_id, "role": obj.role}))
     for obj in session.dirty:
         if isinstance(obj, Thread) and obj.id not in new_threads:
-            changed = sorted(_changed(obj) & set(THREAD_FIELDS))
+            changed = sorted(changed_columns(obj) & set(THREAD_FIELDS))
             if changed:
                 found.append((EventType.THREAD_UPDATED, obj.community_id, obj.id,
                               {"thread": _thread_data(obj), "changed": changed}))
-        elif isinstance(obj, Vote) and "value" in _changed(obj):
+        elif isinstance(obj, Vote) and "value" in changed_columns(obj):
             found.append((EventType.VOTE_CHANGED, None, obj.thread_id,
                           {"thread_id": obj.thread_id, "user_id": obj.user_id, "value": obj.value}))
         elif isinstance(obj, Membership):
-            changed = _changed(obj)
+            changed = changed_columns(obj)
             if "status" in changed and obj.status == MembershipStatus.ACTIVE:
                 found.append((EventType.MEMBER_JOINED, obj.community_id, None,
                               {"user_id": obj.user_id, "role": obj.role}))
@@ -93,7 +87,7 @@ def _events(session: Session) -> list[tuple[str, int | None, int | None, dict]]:
                 found.append((EventType.MEMBER_ROLE_CHANGED, obj.community_id, None, {
                     "user_id": obj.user_id, "role": obj.role,
                     "previous_role": previous[0] if previous else None}))
-        elif (isinstance(obj, Concern) and "state" in _changed(obj)
+        elif (isinstance(obj, Concern) and "state" in changed_columns(obj)
               and obj.state == ConcernState.OPEN):
             found.append((EventType.CONCERN_OPENED, obj.community_id, obj.thread_id, _concern_data(
                 obj.id, obj.thread_id, obj.score, [r for r in obj.reasons.split(",") if r],
@@ -134,16 +128,20 @@ def _concern_opened(session: Session, *, concern_id: int, community_id: int, thr
         session.info[PENDING_KEY] = True
 
 
+# Every write's transaction asks (built once): who subscribes.
+_ACTIVE_SUBSCRIPTIONS = select(WebhookSubscription.__table__.c.id,
+                               WebhookSubscription.__table__.c.events,
+                               WebhookSubscription.__table__.c.community_id).where(
+    WebhookSubscription.__table__.c.active)
+
+
 def _write(session: Session, events: dict, context=None) -> bool:
     """Once per transaction: one delivery per event and matching active subscription."""
     events = list(events.values())
     if not events:
         return False
     connection = session.connection()
-    subscriptions = WebhookSubscription.__table__
-    active = connection.execute(select(subscriptions.c.id, subscriptions.c.events,
-                                       subscriptions.c.community_id)
-                                .where(subscriptions.c.active)).all()
+    active = connection.execute(_ACTIVE_SUBSCRIPTIONS).all()
     if not active:
         return False
     threads, communities = Thread.__table__, Community.__table__
