@@ -17,6 +17,8 @@ class Config:
     SQLALCHEMY_DATABASE_URI = os.environ.get(
         "DATABASE_URL", f"sqlite:///{BASE_DIR / 'instance' / 'collab.db'}"
     )
+    # PostgreSQL's plan_cache_mode for the app's connections (empty: the server's default, auto).
+    POSTGRES_PLAN_CACHE_MODE = os.environ.get("POSTGRES_PLAN_CACHE_MODE", "force_generic_plan")
     # Apply Alembic migrations when the app starts (the embedded default wants this).
     AUTO_MIGRATE = _flag("AUTO_MIGRATE", True)
     ELASTICSEARCH_URL = os.environ.get("ELASTICSEARCH_URL") or None

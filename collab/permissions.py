@@ -82,7 +82,8 @@ def _visible_to_user(user: User) -> ColumnElement[bool]:
         true() if user.audience == Audience.EMPLOYEE else or_(~has_allow_list, organization_allowed)
     )
     eligible = and_(
-        Community.visibility.in_([Visibility.OPEN, Visibility.RESTRICTED]),
+        # Not IN (...): a list is expanded at every execution, equalities are compiled once.
+        or_(Community.visibility == Visibility.OPEN, Community.visibility == Visibility.RESTRICTED),
         open_to_audience,
         organization_ok,
         Community.id.not_in(banned_from),

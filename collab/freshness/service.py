@@ -7,7 +7,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from collab import outbox, time
 from collab.audit import service as audit
-from collab.db import db
+from collab.db import begin_writes, db
 from collab.errors import Conflict, Forbidden
 from collab.outbox import OutboxEntity, OutboxRow
 from collab.people.models import User
@@ -67,6 +67,7 @@ def record_read(thread: Thread) -> None:
     if previous is not None and previous >= now - READ_RESOLUTION:
         return
     table = Thread.__table__
+    begin_writes()  # the UPDATE and its outbox row in one transaction (GET reads run without)
     result = db.session.execute(
         update(table).where(table.c.id == thread.id, or_(
             table.c.last_read_at.is_(None), table.c.last_read_at < now - READ_RESOLUTION))

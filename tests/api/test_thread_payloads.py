@@ -1,0 +1,66 @@
+"""Thread payloads built directly (ThreadOut.dump's fast path) equal marshmallow's own dump of
+the same schema, field for field, for every kind of thread a read returns."""
+from types import SimpleNamespace
+
+import marshmallow
+
+from collab.db import db
+from collab.people.models import User
+from collab.threads import service
+from collab.threads.schemas import ThreadDetailOut, ThreadOut
+from tests.api.content import API, join, make_post, make_thread, promote, vote
+
+
+def _marshmallow_dump(schema, view) -> dict:
+    return marshmallow.Schema.dump(schema, view)
+
+
+def test_fast_thread_payloads_equal_marshmallows(app, make_user, make_community):
+    owner, moderator = make_user("olga"), make_user("mo")
+    partner = make_user("pat", audience="partner", organization="acme")
+    make_community(owner, "forum", audiences=["employee", "partner"])
+    promote(owner, moderator, "forum")
+    join(partner, "forum")
+    idea = make_thread(partner, "forum", "idea", tags=["zeta", "alpha"])
+    vote(owner, idea["id"], 1)
+    vote(partner, idea["id"], -1)
+    assert moderator.post(f"{API}/threads/{idea['id']}/status",
+                          json={"status": "planned", "note": "Soon."}).status_code == 201
+    question = make_thread(owner, "forum", "question")
+    answer = make_post(partner, question["id"], "Like this.")
+    assert owner.post(f"{API}/posts/{answer['id']}/accept").status_code == 200
+    assert owner.post(f"{API}/posts/{answer['id']}/verify").status_code == 200
+    pinned = make_thread(moderator, "forum", "announcement")
+    assert moderator.patch(f"{API}/threads/{pinned['id']}",
+                           json={"pinned": True, "locked": True}).status_code == 200
+    plain = make_thread(partner, "forum", "discussion")
+
+    with app.app_context():
+        viewer = db.session.get(User, partner.id)
+        ids = [idea["id"], question["id"], pinned["id"], plain["id"]]
+        details = [service.get_thread(viewer, thread_id) for thread_id in ids]
+        page = service.list_threads(viewer, "forum", {"sort": "new", "limit": 20, "cursor": None})
+        checked = 0
+        for view in details:
+            fast = ThreadDetailOut().dump(view)
+            assert fast == _marshmallow_dump(ThreadDetailOut(), view)
+            assert list(fast) == list(_marshmallow_dump(ThreadDetailOut(), view))
+            checked += 1
+        for view in page.items:
+            assert ThreadOut().dump(view) == _marshmallow_dump(ThreadOut(), view)
+            checked += 1
+        by_id = {view.id: ThreadDetailOut().dump(view) for view in details}
+        db.session.remove()
+    assert checked == 8
+    # The payloads really carry what the comparison covers.
+    assert by_id[idea["id"]]["status_history"][0]["to_status"] == "planned"
+    assert by_id[idea["id"]]["my_vote"] == -1 and by_id[idea["id"]]["tags"] == ["alpha", "zeta"]
+    assert by_id[question["id"]]["answer_freshness"]["state"] == "fresh"
+    assert by_id[pinned["id"]]["pinned"] is True and by_id[pinned["id"]]["locked"] is True
+
+
+def test_other_objects_keep_marshmallows_dump():
+    """Anything but a ThreadView goes through marshmallow unchanged (absent attributes omitted)."""
+    bare = SimpleNamespace(id=5, title="A", tags=["x"], pinned=False, accepted_post_id=None)
+    assert ThreadOut().dump(bare) == {"id": 5, "title": "A", "tags": ["x"], "pinned": False,
+                                      "accepted_post_id": None, "answer_freshness": None}
