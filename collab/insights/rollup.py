@@ -8,13 +8,14 @@ history, so both produce the same rows. Thread facts (first reply by someone els
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import and_, case, delete, event, func, inspect, literal, select, true, union_all
+from sqlalchemy import (and_, bindparam, case, delete, event, func, inspect, literal, select, true,
+                        union_all)
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.orm.util import identity_key
 
-from collab.db import db
+from collab.db import changed_columns, db
 from collab.insights.models import ORGANIZATION, InsightDay, ThreadFact
 from collab.people.models import Audience, User
 from collab.threads.models import Post, Thread
@@ -39,7 +40,7 @@ def source(lower: datetime | None, upper: datetime | None,
         live.append(Thread.community_id.in_(community_ids))
 
     def within(column):
-        if added is not None:
+        if added is not None:  # lists of ids, or expanding bind parameters (add_new)
             return [Thread.id.in_(added[0]) if column is Thread.created_at
                     else Post.id.in_(added[1])]
         return [c for c in (column >= lower if lower else None,
@@ -77,25 +78,42 @@ def source(lower: datetime | None, upper: datetime | None,
             .group_by(rows.c.community_id, rows.c.day, rows.c.user_id))
 
 
-def _upsert(connection, statement, add: bool = False):
+def _upsert_statement(dialect: str, statement, add: bool = False):
     """INSERT … SELECT that overwrites (or adds to) a row already there."""
-    dialect = connection.dialect.name
     insert = (postgresql_insert if dialect == "postgresql" else sqlite_insert)(InsightDay)
     insert = insert.from_select(KEY + COUNTS, statement)
     table = InsightDay.__table__
-    connection.execute(insert.on_conflict_do_update(
+    return insert.on_conflict_do_update(
         index_elements=KEY, set_={name: (table.c[name] + insert.excluded[name]) if add
-                                  else insert.excluded[name] for name in COUNTS}))
+                                  else insert.excluded[name] for name in COUNTS})
+
+
+def _upsert(connection, statement, add: bool = False):
+    connection.execute(_upsert_statement(connection.dialect.name, statement, add))
+
+
+_built: dict[tuple[str, str], object] = {}
+
+
+def _add_new_statement(dialect: str):
+    """Built once per database: a reply's write runs it, and building the source costs more
+    Python time than the write itself."""
+    key = ("add_new", dialect)
+    if key not in _built:
+        rows = source(None, None, added=(bindparam("thread_ids", expanding=True),
+                                         bindparam("post_ids", expanding=True))).subquery()
+        both = union_all(select(rows), select(literal(ORGANIZATION), rows.c.day, rows.c.user_id,
+                                              *[func.sum(rows.c[name]) for name in COUNTS])
+                         .group_by(rows.c.day, rows.c.user_id)).subquery()
+        _built[key] = _upsert_statement(dialect, select(both).where(true()), add=True)
+    return _built[key]
 
 
 def add_new(connection, thread_ids: list[int], post_ids: list[int]) -> None:
     """New threads and posts: add their counts to their days and the organisation's in one
     statement, without recomputing the days (the common write)."""
-    rows = source(None, None, added=(thread_ids, post_ids)).subquery()
-    both = union_all(select(rows), select(literal(ORGANIZATION), rows.c.day, rows.c.user_id,
-                                          *[func.sum(rows.c[name]) for name in COUNTS])
-                     .group_by(rows.c.day, rows.c.user_id)).subquery()
-    _upsert(connection, select(both).where(true()), add=True)
+    connection.execute(_add_new_statement(connection.dialect.name),
+                       {"thread_ids": list(thread_ids), "post_ids": list(post_ids)})
 
 
 def _organization(days: list[date] | None):
@@ -129,18 +147,28 @@ def _facts(thread_ids: list[int] | None):
     return statement if thread_ids is None else statement.where(Post.thread_id.in_(thread_ids))
 
 
+def _facts_upsert(dialect: str, statement):
+    insert = (postgresql_insert if dialect == "postgresql" else sqlite_insert)(ThreadFact)
+    insert = insert.from_select(["thread_id", "first_reply_at"], statement)
+    return insert.on_conflict_do_update(
+        index_elements=["thread_id"], set_={"first_reply_at": insert.excluded.first_reply_at})
+
+
 def refresh_threads(connection, thread_ids: set[int] | None, only_added: bool = False) -> None:
     """Recompute the threads' facts (None: every thread's). New posts only (`only_added`) can
     only set or move a first reply earlier, never remove one: an upsert suffices."""
     ids = None if thread_ids is None else sorted(thread_ids)
+    dialect = connection.dialect.name
+    if only_added and ids is not None:  # a reply's write: the statement is built once
+        key = ("added_facts", dialect)
+        if key not in _built:
+            _built[key] = _facts_upsert(dialect, _facts(bindparam("ids", expanding=True)))
+        connection.execute(_built[key], {"ids": ids})
+        return
     if not only_added:
         connection.execute(delete(ThreadFact) if ids is None else
                            delete(ThreadFact).where(ThreadFact.thread_id.in_(ids)))
-    dialect = connection.dialect.name
-    insert = (postgresql_insert if dialect == "postgresql" else sqlite_insert)(ThreadFact)
-    insert = insert.from_select(["thread_id", "first_reply_at"], _facts(ids))
-    connection.execute(insert.on_conflict_do_update(
-        index_elements=["thread_id"], set_={"first_reply_at": insert.excluded.first_reply_at}))
+    connection.execute(_facts_upsert(dialect, _facts(ids)))
 
 
 def _span(connection) -> tuple[date, date] | None:
@@ -190,12 +218,6 @@ def _values(item, name: str) -> set:
     return {v for v in (*history.added, *history.deleted, *history.unchanged) if v is not None}
 
 
-def _changed(item) -> set[str]:
-    state = inspect(item)
-    return {attr.key for attr in state.mapper.column_attrs
-            if state.attrs[attr.key].history.has_changes()}
-
-
 def _day(value) -> date:
     if isinstance(value, datetime):
         return value.astimezone(UTC).date() if value.tzinfo else value.date()
@@ -219,7 +241,7 @@ def _touched(session: Session, flush_context) -> None:
                 new_facts.add(item.thread_id)
             continue
         if isinstance(item, Thread):
-            changed = _changed(item) if dirty else THREAD_COLUMNS
+            changed = changed_columns(item) if dirty else THREAD_COLUMNS
             if not changed & THREAD_COLUMNS:
                 continue
             cells |= {(c, _day(d)) for c in _values(item, "community_id")
@@ -229,7 +251,7 @@ def _touched(session: Session, flush_context) -> None:
                 if "author_id" in changed:
                     facts.add(item.id)
         elif isinstance(item, Post):
-            changed = _changed(item) if dirty else POST_COLUMNS
+            changed = changed_columns(item) if dirty else POST_COLUMNS
             if not changed & POST_COLUMNS:
                 continue
             for thread_id in _values(item, "thread_id"):
