@@ -56,6 +56,11 @@ class SearchSettings:
         stamp = datetime.now(UTC).strftime("%Y%m%d%H%M%S%f")
         return f"{self.prefix}-content-v{version}-{stamp}"
 
+    def first_index_name(self, version: int = CONTENT_MAPPING_VERSION) -> str:
+        """The index `init_index` creates: named before any reindex's stamp, and the same in
+        every process."""
+        return f"{self.prefix}-content-v{version}-00000000000000000000"
+
     @property
     def index_pattern(self) -> str:
         return f"{self.prefix}-content-v*"

@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
 
-from elasticsearch import Elasticsearch, NotFoundError
+from elasticsearch import BadRequestError, Elasticsearch, NotFoundError
 from flask import Flask
 from sqlalchemy import func, or_, select, update
 
@@ -51,16 +51,26 @@ def indices_behind_alias(es: Elasticsearch, alias: str) -> list[str]:
 
 
 def init_index(app: Flask) -> tuple[str, bool]:
-    """Creates the first physical index and its alias unless the alias exists; returns (index, created)."""
+    """Creates the first physical index and its alias unless the alias exists; returns (index, created).
+
+    The first index has a fixed name, so two processes starting at once (a drain and a request's
+    wake-up) create one index between them, not two write indexes behind one alias.
+    """
     current = search_client.settings(app)
     es = search_client.client(app, timeout=search_client.WRITE_TIMEOUT)
     existing = indices_behind_alias(es, current.alias)
     if existing:
         return existing[-1], False
-    name = current.new_index_name()
-    _create(es, name)
+    name = current.first_index_name()
+    created = True
+    try:
+        _create(es, name)
+    except BadRequestError as error:
+        if error.error != "resource_already_exists_exception":
+            raise
+        created = False  # the other process created it; the alias below is the same either way
     es.indices.put_alias(index=name, name=current.alias, is_write_index=True)
-    return name, True
+    return name, created
 
 
 @dataclass

@@ -185,3 +185,31 @@ def test_threads_of_a_deleted_community_leave_the_index(es_app, make_user, make_
     sync(es_app)
     assert _index_versions(es_app) == _database_versions(es_app)
     assert len(_index_versions(es_app)) == 1
+
+
+def test_two_processes_creating_the_first_index_at_once_make_one(app):
+    """A drain and a request's wake-up may both find no alias: one write index must result."""
+    import threading
+    barrier = threading.Barrier(4)
+    results, errors = [], []
+
+    def create():
+        with app.app_context():
+            barrier.wait()
+            try:
+                results.append(reindex.init_index(app))
+            except Exception as error:  # noqa: BLE001
+                errors.append(error)
+    workers = [threading.Thread(target=create) for _ in range(4)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    assert errors == []
+    with app.app_context():
+        es = search_client.client(app)
+        alias = search_client.settings(app).alias
+        assert reindex.indices_behind_alias(es, alias) == [results[0][0]]
+        assert len(list(es.indices.get(index=search_client.settings(app).index_pattern))) == 1
+    assert {name for name, _ in results} == {results[0][0]}
+    assert sum(created for _, created in results) >= 1
