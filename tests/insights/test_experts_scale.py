@@ -23,6 +23,23 @@ def eng(make_user, make_community):
     return owner
 
 
+def answers_aged_1_100_400_days(app, eng, make_user) -> None:
+    """Accepted answers by "day", "quarter" and "ancient" in "grafana" threads started 1, 100 and
+    400 days ago (the windows' boundaries lie between them)."""
+    people = [make_user(h) for h in ("day", "quarter", "ancient")]
+    threads = []
+    for person, age in zip(people, (1, 100, 400)):
+        join(person, "eng")
+        question = make_thread(eng, "eng", "question", f"Grafana panel {age}", "Blank.")
+        accept(eng, make_post(person, question["id"], "Refresh the datasource.")["id"])
+        threads.append((question["id"], age))
+    with app.app_context():
+        for thread_id, age in threads:
+            db.session.execute(update(Thread).where(Thread.id == thread_id).values(
+                created_at=time.now() - timedelta(days=age)))
+        db.session.commit()
+
+
 def test_a_word_only_in_a_reply_does_not_make_the_thread_evidence(eng, make_user):
     talker, expert = make_user("talker"), make_user("expert")
     join(talker, "eng")
@@ -146,18 +163,7 @@ def test_person_topics_from_bounded_samples(app, eng, make_user, monkeypatch):
 def test_the_window_widens_until_the_sample_is_full(app, eng, make_user, monkeypatch):
     """Newest first across windows: 1 and 100 days old fill a sample of two, 400 days does not;
     a sample of three reaches back to it."""
-    people = [make_user(h) for h in ("day", "quarter", "ancient")]
-    threads = []
-    for person, age in zip(people, (1, 100, 400)):
-        join(person, "eng")
-        question = make_thread(eng, "eng", "question", f"Grafana panel {age}", "Blank.")
-        accept(eng, make_post(person, question["id"], "Refresh the datasource.")["id"])
-        threads.append((question["id"], age))
-    with app.app_context():
-        for thread_id, age in threads:
-            db.session.execute(update(Thread).where(Thread.id == thread_id).values(
-                created_at=time.now() - timedelta(days=age)))
-        db.session.commit()
+    answers_aged_1_100_400_days(app, eng, make_user)
     monkeypatch.setattr(queries, "EXPERT_SAMPLE", 2)
     assert sorted(set(handles(experts(eng, q="grafana"))) - {"owner"}) == ["day", "quarter"]
     monkeypatch.setattr(queries, "EXPERT_SAMPLE", 3)

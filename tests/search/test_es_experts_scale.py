@@ -1,16 +1,11 @@
 """Expertise at scale on Elasticsearch: the same thread-level match and newest-threads sample
 as the database (tests/insights/test_experts_scale.py), so both engines agree."""
-from datetime import timedelta
-
 import pytest
-from sqlalchemy import update
 
-from collab import time
-from collab.db import db
-from collab.threads.models import Thread
 from search import queries, reindex
 from tests.api.content import join, make_post, make_thread
 from tests.insights.test_experts import accept, experts, handles
+from tests.insights.test_experts_scale import answers_aged_1_100_400_days
 from tests.insights.test_experts_scale import eng  # noqa: F401  (fixture)
 from tests.search.helpers import sync
 
@@ -36,18 +31,7 @@ def test_threads_match_on_their_own_text_and_tags(app, eng, make_user):  # noqa:
 
 def test_newest_threads_in_widening_windows_as_on_the_database(app, eng, make_user,  # noqa: F811
                                                                monkeypatch):
-    people = [make_user(h) for h in ("day", "quarter", "ancient")]
-    threads = []
-    for person, age in zip(people, (1, 100, 400)):
-        join(person, "eng")
-        question = make_thread(eng, "eng", "question", f"Grafana panel {age}", "Blank.")
-        accept(eng, make_post(person, question["id"], "Refresh the datasource.")["id"])
-        threads.append((question["id"], age))
-    with app.app_context():
-        for thread_id, age in threads:
-            db.session.execute(update(Thread).where(Thread.id == thread_id).values(
-                created_at=time.now() - timedelta(days=age)))
-        db.session.commit()
+    answers_aged_1_100_400_days(app, eng, make_user)
     for size, expected in ((1, ["day"]), (2, ["day", "quarter"]),
                            (3, ["ancient", "day", "quarter"])):
         monkeypatch.setattr(queries, "EXPERT_SAMPLE", size)
