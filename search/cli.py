@@ -67,7 +67,9 @@ def status_command():
 @search_cli.command("embed")
 @click.option("--batch", default=256, show_default=True, help="Threads per batch.")
 @click.option("--rebuild", is_flag=True, help="Drop every stored vector first and compute all again.")
-def embed_command(batch, rebuild):
+@click.option("--shard", default="0/1", show_default=True,
+              help="K/N: only threads whose id is K modulo N (run N processes, one per core).")
+def embed_command(batch, rebuild, shard):
     """Store the sentence embedding of every thread that lacks one (the similarity backfill).
 
     Works without Elasticsearch: the database fallback reads these vectors, and a reindex reuses them.
@@ -77,8 +79,16 @@ def embed_command(batch, rebuild):
 
     if not embeddings.available():
         raise click.ClickException("the embedding model is not installed (see requirements.txt)")
+    try:
+        k, n = (int(part) for part in shard.split("/"))
+        if not 0 <= k < n:
+            raise ValueError
+    except ValueError:
+        raise click.BadParameter("K/N with 0 <= K < N, e.g. 0/2", param_hint="--shard") from None
     total, _ = documents.count_threads_and_posts()
-    with click.progressbar(length=total, label="embedding threads", show_pos=True) as bar:
-        scanned, computed = vectors.backfill(progress=bar.update, batch=batch, rebuild=rebuild)
+    with click.progressbar(length=-(-total // n), label=f"embedding threads ({k}/{n})",
+                           show_pos=True) as bar:
+        scanned, computed = vectors.backfill(progress=bar.update, batch=batch, rebuild=rebuild,
+                                             shard=(k, n))
     click.echo(f"{scanned} threads scanned, {computed} embedded, {scanned - computed} already stored "
                f"or deleted")

@@ -96,17 +96,23 @@ def embed_threads(thread_ids: Iterable[int]) -> int:
 
 
 def backfill(progress: Callable[[int], None] | None = None, batch: int = BATCH,
-             rebuild: bool = False) -> tuple[int, int]:
-    """Every live thread's vector (`flask search embed`); returns (threads scanned, computed)."""
+             rebuild: bool = False, shard: tuple[int, int] = (0, 1)) -> tuple[int, int]:
+    """Every live thread's vector (`flask search embed`); returns (threads scanned, computed).
+
+    `shard` (k, n): only threads whose id is k modulo n, so n processes share the work."""
     scanned = computed = 0
     after = 0
+    k, n = shard
     with Session(db.engine) as session:
         if rebuild:
-            session.execute(delete(ThreadEmbedding))
+            session.execute(delete(ThreadEmbedding) if n == 1 else
+                            delete(ThreadEmbedding).where(ThreadEmbedding.thread_id % n == k))
             session.commit()
         while True:
-            ids = list(session.scalars(select(Thread.id).where(Thread.id > after)
-                                       .order_by(Thread.id).limit(batch)))
+            query = select(Thread.id).where(Thread.id > after)
+            if n > 1:
+                query = query.where(Thread.id % n == k)
+            ids = list(session.scalars(query.order_by(Thread.id).limit(batch)))
             if not ids:
                 break
             after = ids[-1]
