@@ -107,11 +107,12 @@ def _embeddings(texts: dict[int, str]) -> dict[int, list[float]]:
     return {i: vector.tolist() for i, vector in vectors.ensure(db.session, texts)[0].items()}
 
 
-def thread_documents(thread_ids: Iterable[int]) -> list[Document]:
+def thread_documents(thread_ids: Iterable[int], embed: bool = True) -> list[Document]:
     """Documents for these threads with their posts, in a handful of queries whatever their number.
 
     A soft-deleted or merged thread yields a delete with its version; a missing one a delete with
-    DELETED_VERSION.
+    DELETED_VERSION. `embed=False`: without the `embedding` (the reindex adds it with
+    `add_embeddings` on its own threads, while the next batch is read).
     """
     ids = sorted(set(thread_ids))
     if not ids:
@@ -127,7 +128,8 @@ def thread_documents(thread_ids: Iterable[int]) -> list[Document]:
     challenges = _challenges(live) if live else {}
     audiences = _audiences({rows[i].community_id for i in live})
     posts = _posts(live, {i: rows[i].accepted_post_id for i in live}) if live else {}
-    vectors = _embeddings({i: embeddings.thread_text(rows[i].title, rows[i].body) for i in live})
+    vectors = (_embeddings({i: embeddings.thread_text(rows[i].title, rows[i].body) for i in live})
+               if embed else {})
     docs = []
     for thread_id in ids:
         row = rows.get(thread_id)
@@ -176,6 +178,19 @@ def thread_documents(thread_ids: Iterable[int]) -> list[Document]:
         if thread_id in vectors:
             docs[-1].source["embedding"] = vectors[thread_id]
     return docs
+
+
+def add_embeddings(session, docs: list[Document]) -> None:
+    """Adds the `embedding` to these thread documents (stored vectors reused, missing ones computed
+    and stored on `session`, which may belong to another thread than the request's)."""
+    if not embeddings.available():
+        return
+    texts = {doc.thread_id: embeddings.thread_text(doc.source["title"], doc.source["body"])
+             for doc in docs if not doc.is_delete}
+    found = vectors.ensure(session, texts)[0] if texts else {}
+    for doc in docs:
+        if doc.thread_id in found:
+            doc.source["embedding"] = found[doc.thread_id].tolist()
 
 
 def thread_ids_of_communities(community_ids: Iterable[int]) -> list[int]:

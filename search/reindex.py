@@ -16,6 +16,7 @@ from datetime import timedelta
 from elasticsearch import BadRequestError, Elasticsearch, NotFoundError
 from flask import Flask
 from sqlalchemy import func, or_, select, update
+from sqlalchemy.orm import Session
 
 from collab import time
 from collab.db import db
@@ -26,7 +27,8 @@ from search import documents, indexer
 
 # Threads per batch (about ten posts each in the benchmark corpus).
 SCAN_BATCH = 200
-# Concurrent bulk requests while building (one shard indexes them on parallel threads).
+# Worker threads that embed a batch (ONNX Runtime releases the GIL: one core each) and send its
+# bulk request (one shard indexes them on parallel threads), while the scan reads the next batch.
 BULKS_IN_FLIGHT = 2
 # Transactions open longer than this when the scan starts may have changes the scan misses.
 REPLAY_MARGIN = timedelta(minutes=5)
@@ -142,20 +144,30 @@ def reindex(app: Flask, progress: Callable[[int], None] | None = None,
     _create(es, name, building=True)
     written = posts = 0
     after = 0
+    engine = db.engine
+
+    def embed_and_write(live: list) -> dict[str, str]:
+        # A session of this worker thread: stored vectors reused, missing ones computed and stored.
+        with Session(engine) as session:
+            documents.add_embeddings(session, live)
+        return indexer.write(es, name, live, False)
+
     with ThreadPoolExecutor(max_workers=BULKS_IN_FLIGHT) as sender:
-        # Batches are read from the database while earlier ones are being indexed; several bulk
-        # requests in flight keep every indexing thread of the shard busy.
+        # Batches are read from the database while earlier ones are embedded and indexed, on as many
+        # cores as there are workers; several bulk requests in flight keep every indexing thread of
+        # the shard busy.
         pending: deque = deque()
         while True:
             thread_ids = documents.threads_batch(after, batch)
             if not thread_ids:
                 break
-            live = [d for d in documents.thread_documents(thread_ids) if not d.is_delete]
+            live = [d for d in documents.thread_documents(thread_ids, embed=False)
+                    if not d.is_delete]
             after = thread_ids[-1]
             db.session.remove()
-            if len(pending) >= BULKS_IN_FLIGHT:
+            if len(pending) > BULKS_IN_FLIGHT:
                 _check(pending.popleft().result())
-            pending.append(sender.submit(indexer.write, es, name, live, False))
+            pending.append(sender.submit(embed_and_write, live))
             written += len(live)
             posts += sum(d.posts for d in live)
             if progress:

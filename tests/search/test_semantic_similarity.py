@@ -260,3 +260,50 @@ def test_the_indexer_reuses_a_stored_vector_whose_text_is_unchanged(app, make_us
         source = documents.thread_documents([thread["id"]])[0].source
         db.session.remove()
     assert source["embedding"] == made_up.tolist()
+
+
+def test_a_cold_reindex_computes_stores_and_indexes_every_vector(es_app, make_user, make_community):
+    """The reindex embeds on its worker threads (pipelined with the scan): every live document gets
+    the vector of its own text, stored for the next reindex; a deleted thread gets none."""
+    from search import reindex
+
+    es_app.config["SIMILARITY_EMBED_ON_WRITE"] = "off"
+    owner = make_user()
+    make_community(owner, "garage")
+    texts = {make_thread(owner, "garage", title=title, body=body)["id"]: (title, body)
+             for title, body in (OVERHEATING, PIZZA, DRAFT)}
+    deleted = make_thread(owner, "garage", title="Gone soon", body="Deleted before the reindex.")
+    assert owner.delete(f"{API}/threads/{deleted['id']}").status_code == 204
+    assert stored_ids(es_app) == set()
+    with es_app.app_context():
+        result = reindex.reindex(es_app, batch=2)  # two batches: both workers busy
+        from search import client as search_client
+        es = search_client.client(es_app)
+        alias = search_client.settings(es_app).alias
+        hits = es.search(index=alias, size=10, source_includes=["thread_id", "embedding"])
+        db.session.remove()
+    assert result.documents == 3
+    assert stored_ids(es_app) == set(texts)
+    sources = {hit["_source"]["thread_id"]: hit["_source"] for hit in hits["hits"]["hits"]}
+    assert set(sources) == set(texts)
+    ids = sorted(texts)
+    expected = embeddings.encode([embeddings.thread_text(*texts[i]) for i in ids])
+    for i, vector in zip(ids, expected):
+        assert abs(sum(a * b for a, b in zip(sources[i]["embedding"], vector)) - 1) < 1e-4
+
+
+def test_the_backfill_shards_share_the_threads_by_id(app, make_user, make_community):
+    app.config["SIMILARITY_EMBED_ON_WRITE"] = "off"
+    owner = make_user()
+    make_community(owner, "garage")
+    ids = [make_thread(owner, "garage", title=title, body=body)["id"]
+           for title, body in (OVERHEATING, PIZZA, DRAFT)]
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["search", "embed", "--shard", "1/2"])
+    assert result.exit_code == 0, result.output
+    assert stored_ids(app) == {i for i in ids if i % 2 == 1}
+    result = runner.invoke(args=["search", "embed", "--shard", "0/2"])
+    assert result.exit_code == 0, result.output
+    assert stored_ids(app) == set(ids)
+    bad = runner.invoke(args=["search", "embed", "--shard", "2/2"])
+    assert bad.exit_code != 0 and "--shard" in bad.output
