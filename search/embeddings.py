@@ -18,9 +18,12 @@ DIMENSIONS = 384
 # Truncation: the title and the start of the body carry the question; longer inputs cost time.
 MAX_TOKENS = 64
 BATCH = 32
-# One intra-op thread: the least CPU per text (two threads cost about 30% more CPU for a little
-# less latency); concurrent requests and the indexer run on the other core.
+# One intra-op thread for batches (the indexer, the backfill): the least CPU per text; the reindex
+# runs two batches at once on its worker threads instead.
 THREADS = 1
+# A request embeds one draft: two intra-op threads that sleep rather than spin when idle, for
+# about half the latency at the same CPU (spinning threads doubled the CPU on a busy machine).
+REQUEST_THREADS = 2
 
 _lock = threading.Lock()
 _state: dict = {}
@@ -65,27 +68,31 @@ def switched_off():
         _state["available"] = saved
 
 
-def _load():
-    if "session" in _state:
-        return _state["tokenizer"], _state["session"]
+def _load(threads: int = THREADS):
+    """The tokenizer and an ONNX Runtime session with this many intra-op threads (one session per
+    count, created once; a session runs concurrent calls safely)."""
+    key = f"session-{threads}"
+    if key in _state:
+        return _state["tokenizer"], _state[key]
     with _lock:
-        if "session" not in _state:
-            import onnxruntime
+        if "tokenizer" not in _state:
             from tokenizers import Tokenizer
-            model, tokenizer_file = _files()
-            tokenizer = Tokenizer.from_file(str(tokenizer_file))
+            tokenizer = Tokenizer.from_file(str(_files()[1]))
             tokenizer.enable_truncation(max_length=MAX_TOKENS)
             tokenizer.no_padding()  # encode() pads each batch itself
+            _state["tokenizer"] = tokenizer
+        if key not in _state:
+            import onnxruntime
             options = onnxruntime.SessionOptions()
-            options.intra_op_num_threads = THREADS
+            options.intra_op_num_threads = threads
             options.inter_op_num_threads = 1
+            options.add_session_config_entry("session.intra_op.allow_spinning", "0")
             options.execution_mode = onnxruntime.ExecutionMode.ORT_SEQUENTIAL
             options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
             options.log_severity_level = 3
-            _state["tokenizer"] = tokenizer
-            _state["session"] = onnxruntime.InferenceSession(
-                str(model), sess_options=options, providers=["CPUExecutionProvider"])
-    return _state["tokenizer"], _state["session"]
+            _state[key] = onnxruntime.InferenceSession(
+                str(_files()[0]), sess_options=options, providers=["CPUExecutionProvider"])
+    return _state["tokenizer"], _state[key]
 
 
 def thread_text(title: str, body: str) -> str:
@@ -98,13 +105,14 @@ def content_hash(text: str) -> str:
     return hashlib.sha256(f"{MODEL_ID}/{MAX_TOKENS}\n{text}".encode()).hexdigest()
 
 
-def encode(texts: list[str]):
+def encode(texts: list[str], threads: int = THREADS):
     """Unit vectors (numpy float32, len(texts) x DIMENSIONS), computed BATCH texts at a time.
 
     Texts are batched by token count, so a batch pads to a length close to each of its texts.
+    `threads`: REQUEST_THREADS for a request's draft.
     """
     import numpy as np
-    tokenizer, session = _load()
+    tokenizer, session = _load(threads)
     if not texts:
         return np.zeros((0, DIMENSIONS), dtype=np.float32)
     encoded = tokenizer.encode_batch(texts)

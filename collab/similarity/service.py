@@ -48,7 +48,7 @@ def _rank(viewer: User, like: str, semantic_text: str, limit: int, vector=None,
         return {"engine": search.ELASTICSEARCH if search.elasticsearch_ready() else search.DATABASE,
                 "items": []}
     if semantic and vector is None:
-        vector = embeddings.encode([semantic_text])[0]
+        vector = embeddings.encode([semantic_text], threads=embeddings.REQUEST_THREADS)[0]
     if search.elasticsearch_ready():
         try:
             return search.scored_threads(viewer, search.ELASTICSEARCH,

@@ -307,3 +307,12 @@ def test_the_backfill_shards_share_the_threads_by_id(app, make_user, make_commun
     assert stored_ids(app) == set(ids)
     bad = runner.invoke(args=["search", "embed", "--shard", "2/2"])
     assert bad.exit_code != 0 and "--shard" in bad.output
+
+
+def test_a_draft_embedded_on_the_request_s_threads_matches_the_indexer_s_vector():
+    """Requests use a two-thread session, the indexer a one-thread one: the same vector."""
+    text = embeddings.thread_text(*DRAFT)
+    batch = embeddings.encode([text, embeddings.thread_text(*PIZZA)])[0]
+    draft = embeddings.encode([text], threads=embeddings.REQUEST_THREADS)[0]
+    assert embeddings.REQUEST_THREADS != embeddings.THREADS
+    assert float(batch @ draft) > 0.99999
