@@ -286,8 +286,10 @@ def _unanswered(live, end) -> list[dict]:
 
 
 def _idea_funnel(live, end) -> list[dict]:
-    """Count per status, and the median time ideas spent in each status they left: SQL ranks
-    the stays by length (window functions), and only each status's middle one or two come back."""
+    """Count per status, and the median time ideas spent in each status they left, from each
+    change's stored stay (idea_status_changes.hours_in_status): PostgreSQL returns each status's
+    lower and upper middle stays (percentile_disc, ascending and descending), SQLite ranks the
+    stays (window functions); either way only the middle one or two come back."""
     # The kind inline (not a parameter), so PostgreSQL's plans may use the partial index of
     # live ideas (ix_threads_live_ideas) even when the statement is prepared.
     ideas = (*live, Thread.kind == bindparam("idea", ThreadKind.IDEA.value, literal_execute=True),
@@ -295,26 +297,27 @@ def _idea_funnel(live, end) -> list[dict]:
     counts = {status: (count, people) for status, count, people in db.session.execute(
         select(Thread.status, func.count(), func.count(Thread.author_id.distinct()))
         .where(*ideas).group_by(Thread.status))}
-    entered = func.coalesce(func.lag(IdeaStatusChange.created_at).over(
-        partition_by=IdeaStatusChange.thread_id, order_by=IdeaStatusChange.id), Thread.created_at)
-    stays = (select(IdeaStatusChange.from_status.label("status"), entered.label("entered"),
-                    IdeaStatusChange.created_at.label("left"), IdeaStatusChange.id)
-             .join(Thread, Thread.id == IdeaStatusChange.thread_id)
-             .where(*ideas, IdeaStatusChange.created_at < end).subquery())
-    if db.session.get_bind().dialect.name == "sqlite":
-        length = func.julianday(stays.c.left) - func.julianday(stays.c.entered)
-    else:
-        length = stays.c.left - stays.c.entered
-    ranked = select(stays.c.status, stays.c.entered, stays.c.left,
-                    func.row_number().over(partition_by=stays.c.status,
-                                           order_by=(length, stays.c.id)).label("rank"),
-                    func.count().over(partition_by=stays.c.status).label("stays")).subquery()
+    stays = (IdeaStatusChange.from_status, IdeaStatusChange.hours_in_status)
+    left = (Thread.id == IdeaStatusChange.thread_id, *ideas, IdeaStatusChange.created_at < end)
     durations = defaultdict(list)
-    for status, entered_at, left_at in db.session.execute(
-            select(ranked.c.status, ranked.c.entered, ranked.c.left)
-            .where(ranked.c.rank >= (ranked.c.stays + 1) // 2,
-                   ranked.c.rank <= ranked.c.stays // 2 + 1)):
-        durations[status].append(_hours(entered_at, left_at))
+    if db.session.get_bind().dialect.name == "postgresql":
+        hours = IdeaStatusChange.hours_in_status
+        for status, lower, upper in db.session.execute(
+                select(IdeaStatusChange.from_status,
+                       func.percentile_disc(0.5).within_group(hours.asc()),
+                       func.percentile_disc(0.5).within_group(hours.desc()))
+                .join(Thread, left[0]).where(*left[1:]).group_by(IdeaStatusChange.from_status)):
+            durations[status] = [lower, upper]
+    else:
+        ranked = select(*stays, func.row_number().over(
+            partition_by=stays[0], order_by=(stays[1], IdeaStatusChange.id)).label("rank"),
+            func.count().over(partition_by=stays[0]).label("stays")).join(
+            Thread, left[0]).where(*left[1:]).subquery()
+        for status, hours in db.session.execute(
+                select(ranked.c.from_status, ranked.c.hours_in_status)
+                .where(ranked.c.rank >= (ranked.c.stays + 1) // 2,
+                       ranked.c.rank <= ranked.c.stays // 2 + 1)):
+            durations[status].append(hours)
     result = []
     for status in IDEA_STATUSES:
         count, people = counts.get(status, (0, 0))
@@ -378,22 +381,19 @@ def _audience_flow(stored, partial) -> dict:
 
 
 def _rising(live, community_ids, start, end) -> dict:
-    """Tags and words significantly more frequent in the window than before it."""
+    """Tags and words significantly more frequent in the window than before it. Elasticsearch
+    answers the tags (significant_terms); the words come from the same bounded samples of titles
+    on both engines (_rising_words): significant_text re-analysed 2,000 titles and counted each
+    word's background per request, 0.2-1 s on 1M posts (README, "Insights at scale")."""
     if search_service._elasticsearch_ready():
         if community_ids is None:
             community_ids = list(db.session.scalars(select(Community.id)))
         try:
             body = queries.rising_topics_body(community_ids, start, end, RISING)
             aggregations = search_service._es_call("search", body=body)["aggregations"]
-            terms = aggregations["sample"]["terms"]["buckets"]
-            if terms:
-                people = search_service._es_call("search", body=queries.rising_term_people(
-                    community_ids, start, end, [b["key"] for b in terms]))["aggregations"]
-                for bucket in terms:
-                    bucket["people"] = people["terms"]["buckets"][bucket["key"]]["people"]
             return {"engine": search_service.ELASTICSEARCH,
                     "tags": _rising_buckets(aggregations["tags"]["buckets"], "tag"),
-                    "terms": _rising_buckets(terms, "term")}
+                    "terms": _rising_words(live, start, end)}
         except SearchUnavailable as error:
             log.warning("rising topics falling back to the database: %s", error)
     return {"engine": search_service.DATABASE, **_database_rising(live, start, end)}
@@ -425,13 +425,25 @@ def _database_rising(live, start, end) -> dict:
     tags = sorted(((now_counts[tag] + 1) / (then_counts[tag] + 1), tag)
                   for tag in now_counts if people[tag] >= K_ANONYMITY
                   and now_counts[tag] > then_counts[tag])
+    return {"tags": [{"tag": tag, "count": now_counts[tag], "background": then_counts[tag],
+                      "score": round(score, 4), "people": people[tag]}
+                     for score, tag in sorted(tags, reverse=True)[:RISING]],
+            "terms": _rising_words(live, start, end)}
+
+
+def _rising_words(live, start, end) -> list[dict]:
+    """Words of titles: the JLH heuristic of significant_words, the window's latest RISING_SAMPLE
+    titles against the latest RISING_BACKGROUND up to `to` (Elasticsearch's background set,
+    sampled as its `sampler` does), each used by at least K_ANONYMITY authors."""
     current = db.session.execute(
         select(Thread.author_id, Thread.title)
         .where(*live, Thread.created_at >= start, Thread.created_at < end)
         .order_by(Thread.created_at.desc()).limit(RISING_SAMPLE)).all()
+    if not current:
+        return []
     background = list(db.session.scalars(
         select(Thread.title).where(*live, Thread.created_at < end)
-        .order_by(Thread.created_at.desc()).limit(RISING_BACKGROUND))) if current else []
+        .order_by(Thread.created_at.desc()).limit(RISING_BACKGROUND)))
     authors_by_word = defaultdict(set)
     for author_id, title in current:
         for word in set(queries.words(title)):
@@ -439,8 +451,4 @@ def _database_rising(live, start, end) -> dict:
     words = [w for w in significant_words([title for _, title in current], background,
                                           RISING * 3)
              if len(authors_by_word[w["term"]]) >= K_ANONYMITY][:RISING]
-    return {"tags": [{"tag": tag, "count": now_counts[tag], "background": then_counts[tag],
-                      "score": round(score, 4), "people": people[tag]}
-                     for score, tag in sorted(tags, reverse=True)[:RISING]],
-            "terms": [{**w, "background": None, "people": len(authors_by_word[w["term"]])}
-                      for w in words]}
+    return [{**w, "background": None, "people": len(authors_by_word[w["term"]])} for w in words]

@@ -1,0 +1,48 @@
+"""insights at 1M posts: each idea status change stores the hours the idea spent in the status it
+left, so the funnel's medians read one column (no pairing of every change with the one before)
+
+Revision ID: 0021
+Revises: 0018
+Create Date: 2026-11-30 00:40:00
+
+The column is filled here from the history; rows inserted later by bulk SQL that bypasses the
+application (benchmark seeding) are filled by `flask --app wsgi insights rebuild`.
+"""
+from alembic import op
+import sqlalchemy as sa
+
+
+revision = '0021'
+down_revision = '0018'
+branch_labels = None
+depends_on = None
+
+threads = sa.table('threads', sa.column('id', sa.Integer()), sa.column('created_at', sa.DateTime()))
+changes = sa.table('idea_status_changes', sa.column('id', sa.Integer()),
+                   sa.column('thread_id', sa.Integer()), sa.column('created_at', sa.DateTime()),
+                   sa.column('hours_in_status', sa.Float()))
+
+
+def upgrade():
+    with op.batch_alter_table('idea_status_changes') as batch:
+        batch.add_column(sa.Column('hours_in_status', sa.Float(), nullable=True))
+    connection = op.get_bind()
+    rows = connection.execute(
+        sa.select(changes.c.id, changes.c.thread_id, changes.c.created_at, threads.c.created_at)
+        .join(threads, threads.c.id == changes.c.thread_id)
+        .order_by(changes.c.thread_id, changes.c.id))
+    updates, previous_thread, entered = [], None, None
+    for change_id, thread_id, left, thread_created in rows:
+        if thread_id != previous_thread:
+            previous_thread, entered = thread_id, thread_created
+        updates.append({"change_id": change_id,
+                        "hours": (left - entered).total_seconds() / 3600})
+        entered = left
+    if updates:
+        connection.execute(changes.update().where(changes.c.id == sa.bindparam("change_id"))
+                           .values(hours_in_status=sa.bindparam("hours")), updates)
+
+
+def downgrade():
+    with op.batch_alter_table('idea_status_changes') as batch:
+        batch.drop_column('hours_in_status')
