@@ -149,6 +149,8 @@ def _split(community_ids, start, end) -> tuple[tuple | None, list]:
     if first_whole < start:
         first_whole += timedelta(days=1)
     last_whole = end.replace(hour=0, minute=0, second=0, microsecond=0)
+    if first_whole < last_whole < end and _day_complete_at(end, last_whole + timedelta(days=1)):
+        last_whole += timedelta(days=1)  # `to` is now (or later than the day's last row)
     if first_whole >= last_whole:
         return None, _partial_days(community_ids, [(start, end)])
     scope = (InsightDay.community_id == ORGANIZATION if community_ids is None
@@ -156,6 +158,16 @@ def _split(community_ids, start, end) -> tuple[tuple | None, list]:
     stored = (scope, InsightDay.day >= first_whole.date(), InsightDay.day < last_whole.date())
     return stored, _partial_days(community_ids, [(lower, upper) for lower, upper in (
         (start, first_whole), (last_whole, end)) if lower < upper])
+
+
+def _day_complete_at(end: datetime, midnight: datetime) -> bool:
+    """No thread or post was created from `end` to `midnight`: the roll-up's row of the day that
+    `end` falls in holds exactly that day's figures up to `end`, so the window's last partial day
+    (up to `to` = now, the usual case) is read from the roll-up instead of the posts."""
+    later = [select(Thread.id).where(Thread.deleted_at.is_(None), Thread.merged_into_id.is_(None),
+                                     Thread.created_at >= end, Thread.created_at < midnight),
+             select(Post.id).where(Post.created_at >= end, Post.created_at < midnight)]
+    return not any(db.session.scalar(query.limit(1)) for query in later)
 
 
 def _partial_days(community_ids, ranges) -> list[SimpleNamespace]:
