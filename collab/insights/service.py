@@ -435,17 +435,21 @@ def _database_rising(live, start, end) -> dict:
     titles against the latest RISING_BACKGROUND up to `to` (Elasticsearch's background set,
     sampled as its `sampler` does)."""
     before = start - (end - start)
-    tag_counts = (select(ThreadTag.tag, func.count(), func.count(Thread.author_id.distinct()))
-                  .join(Thread, Thread.id == ThreadTag.thread_id).where(*live)
-                  .group_by(ThreadTag.tag))
-    now_counts, people = {}, {}
-    for tag, count, authors in db.session.execute(
-            tag_counts.where(Thread.created_at >= start, Thread.created_at < end)):
-        now_counts[tag], people[tag] = count, authors
-    then_counts = Counter(dict((tag, count) for tag, count, _ in db.session.execute(
-        tag_counts.where(Thread.created_at >= before, Thread.created_at < start,
-                         ThreadTag.tag.in_([t for t, n in people.items()
-                                            if n >= K_ANONYMITY]))))) if now_counts else Counter()
+    # One pass over both windows, grouped by tag and author (a hash aggregate, at most tags x
+    # people rows): the counts and each tag's distinct authors of the window are summed here.
+    in_window = Thread.created_at >= start
+    now_counts, then_counts, people = Counter(), Counter(), Counter()
+    for tag, author_id, now, then in db.session.execute(
+            select(ThreadTag.tag, Thread.author_id,
+                   func.sum(case((in_window, 1), else_=0)),
+                   func.sum(case((in_window, 0), else_=1)))
+            .join(Thread, Thread.id == ThreadTag.thread_id)
+            .where(*live, Thread.created_at >= before, Thread.created_at < end)
+            .group_by(ThreadTag.tag, Thread.author_id)):
+        then_counts[tag] += then
+        if now:
+            now_counts[tag] += now
+            people[tag] += 1
     tags = sorted(((now_counts[tag] + 1) / (then_counts[tag] + 1), tag)
                   for tag in now_counts if people[tag] >= K_ANONYMITY
                   and now_counts[tag] > then_counts[tag])
