@@ -140,6 +140,9 @@ class Post(db.Model):
         # A person's live posts and threads, from the index alone (expertise, migration 0018).
         Index("ix_posts_author_live", "author_id", "thread_id", "id",
               postgresql_where=text("deleted_at IS NULL"), sqlite_where=text("deleted_at IS NULL")),
+        # A person's newest live posts (their significant words), a backward range (0021).
+        Index("ix_posts_author_newest", "author_id", "id",
+              postgresql_where=text("deleted_at IS NULL"), sqlite_where=text("deleted_at IS NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

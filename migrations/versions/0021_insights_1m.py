@@ -1,5 +1,6 @@
 """insights at 1M posts: each idea status change stores the hours the idea spent in the status it
-left, so the funnel's medians read one column (no pairing of every change with the one before)
+left, so the funnel's medians read one column (no pairing of every change with the one before);
+an index of a person's newest live posts (their significant words)
 
 Revision ID: 0021
 Revises: 0018
@@ -24,6 +25,11 @@ changes = sa.table('idea_status_changes', sa.column('id', sa.Integer()),
 
 
 def upgrade():
+    # A person's newest live posts (collab/expertise/service.py _sampled_words): a backward range
+    # of theirs instead of a backward scan of every post filtered by author.
+    op.create_index('ix_posts_author_newest', 'posts', ['author_id', 'id'],
+                    postgresql_where=sa.text("deleted_at IS NULL"),
+                    sqlite_where=sa.text("deleted_at IS NULL"))
     with op.batch_alter_table('idea_status_changes') as batch:
         batch.add_column(sa.Column('hours_in_status', sa.Float(), nullable=True))
     connection = op.get_bind()
@@ -46,3 +52,4 @@ def upgrade():
 def downgrade():
     with op.batch_alter_table('idea_status_changes') as batch:
         batch.drop_column('hours_in_status')
+    op.drop_index('ix_posts_author_newest', table_name='posts')
