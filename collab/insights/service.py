@@ -108,11 +108,14 @@ def _insights(community_ids: list[int] | None, start: datetime, end: datetime,
     live = [Thread.deleted_at.is_(None), Thread.merged_into_id.is_(None)]
     if community_ids is not None:
         live.append(Thread.community_id.in_(community_ids))
+    # The kind inline, so PostgreSQL's plans use the partial index of live questions.
     questions = (select(Thread.id, Thread.author_id, Thread.created_at, Thread.accepted_post_id,
                         Thread.answer_accepted_at, ThreadFact.first_reply_at)
                  .outerjoin(ThreadFact, ThreadFact.thread_id == Thread.id)
-                 .where(*live, Thread.kind == ThreadKind.QUESTION, Thread.created_at >= start,
-                        Thread.created_at < end).subquery("questions"))
+                 .where(*live, Thread.kind == bindparam("question", ThreadKind.QUESTION.value,
+                                                         literal_execute=True),
+                        Thread.created_at >= start, Thread.created_at < end)
+                 .subquery("questions"))
     stored, partial = _split(community_ids, start, end)
     return {
         "from_": start, "to": end, "interval": interval, "k_anonymity": K_ANONYMITY,

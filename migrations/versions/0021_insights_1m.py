@@ -1,6 +1,7 @@
 """insights at 1M posts: each idea status change stores the hours the idea spent in the status it
 left, so the funnel's medians read one column (no pairing of every change with the one before);
-an index of a person's newest live posts (their significant words)
+indexes of a window's questions (response times) and a person's newest live posts (their
+significant words)
 
 Revision ID: 0021
 Revises: 0018
@@ -30,6 +31,13 @@ def upgrade():
     op.create_index('ix_posts_author_newest', 'posts', ['author_id', 'id'],
                     postgresql_where=sa.text("deleted_at IS NULL"),
                     sqlite_where=sa.text("deleted_at IS NULL"))
+    # A window's questions with what response times and the answer rate read, from the index
+    # alone (collab/insights/service.py _questions).
+    live_questions = "kind = 'question' AND deleted_at IS NULL AND merged_into_id IS NULL"
+    op.create_index('ix_threads_live_questions', 'threads',
+                    ['created_at', 'id', 'author_id', 'accepted_post_id', 'answer_accepted_at'],
+                    postgresql_where=sa.text(live_questions),
+                    sqlite_where=sa.text(live_questions))
     with op.batch_alter_table('idea_status_changes') as batch:
         batch.add_column(sa.Column('hours_in_status', sa.Float(), nullable=True))
     connection = op.get_bind()
@@ -52,4 +60,5 @@ def upgrade():
 def downgrade():
     with op.batch_alter_table('idea_status_changes') as batch:
         batch.drop_column('hours_in_status')
+    op.drop_index('ix_threads_live_questions', table_name='threads')
     op.drop_index('ix_posts_author_newest', table_name='posts')
