@@ -4,6 +4,7 @@ Both engines return the same evidence (replies, accepted answers, threads starte
 received, counted per age bucket) among the caller's visible communities only; the score is
 computed here from it, so the ranking formula exists once. See docs in README (Expertise).
 """
+import functools
 import logging
 import math
 import re
@@ -278,18 +279,25 @@ def _sampled_words(viewer: User, person: User, limit: int) -> list[dict]:
     return significant_words(mine, background, limit)
 
 
+@functools.lru_cache(maxsize=8)
+def _document_frequency(texts: tuple[str, ...]) -> Counter:
+    """In how many of `texts` each word occurs (stop words left out). Memoised by the texts
+    themselves: a background sample (the newest visible posts or titles) is the same for request
+    after request until something is written, and tokenising it was most of a request's Python
+    time. Callers must not change the Counter."""
+    counts = Counter()
+    for text in texts:
+        counts.update({w for w in _WORD.findall(text.lower())
+                       if w not in queries.ENGLISH_STOP_WORDS})
+    return counts
+
+
 def significant_words(foreground: list[str], background: list[str], limit: int) -> list[dict]:
     """Words much more frequent in `foreground` texts than in `background` ones (JLH, like
     Elasticsearch's default significance heuristic), each counted once per text."""
-    def document_frequency(texts):
-        counts = Counter()
-        for text in texts:
-            counts.update({w for w in _WORD.findall(text.lower())
-                           if w not in queries.ENGLISH_STOP_WORDS})
-        return counts
     if not foreground or not background:
         return []
-    mine, everyone = document_frequency(foreground), document_frequency(background)
+    mine, everyone = _document_frequency(tuple(foreground)), _document_frequency(tuple(background))
     scored = []
     for word, count in mine.items():
         if count < 2:

@@ -1,7 +1,7 @@
 """Votes on ideas and the history of idea status changes."""
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from collab import time
@@ -39,5 +39,9 @@ class IdeaStatusChange(db.Model):
     note: Mapped[str] = mapped_column(Text, default="")
     actor_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=time.now)
+    # Hours the idea spent in `from_status`: since its previous change (or its creation) until
+    # this one, stored when the change is made (stay_hours) so the insights' funnel medians read
+    # a column instead of pairing every change with the one before it (migration 0021).
+    hours_in_status: Mapped[float | None] = mapped_column(Float, nullable=True)
 
     actor: Mapped[User] = relationship(lazy="joined")

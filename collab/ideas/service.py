@@ -3,6 +3,8 @@
 Every change of votes locks the thread row first, writes, then recounts from the votes table,
 so counts stay exact under concurrent voters.
 """
+from datetime import datetime
+
 from sqlalchemy import Integer, Select, bindparam, case, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import make_transient_to_detached
@@ -191,13 +193,22 @@ def apply_status(actor: User, thread: Thread, target: str, note: str) -> IdeaSta
         raise Conflict(detail, errors={"status": [detail]})
     now = time.now()
     change = IdeaStatusChange(thread_id=thread.id, from_status=thread.status, to_status=target,
-                              note=note, actor_id=actor.id, created_at=now)
+                              note=note, actor_id=actor.id, created_at=now,
+                              hours_in_status=stay_hours(thread, now))
     db.session.add(change)
     audit.record(actor, "idea.status", "thread", thread.id, community_id=thread.community_id,
                  **{"from": thread.status, "to": target})
     thread.status = target
     thread.updated_at = now
     return change
+
+
+def stay_hours(thread: Thread, now: datetime) -> float:
+    """Hours the idea spent in its current status: since its latest change, or its creation."""
+    entered = db.session.scalar(
+        select(IdeaStatusChange.created_at).where(IdeaStatusChange.thread_id == thread.id)
+        .order_by(IdeaStatusChange.id.desc()).limit(1)) or thread.created_at
+    return (now - entered).total_seconds() / 3600
 
 
 def list_status_changes(viewer: User, thread_id: int) -> list[IdeaStatusChange]:
@@ -243,7 +254,8 @@ def merge(actor: User, thread_id: int, into: int) -> ThreadView:
                                                      ranking.UPVOTE_WEIGHT, at)
     db.session.add(IdeaStatusChange(
         thread_id=source.id, from_status=source.status, to_status=S.DUPLICATE,
-        note=f"Merged into thread {target.id}.", actor_id=actor.id, created_at=now))
+        note=f"Merged into thread {target.id}.", actor_id=actor.id, created_at=now,
+        hours_in_status=stay_hours(source, now)))
     source.status = S.DUPLICATE
     source.merged_into_id = target.id
     audit.record(actor, "idea.merge", "thread", source.id, community_id=source.community_id,

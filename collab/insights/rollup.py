@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, aliased
 from sqlalchemy.orm.util import identity_key
 
 from collab.db import changed_columns, db
+from collab.ideas.models import IdeaStatusChange
 from collab.insights.models import ORGANIZATION, InsightDay, ThreadFact
 from collab.people.models import Audience, User
 from collab.threads.models import Post, Thread
@@ -201,10 +202,34 @@ def rebuild(progress: Callable[[int], None] | None = None) -> tuple[int, int]:
                 progress(step)
         _upsert(connection, _organization(None))
     refresh_threads(connection, None)
+    fill_stay_hours(connection)
     rows = connection.scalar(select(func.count()).select_from(InsightDay))
     facts = connection.scalar(select(func.count()).select_from(ThreadFact))
     db.session.commit()
     return rows, facts
+
+
+def fill_stay_hours(connection) -> int:
+    """Each idea status change's hours in the status it left (ideas.service.stay_hours), from
+    the history: for changes written by bulk SQL that bypassed the service. Returns the rows
+    updated (those whose stored value was missing or different)."""
+    updates, previous_thread, entered = [], None, None
+    for change_id, thread_id, left, stored, thread_created in connection.execute(
+            select(IdeaStatusChange.id, IdeaStatusChange.thread_id, IdeaStatusChange.created_at,
+                   IdeaStatusChange.hours_in_status, Thread.created_at)
+            .join(Thread, Thread.id == IdeaStatusChange.thread_id)
+            .order_by(IdeaStatusChange.thread_id, IdeaStatusChange.id)):
+        if thread_id != previous_thread:
+            previous_thread, entered = thread_id, thread_created
+        hours = (left - entered).total_seconds() / 3600
+        if stored != hours:
+            updates.append({"change_id": change_id, "hours": hours})
+        entered = left
+    if updates:
+        table = IdeaStatusChange.__table__
+        connection.execute(table.update().where(table.c.id == bindparam("change_id"))
+                           .values(hours_in_status=bindparam("hours")), updates)
+    return len(updates)
 
 
 # Session events: the cells and threads a flush touches -------------------------------------

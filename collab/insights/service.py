@@ -50,15 +50,6 @@ def _k(value, people: set | int) -> dict:
     return {"value": value, "people": count, "suppressed": False}
 
 
-def _percentiles(hours: list[float], people: set) -> dict:
-    if len(people) < K_ANONYMITY or not hours:
-        return {"p50": None, "p90": None, "count": None, "suppressed": True}
-    ordered = sorted(hours)
-    p90 = ordered[min(len(ordered) - 1, int(round(0.9 * (len(ordered) - 1))))]
-    return {"p50": round(statistics.median(ordered), 2), "p90": round(p90, 2),
-            "count": len(ordered), "suppressed": False}
-
-
 def _hours(start: datetime, end: datetime) -> float:
     return (end - start).total_seconds() / 3600
 
@@ -117,18 +108,19 @@ def _insights(community_ids: list[int] | None, start: datetime, end: datetime,
     live = [Thread.deleted_at.is_(None), Thread.merged_into_id.is_(None)]
     if community_ids is not None:
         live.append(Thread.community_id.in_(community_ids))
-    questions = db.session.execute(
-        select(Thread.id, Thread.author_id, Thread.created_at, Thread.accepted_post_id,
-               Thread.answer_accepted_at, ThreadFact.first_reply_at)
-        .outerjoin(ThreadFact, ThreadFact.thread_id == Thread.id)
-        .where(*live, Thread.kind == ThreadKind.QUESTION, Thread.created_at >= start,
-               Thread.created_at < end)).all()
+    # The kind inline, so PostgreSQL's plans use the partial index of live questions.
+    questions = (select(Thread.id, Thread.author_id, Thread.created_at, Thread.accepted_post_id,
+                        Thread.answer_accepted_at, ThreadFact.first_reply_at)
+                 .outerjoin(ThreadFact, ThreadFact.thread_id == Thread.id)
+                 .where(*live, Thread.kind == bindparam("question", ThreadKind.QUESTION.value,
+                                                         literal_execute=True),
+                        Thread.created_at >= start, Thread.created_at < end)
+                 .subquery("questions"))
     stored, partial = _split(community_ids, start, end)
     return {
         "from_": start, "to": end, "interval": interval, "k_anonymity": K_ANONYMITY,
         "activity": _activity(stored, partial, community_ids, start, end, interval),
-        "response_times": _response_times(questions, end),
-        "answer_rate": _answer_rate(questions),
+        **_questions(questions, end),
         "unanswered_by_age": _unanswered(live, end),
         "idea_funnel": _idea_funnel(live, end),
         "concerns": _concerns(live, start, end),
@@ -149,6 +141,8 @@ def _split(community_ids, start, end) -> tuple[tuple | None, list]:
     if first_whole < start:
         first_whole += timedelta(days=1)
     last_whole = end.replace(hour=0, minute=0, second=0, microsecond=0)
+    if first_whole < last_whole < end and _day_complete_at(end, last_whole + timedelta(days=1)):
+        last_whole += timedelta(days=1)  # `to` is now (or later than the day's last row)
     if first_whole >= last_whole:
         return None, _partial_days(community_ids, [(start, end)])
     scope = (InsightDay.community_id == ORGANIZATION if community_ids is None
@@ -156,6 +150,16 @@ def _split(community_ids, start, end) -> tuple[tuple | None, list]:
     stored = (scope, InsightDay.day >= first_whole.date(), InsightDay.day < last_whole.date())
     return stored, _partial_days(community_ids, [(lower, upper) for lower, upper in (
         (start, first_whole), (last_whole, end)) if lower < upper])
+
+
+def _day_complete_at(end: datetime, midnight: datetime) -> bool:
+    """No thread or post was created from `end` to `midnight`: the roll-up's row of the day that
+    `end` falls in holds exactly that day's figures up to `end`, so the window's last partial day
+    (up to `to` = now, the usual case) is read from the roll-up instead of the posts."""
+    later = [select(Thread.id).where(Thread.deleted_at.is_(None), Thread.merged_into_id.is_(None),
+                                     Thread.created_at >= end, Thread.created_at < midnight),
+             select(Post.id).where(Post.created_at >= end, Post.created_at < midnight)]
+    return not any(db.session.scalar(query.limit(1)) for query in later)
 
 
 def _partial_days(community_ids, ranges) -> list[SimpleNamespace]:
@@ -248,27 +252,50 @@ def _activity(stored, partial, community_ids, start, end, interval) -> list[dict
     return result
 
 
-def _response_times(questions, end) -> dict:
-    """From a question's start to its first reply by someone else (insight_thread_facts), and
-    to the moment its answer was accepted (threads.answer_accepted_at), for questions started
-    in the window."""
-    reply_hours, reply_people, accept_hours, accept_people = [], set(), [], set()
-    for t in questions:
-        if t.first_reply_at is not None and t.first_reply_at < end:
-            reply_hours.append(_hours(t.created_at, t.first_reply_at))
-            reply_people.add(t.author_id)
-        if t.accepted_post_id and t.answer_accepted_at and t.answer_accepted_at < end:
-            accept_hours.append(_hours(t.created_at, t.answer_accepted_at))
-            accept_people.add(t.author_id)
-    return {"first_reply_hours": _percentiles(reply_hours, reply_people),
-            "accepted_answer_hours": _percentiles(accept_hours, accept_people)}
+def _questions(questions, end) -> dict:
+    """Response times and answer rate of the questions started in the window, in SQL: counts in
+    one aggregate, then only the stays at the ranks the percentiles need (the middle one or two
+    and the 90th) come back, not every question (thousands per window organisation-wide)."""
+    q = questions.c
+    replied = and_(q.first_reply_at.is_not(None), q.first_reply_at < end)
+    accepted = and_(q.accepted_post_id.is_not(None), q.answer_accepted_at.is_not(None),
+                    q.answer_accepted_at < end)
+    (total, authors, answered, replies, reply_people, accepts,
+     accept_people) = db.session.execute(select(
+        func.count(), func.count(q.author_id.distinct()), func.count(q.accepted_post_id),
+        func.count(case((replied, 1))), func.count(case((replied, q.author_id)).distinct()),
+        func.count(case((accepted, 1))), func.count(case((accepted, q.author_id)).distinct()),
+    )).one()
+    rate = round(answered / total, 3) if total else None
+    return {
+        "response_times": {
+            "first_reply_hours": _ranked_percentiles(questions, q.first_reply_at, replied,
+                                                     replies, reply_people),
+            "accepted_answer_hours": _ranked_percentiles(questions, q.answer_accepted_at,
+                                                         accepted, accepts, accept_people)},
+        "answer_rate": {"questions": _k(total, authors), "rate": _k(rate, authors)},
+    }
 
 
-def _answer_rate(questions) -> dict:
-    answered = sum(1 for t in questions if t.accepted_post_id)
-    rate = round(answered / len(questions), 3) if questions else None
-    return {"questions": _k(len(questions), {t.author_id for t in questions}),
-            "rate": _k(rate, {t.author_id for t in questions})}
+def _ranked_percentiles(questions, reached, condition, count: int, people: int) -> dict:
+    """p50 (the median of the middle one or two) and p90 (statistics of _percentiles) of the hours
+    from each question's start to `reached`, reading only the rows at those ranks."""
+    if people < K_ANONYMITY or not count:
+        return {"p50": None, "p90": None, "count": None, "suppressed": True}
+    middle = {(count + 1) // 2, count // 2 + 1}
+    p90 = min(count - 1, int(round(0.9 * (count - 1)))) + 1
+    q = questions.c
+    if db.session.get_bind().dialect.name == "sqlite":
+        length = func.julianday(reached) - func.julianday(q.created_at)
+    else:
+        length = reached - q.created_at
+    ranked = select(q.created_at, reached.label("reached"), func.row_number().over(
+        order_by=(length, q.id)).label("rank")).where(condition).subquery()
+    hours = {rank: _hours(created, at) for created, at, rank in db.session.execute(
+        select(ranked.c.created_at, ranked.c.reached, ranked.c.rank)
+        .where(ranked.c.rank.in_(sorted(middle | {p90}))))}
+    return {"p50": round(statistics.median(hours[rank] for rank in sorted(middle)), 2),
+            "p90": round(hours[p90], 2), "count": count, "suppressed": False}
 
 
 def _unanswered(live, end) -> list[dict]:
@@ -286,8 +313,10 @@ def _unanswered(live, end) -> list[dict]:
 
 
 def _idea_funnel(live, end) -> list[dict]:
-    """Count per status, and the median time ideas spent in each status they left: SQL ranks
-    the stays by length (window functions), and only each status's middle one or two come back."""
+    """Count per status, and the median time ideas spent in each status they left, from each
+    change's stored stay (idea_status_changes.hours_in_status): PostgreSQL returns each status's
+    lower and upper middle stays (percentile_disc, ascending and descending), SQLite ranks the
+    stays (window functions); either way only the middle one or two come back."""
     # The kind inline (not a parameter), so PostgreSQL's plans may use the partial index of
     # live ideas (ix_threads_live_ideas) even when the statement is prepared.
     ideas = (*live, Thread.kind == bindparam("idea", ThreadKind.IDEA.value, literal_execute=True),
@@ -295,26 +324,27 @@ def _idea_funnel(live, end) -> list[dict]:
     counts = {status: (count, people) for status, count, people in db.session.execute(
         select(Thread.status, func.count(), func.count(Thread.author_id.distinct()))
         .where(*ideas).group_by(Thread.status))}
-    entered = func.coalesce(func.lag(IdeaStatusChange.created_at).over(
-        partition_by=IdeaStatusChange.thread_id, order_by=IdeaStatusChange.id), Thread.created_at)
-    stays = (select(IdeaStatusChange.from_status.label("status"), entered.label("entered"),
-                    IdeaStatusChange.created_at.label("left"), IdeaStatusChange.id)
-             .join(Thread, Thread.id == IdeaStatusChange.thread_id)
-             .where(*ideas, IdeaStatusChange.created_at < end).subquery())
-    if db.session.get_bind().dialect.name == "sqlite":
-        length = func.julianday(stays.c.left) - func.julianday(stays.c.entered)
-    else:
-        length = stays.c.left - stays.c.entered
-    ranked = select(stays.c.status, stays.c.entered, stays.c.left,
-                    func.row_number().over(partition_by=stays.c.status,
-                                           order_by=(length, stays.c.id)).label("rank"),
-                    func.count().over(partition_by=stays.c.status).label("stays")).subquery()
+    stays = (IdeaStatusChange.from_status, IdeaStatusChange.hours_in_status)
+    left = (Thread.id == IdeaStatusChange.thread_id, *ideas, IdeaStatusChange.created_at < end)
     durations = defaultdict(list)
-    for status, entered_at, left_at in db.session.execute(
-            select(ranked.c.status, ranked.c.entered, ranked.c.left)
-            .where(ranked.c.rank >= (ranked.c.stays + 1) // 2,
-                   ranked.c.rank <= ranked.c.stays // 2 + 1)):
-        durations[status].append(_hours(entered_at, left_at))
+    if db.session.get_bind().dialect.name == "postgresql":
+        hours = IdeaStatusChange.hours_in_status
+        for status, lower, upper in db.session.execute(
+                select(IdeaStatusChange.from_status,
+                       func.percentile_disc(0.5).within_group(hours.asc()),
+                       func.percentile_disc(0.5).within_group(hours.desc()))
+                .join(Thread, left[0]).where(*left[1:]).group_by(IdeaStatusChange.from_status)):
+            durations[status] = [lower, upper]
+    else:
+        ranked = select(*stays, func.row_number().over(
+            partition_by=stays[0], order_by=(stays[1], IdeaStatusChange.id)).label("rank"),
+            func.count().over(partition_by=stays[0]).label("stays")).join(
+            Thread, left[0]).where(*left[1:]).subquery()
+        for status, hours in db.session.execute(
+                select(ranked.c.from_status, ranked.c.hours_in_status)
+                .where(ranked.c.rank >= (ranked.c.stays + 1) // 2,
+                       ranked.c.rank <= ranked.c.stays // 2 + 1)):
+            durations[status].append(hours)
     result = []
     for status in IDEA_STATUSES:
         count, people = counts.get(status, (0, 0))
@@ -378,22 +408,19 @@ def _audience_flow(stored, partial) -> dict:
 
 
 def _rising(live, community_ids, start, end) -> dict:
-    """Tags and words significantly more frequent in the window than before it."""
+    """Tags and words significantly more frequent in the window than before it. Elasticsearch
+    answers the tags (significant_terms); the words come from the same bounded samples of titles
+    on both engines (_rising_words): significant_text re-analysed 2,000 titles and counted each
+    word's background per request, 0.2-1 s on 1M posts (README, "Insights at scale")."""
     if search_service._elasticsearch_ready():
         if community_ids is None:
             community_ids = list(db.session.scalars(select(Community.id)))
         try:
             body = queries.rising_topics_body(community_ids, start, end, RISING)
             aggregations = search_service._es_call("search", body=body)["aggregations"]
-            terms = aggregations["sample"]["terms"]["buckets"]
-            if terms:
-                people = search_service._es_call("search", body=queries.rising_term_people(
-                    community_ids, start, end, [b["key"] for b in terms]))["aggregations"]
-                for bucket in terms:
-                    bucket["people"] = people["terms"]["buckets"][bucket["key"]]["people"]
             return {"engine": search_service.ELASTICSEARCH,
                     "tags": _rising_buckets(aggregations["tags"]["buckets"], "tag"),
-                    "terms": _rising_buckets(terms, "term")}
+                    "terms": _rising_words(live, start, end)}
         except SearchUnavailable as error:
             log.warning("rising topics falling back to the database: %s", error)
     return {"engine": search_service.DATABASE, **_database_rising(live, start, end)}
@@ -411,27 +438,43 @@ def _database_rising(live, start, end) -> dict:
     titles against the latest RISING_BACKGROUND up to `to` (Elasticsearch's background set,
     sampled as its `sampler` does)."""
     before = start - (end - start)
-    tag_counts = (select(ThreadTag.tag, func.count(), func.count(Thread.author_id.distinct()))
-                  .join(Thread, Thread.id == ThreadTag.thread_id).where(*live)
-                  .group_by(ThreadTag.tag))
-    now_counts, people = {}, {}
-    for tag, count, authors in db.session.execute(
-            tag_counts.where(Thread.created_at >= start, Thread.created_at < end)):
-        now_counts[tag], people[tag] = count, authors
-    then_counts = Counter(dict((tag, count) for tag, count, _ in db.session.execute(
-        tag_counts.where(Thread.created_at >= before, Thread.created_at < start,
-                         ThreadTag.tag.in_([t for t, n in people.items()
-                                            if n >= K_ANONYMITY]))))) if now_counts else Counter()
+    # One pass over both windows, grouped by tag and author (a hash aggregate, at most tags x
+    # people rows): the counts and each tag's distinct authors of the window are summed here.
+    in_window = Thread.created_at >= start
+    now_counts, then_counts, people = Counter(), Counter(), Counter()
+    for tag, author_id, now, then in db.session.execute(
+            select(ThreadTag.tag, Thread.author_id,
+                   func.sum(case((in_window, 1), else_=0)),
+                   func.sum(case((in_window, 0), else_=1)))
+            .join(Thread, Thread.id == ThreadTag.thread_id)
+            .where(*live, Thread.created_at >= before, Thread.created_at < end)
+            .group_by(ThreadTag.tag, Thread.author_id)):
+        then_counts[tag] += then
+        if now:
+            now_counts[tag] += now
+            people[tag] += 1
     tags = sorted(((now_counts[tag] + 1) / (then_counts[tag] + 1), tag)
                   for tag in now_counts if people[tag] >= K_ANONYMITY
                   and now_counts[tag] > then_counts[tag])
+    return {"tags": [{"tag": tag, "count": now_counts[tag], "background": then_counts[tag],
+                      "score": round(score, 4), "people": people[tag]}
+                     for score, tag in sorted(tags, reverse=True)[:RISING]],
+            "terms": _rising_words(live, start, end)}
+
+
+def _rising_words(live, start, end) -> list[dict]:
+    """Words of titles: the JLH heuristic of significant_words, the window's latest RISING_SAMPLE
+    titles against the latest RISING_BACKGROUND up to `to` (Elasticsearch's background set,
+    sampled as its `sampler` does), each used by at least K_ANONYMITY authors."""
     current = db.session.execute(
         select(Thread.author_id, Thread.title)
         .where(*live, Thread.created_at >= start, Thread.created_at < end)
         .order_by(Thread.created_at.desc()).limit(RISING_SAMPLE)).all()
+    if not current:
+        return []
     background = list(db.session.scalars(
         select(Thread.title).where(*live, Thread.created_at < end)
-        .order_by(Thread.created_at.desc()).limit(RISING_BACKGROUND))) if current else []
+        .order_by(Thread.created_at.desc()).limit(RISING_BACKGROUND)))
     authors_by_word = defaultdict(set)
     for author_id, title in current:
         for word in set(queries.words(title)):
@@ -439,8 +482,4 @@ def _database_rising(live, start, end) -> dict:
     words = [w for w in significant_words([title for _, title in current], background,
                                           RISING * 3)
              if len(authors_by_word[w["term"]]) >= K_ANONYMITY][:RISING]
-    return {"tags": [{"tag": tag, "count": now_counts[tag], "background": then_counts[tag],
-                      "score": round(score, 4), "people": people[tag]}
-                     for score, tag in sorted(tags, reverse=True)[:RISING]],
-            "terms": [{**w, "background": None, "people": len(authors_by_word[w["term"]])}
-                      for w in words]}
+    return [{**w, "background": None, "people": len(authors_by_word[w["term"]])} for w in words]

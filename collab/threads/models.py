@@ -35,6 +35,7 @@ LISTED = "deleted_at IS NULL AND merged_into_id IS NULL"  # the threads lists sh
 CURRENT_ANSWER = f"accepted_post_id IS NOT NULL AND answer_obsolete_at IS NULL AND {LISTED}"
 OPEN_QUESTIONS = f"accepted_post_id IS NULL AND {LISTED}"
 LIVE_IDEAS = f"kind = 'idea' AND {LISTED}"  # the insights' idea funnel
+LIVE_QUESTIONS = f"kind = 'question' AND {LISTED}"
 
 
 class Thread(db.Model):
@@ -65,6 +66,10 @@ class Thread(db.Model):
               postgresql_where=text(OPEN_QUESTIONS), sqlite_where=text(OPEN_QUESTIONS)),
         Index("ix_threads_live_ideas", "created_at", "id", "status", "author_id",
               postgresql_where=text(LIVE_IDEAS), sqlite_where=text(LIVE_IDEAS)),
+        # A window's questions with what response times and the answer rate read (0021).
+        Index("ix_threads_live_questions", "created_at", "id", "author_id", "accepted_post_id",
+              "answer_accepted_at",
+              postgresql_where=text(LIVE_QUESTIONS), sqlite_where=text(LIVE_QUESTIONS)),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -139,6 +144,9 @@ class Post(db.Model):
         Index("ix_posts_thread_score", "thread_id", "score", "id"),
         # A person's live posts and threads, from the index alone (expertise, migration 0018).
         Index("ix_posts_author_live", "author_id", "thread_id", "id",
+              postgresql_where=text("deleted_at IS NULL"), sqlite_where=text("deleted_at IS NULL")),
+        # A person's newest live posts (their significant words), a backward range (0021).
+        Index("ix_posts_author_newest", "author_id", "id",
               postgresql_where=text("deleted_at IS NULL"), sqlite_where=text("deleted_at IS NULL")),
     )
 

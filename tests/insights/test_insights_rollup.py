@@ -159,7 +159,12 @@ def test_rollup_figures_equal_a_direct_computation(app, talk):
     windows = [(start - timedelta(hours=3), end, "day"),       # partial first and last day
                (start + timedelta(hours=2), end - timedelta(hours=1), "week"),  # from midnight
                (start + timedelta(hours=5, minutes=7), end, "day"),  # partial days at both ends
-               (start - timedelta(days=2), end + timedelta(days=1), "week")]
+               (start - timedelta(days=2), end + timedelta(days=1), "week"),
+               # The last day's roll-up row stands for its partial day when nothing was created
+               # after `to` that day (the deletes, ideas and merge came at 23:00) ...
+               (start - timedelta(hours=3), start + timedelta(days=3, hours=1, minutes=30), "day"),
+               # ... and not when something was.
+               (start - timedelta(hours=3), start + timedelta(days=3, minutes=30), "day")]
     checked = Counter()
     for lower, upper, interval in windows:
         query = {"interval": interval, "from": lower.isoformat(), "to": upper.isoformat()}
