@@ -115,15 +115,19 @@ def _after(keys: list[SortKey], values: list[Any]) -> ColumnElement[bool]:
     return or_(*alternatives)
 
 
-def paginate(statement: Select, keys: list[SortKey], limit: int, cursor: str | None) -> Page:
-    """Run `statement` ordered by `keys` (the last key must be unique, e.g. the id)."""
+def paginate(statement: Select, keys: list[SortKey], limit: int, cursor: str | None,
+             rows: bool = False) -> Page:
+    """Run `statement` ordered by `keys` (the last key must be unique, e.g. the id); the items
+    are its first column's objects, or with `rows` its rows (which carry the keys' columns)."""
     if cursor:
         statement = statement.where(_after(keys, _decode(cursor, keys)))
     order = [k.column.desc() if k.descending else k.column.asc() for k in keys]
-    rows = list(db.session.scalars(statement.order_by(*order).limit(limit + 1)).unique())
+    statement = statement.order_by(*order).limit(limit + 1)
+    items = (db.session.execute(statement).all() if rows
+             else list(db.session.scalars(statement).unique()))
     next_cursor = None
-    if len(rows) > limit:
-        rows = rows[:limit]
-        last = rows[-1]
+    if len(items) > limit:
+        items = items[:limit]
+        last = items[-1]
         next_cursor = _encode([getattr(last, k.column.key) for k in keys])
-    return Page(items=rows, next_cursor=next_cursor)
+    return Page(items=items, next_cursor=next_cursor)

@@ -2,9 +2,13 @@
 from dataclasses import dataclass
 from datetime import timedelta
 
+import orjson
+
 from flask import current_app
-from sqlalchemy import case, delete, func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import String, case, delete, func, select
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import aliased, selectinload
+from sqlalchemy.sql.functions import GenericFunction
 
 from collab import time
 from collab.communities.models import (
@@ -131,8 +135,97 @@ def get_community(viewer: User, slug: str) -> CommunityView:
     return _view(viewer, find_visible_community(viewer, slug))
 
 
+@dataclass(frozen=True, slots=True)
+class CommunityListing:
+    """A community as a list page shows it, read in the page's one statement (no ORM instance)."""
+
+    id: int
+    slug: str
+    name: str
+    purpose: str
+    description: str
+    visibility: str
+    audiences: list[str]
+    organizations: list[str]
+    archived: bool
+    created_at: object
+    member_count: int
+    my_membership: MyMembership | None
+    pending_requests: int | None
+
+
+class json_strings(GenericFunction):
+    """The texts of a group as a JSON array (text): organization names may hold any separator."""
+
+    type = String()
+    inherit_cache = True
+
+
+@compiles(json_strings, "postgresql")
+def _json_strings_postgresql(element, compiler, **kw):
+    return f"CAST(json_agg({compiler.process(element.clauses, **kw)}) AS TEXT)"
+
+
+@compiles(json_strings)
+def _json_strings_sqlite(element, compiler, **kw):
+    return f"json_group_array({compiler.process(element.clauses, **kw)})"
+
+
+def _listing_columns(viewer) -> list:
+    """Everything a list page shows of a community beside its columns, as scalar subqueries
+    and the caller's own membership (an outer join `mine`): one statement for the page."""
+    count_of = lambda status: (select(func.count()).where(  # noqa: E731
+        Membership.community_id == Community.id, Membership.status == status)
+        .correlate(Community).scalar_subquery())
+    return [
+        select(json_strings(CommunityAudience.audience))
+        .where(CommunityAudience.community_id == Community.id)
+        .correlate(Community).scalar_subquery().label("audience_list"),
+        select(json_strings(CommunityOrganization.organization))
+        .where(CommunityOrganization.community_id == Community.id)
+        .correlate(Community).scalar_subquery().label("organization_list"),
+        count_of(MembershipStatus.ACTIVE).label("active_count"),
+        count_of(MembershipStatus.PENDING).label("pending_count"),
+    ]
+
+
+def _texts(value) -> list[str]:
+    return sorted(orjson.loads(value)) if value else []
+
+
 def list_communities(viewer: User, args: dict) -> Page:
-    statement = select(Community).where(visible_communities(viewer))
+    """One statement: the visible page with audiences, allow-lists, member counts, pending
+    requests and the caller's membership (the same rules as _views)."""
+    mine = aliased(Membership, name="mine")
+    community = Community.__table__.c
+    statement = (
+        select(community.id, community.slug, community.name, community.purpose,
+               community.description, community.visibility, community.archived,
+               community.created_at, *_listing_columns(viewer),
+               mine.role.label("my_role"), mine.status.label("my_status"))
+        .select_from(Community)
+        .outerjoin(mine, (mine.community_id == Community.id) & (mine.user_id == viewer.id))
+        .where(visible_communities(viewer)))
+    statement = _filtered(statement, viewer, args)
+    page = paginate(statement, [SortKey(Community.name, descending=False),
+                                SortKey(Community.id, descending=False)],
+                    args["limit"], args["cursor"], rows=True)
+    listings = []
+    for row in page.items:
+        membership = MyMembership(row.my_role, row.my_status) if row.my_status is not None else None
+        staff = viewer.is_admin or (membership is not None and membership.status ==
+                                    MembershipStatus.ACTIVE and membership.role in MODERATOR_ROLES)
+        listings.append(CommunityListing(
+            row.id, row.slug, row.name, row.purpose, row.description, row.visibility,
+            _texts(row.audience_list), _texts(row.organization_list), row.archived,
+            row.created_at, row.active_count, membership,
+            row.pending_count if staff else None))
+    page.items = listings
+    return page
+
+
+def _filtered(statement, viewer: User, args: dict):
+    """The list's optional filters (member, visibility, archived, audience)."""
     if args.get("member"):
         statement = statement.where(Community.id.in_(select(Membership.community_id).where(
             Membership.user_id == viewer.id, Membership.status == MembershipStatus.ACTIVE)))
@@ -143,11 +236,7 @@ def list_communities(viewer: User, args: dict) -> Page:
     if "audience" in args:
         statement = statement.where(Community.id.in_(select(CommunityAudience.community_id).where(
             CommunityAudience.audience == args["audience"])))
-    page = paginate(statement, [SortKey(Community.name, descending=False),
-                                SortKey(Community.id, descending=False)],
-                    args["limit"], args["cursor"])
-    page.items = _views(viewer, page.items)
-    return page
+    return statement
 
 
 def update_community(actor: User, slug: str, fields: dict) -> CommunityView:
