@@ -19,7 +19,6 @@ from functools import lru_cache
 from flask import Flask, Response, current_app, g, request
 from limits import RateLimitItem, parse
 from limits.storage import MemoryStorage, Storage, storage_from_string
-from limits.strategies import FixedWindowRateLimiter
 
 from collab.errors import TooManyRequests, problem
 
@@ -64,16 +63,18 @@ class _MemoryStorage(MemoryStorage):
 
 @dataclass
 class RateLimits:
-    """The counters (`limits` storage) and how a hit is counted (fixed windows)."""
+    """The counters (`limits` storage), counted in fixed windows."""
 
     storage: Storage
-    strategy: FixedWindowRateLimiter
 
     def hit(self, item: RateLimitItem, *identifiers: str) -> tuple[bool, int, int]:
-        """Count one hit: (allowed, remaining, seconds until the window resets)."""
-        allowed = self.strategy.hit(item, PREFIX, *identifiers)
-        reset_at, remaining = self.strategy.get_window_stats(item, PREFIX, *identifiers)
-        return allowed, remaining, max(0, int(reset_at - clock.time()))
+        """Count one hit: (allowed, remaining, seconds until the window resets). What the
+        fixed-window strategy's hit and window stats answer, from the count the increment
+        returns (one storage read fewer)."""
+        key = item.key_for(PREFIX, *identifiers)
+        count = self.storage.incr(key, item.get_expiry())
+        reset_at = self.storage.get_expiry(key)
+        return count <= item.amount, max(0, item.amount - count), max(0, int(reset_at - clock.time()))
 
     def reset(self) -> None:
         """Forget every counter (tests)."""
@@ -153,7 +154,7 @@ def init_app(app: Flask) -> None:
     redis_url = app.config.get("REDIS_URL")
     app.config.setdefault("RATELIMIT_STORAGE_URI", redis_url or "collab-memory://")
     storage = storage_from_string(app.config["RATELIMIT_STORAGE_URI"])
-    app.extensions[EXTENSION] = RateLimits(storage, FixedWindowRateLimiter(storage))
+    app.extensions[EXTENSION] = RateLimits(storage)
     app.before_request(_check)  # registered after authentication's hook, so it runs after it
     # Run last, after every other hook changed the response.
     app.after_request_funcs.setdefault(None, []).insert(0, _headers)
