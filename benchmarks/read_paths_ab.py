@@ -13,6 +13,9 @@ A variant's name switches off: `nogeneric` the generic plans (POSTGRES_PLAN_CACH
 direct thread dump (collab.threads.schemas._FAST_DUMPS). App CPU is this process's
 `time.process_time`; database CPU is the session's backend's utime+stime from /proc (one
 connection: a single thread reuses it). Prints CPU ms per request per variant.
+
+With `--profile N` it profiles the first variant instead (cProfile, CPU time, after a warm-up)
+and prints the N functions with the most own and cumulative time: where a request's CPU goes.
 """
 import argparse
 import os
