@@ -81,6 +81,10 @@ def current_scopes() -> frozenset[str]:
 
 
 def _authenticate() -> None:
+    # Requests may share an app context (a test client inside a CLI command): nobody's caller
+    # outlives their request.
+    g.pop("caller", None)
+    g.pop("user", None)
     if not request.path.startswith(API_PREFIX):
         return
     if request.path in PUBLIC_PATHS or request.path.startswith(PUBLIC_PREFIXES):

@@ -97,6 +97,7 @@ def _caller() -> str:
 def _check() -> None:
     """The caller's read or write budget, then the endpoint's stricter limit if it has one; the
     first one exceeded answers 429. Runs after authentication (limits are per token)."""
+    g.pop("rate_limit", None)  # an app context may outlive a request (a CLI's test client)
     config = current_app.config
     endpoint = request.endpoint
     if endpoint is None or not config.get("RATELIMIT_ENABLED", True):
@@ -138,7 +139,7 @@ def _headers(response: Response) -> Response:
                                "too-many-requests")
             response.headers["Retry-After"] = str(max(1, reset_in))
         g.rate_limit = (item.amount, remaining, reset_in)
-    counted = g.get("rate_limit")
+    counted = g.pop("rate_limit", None)
     if counted is not None:
         amount, remaining, reset_in = counted
         headers = response.headers
