@@ -13,6 +13,9 @@ A variant's name switches off: `nogeneric` the generic plans (POSTGRES_PLAN_CACH
 direct thread dump (collab.threads.schemas._FAST_DUMPS). App CPU is this process's
 `time.process_time`; database CPU is the session's backend's utime+stime from /proc (one
 connection: a single thread reuses it). Prints CPU ms per request per variant.
+
+With `--profile N` it profiles the first variant instead (cProfile, CPU time, after a warm-up)
+and prints the N functions with the most own and cumulative time: where a request's CPU goes.
 """
 import argparse
 import os
@@ -34,6 +37,9 @@ def main() -> None:
     parser.add_argument("--requests", required=True, type=Path)
     parser.add_argument("--count", type=int, default=600)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--profile", metavar="N", type=int, default=0,
+                        help="instead: profile the first variant (cProfile), print the top N "
+                        "functions by own time and by cumulative time")
     parser.add_argument("variants", nargs="+")
     args = parser.parse_args()
     os.environ.update({"COLLAB_ENV": "production", "SECRET_KEY": "read-paths-ab",
@@ -73,6 +79,18 @@ def main() -> None:
             if not status[0].startswith("200"):
                 raise SystemExit(f"{variant}: {status[0]}")
 
+    if args.profile:
+        import cProfile
+        import pstats
+
+        variant = args.variants[0]
+        run(variant, environs[:300])
+        profiler = cProfile.Profile(time.process_time)  # CPU: not the waits on the database
+        profiler.runcall(run, variant, environs)
+        stats = pstats.Stats(profiler)
+        stats.sort_stats("tottime").print_stats(args.profile)
+        stats.sort_stats("cumulative").print_stats(args.profile)
+        return
     backends = {}
     for variant in args.variants:
         run(variant, environs[:300])  # warm: prepared statements, caches

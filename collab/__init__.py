@@ -11,6 +11,7 @@ from collab.errors import register_error_handlers
 from collab.json_response import OrjsonProvider
 from collab.openapi import CollabApi, ProblemResponses
 from collab.schemas import MAX_ID
+from collab.serving import CollabFlask
 from collab.similarity import vectors as similarity_vectors
 from config import BASE_DIR, config_for_environment
 
@@ -20,7 +21,7 @@ migrate = Migrate(directory=MIGRATIONS_DIR, render_as_batch=True)
 
 def create_app(overrides: dict | None = None) -> Flask:
     """Build the application; `overrides` replace settings (tests use it)."""
-    app = Flask(__name__, instance_path=str(BASE_DIR / "instance"))
+    app = CollabFlask(__name__, instance_path=str(BASE_DIR / "instance"))
     app.json = OrjsonProvider(app)
     app.config.from_object(config_for_environment())
     app.config.update(overrides or {})

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, bindparam, false, or_, tuple_
+from sqlalchemy import ColumnElement, Integer, Select, and_, bindparam, false, or_, tuple_
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.types import TypeDecorator
 
@@ -127,3 +127,50 @@ def paginate(statement: Select, keys: list[SortKey], limit: int, cursor: str | N
         last = rows[-1]
         next_cursor = _encode([getattr(last, k.column.key) for k in keys])
     return Page(items=rows, next_cursor=next_cursor)
+
+
+# Statements built once (hot lists): the page's size and the cursor's values are parameters.
+LIMIT_PARAMETER = "page_limit"
+
+
+def _after_parameter(index: int) -> str:
+    return f"page_after_{index}"
+
+
+def page_statement(statement: Select, keys: list[SortKey], after_cursor: bool) -> Select:
+    """`statement` as paginate() runs it, with the limit and (when `after_cursor`) the cursor's
+    values left as bind parameters, so it can be built once and run with page_parameters().
+    Only for keys that all run one way and start with no boolean (one row comparison)."""
+    if len({key.descending for key in keys}) != 1 or _is_boolean(keys[0]):
+        raise ValueError("page_statement needs keys of one direction, not starting with a boolean")
+    if after_cursor:
+        row = tuple_(*(key.column for key in keys))
+        bound = tuple_(*(bindparam(_after_parameter(i), type_=key.column.type)
+                         for i, key in enumerate(keys)))
+        statement = statement.where(row < bound if keys[0].descending else row > bound)
+    order = [k.column.desc() if k.descending else k.column.asc() for k in keys]
+    return statement.order_by(*order).limit(bindparam(LIMIT_PARAMETER, type_=Integer))
+
+
+def page_parameters(keys: list[SortKey], limit: int, cursor: str | None) -> dict:
+    """The parameters of a page_statement(): one row more than the page, to know if more follow."""
+    parameters = {LIMIT_PARAMETER: limit + 1}
+    if cursor:
+        parameters.update((_after_parameter(i), value)
+                          for i, value in enumerate(_decode(cursor, keys)))
+    return parameters
+
+
+def page_of(rows: list, keys: list[SortKey], limit: int) -> Page:
+    """The page of the rows a page_statement() returned (rows carry the keys' columns)."""
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        next_cursor = _encode([getattr(rows[-1], k.column.key) for k in keys])
+    return Page(items=rows, next_cursor=next_cursor)
+
+
+def _is_boolean(key: SortKey) -> bool:
+    column_type = key.column.type
+    return (column_type.impl if isinstance(column_type, TypeDecorator)
+            else column_type).python_type is bool

@@ -1,5 +1,5 @@
 """Community and membership endpoints."""
-from collab.auth import current_user
+from collab.auth import current_caller, current_user
 from collab.blueprints import Blueprint
 from collab.communities import service
 from collab.communities.schemas import (
@@ -35,7 +35,7 @@ def create_community(fields):
 @blueprint.response(200, CommunityPage)
 def list_communities(args):
     """The communities the caller may see, by name."""
-    return service.list_communities(current_user(), args)
+    return service.list_communities(current_caller(), args)
 
 
 @blueprint.get("/communities/<slug>")

@@ -151,11 +151,11 @@ def _purge_due() -> bool:
 
 def _before_request():
     key = request.headers.get(HEADER)
-    if key is None or request.method != "POST" or "user" not in g:
+    if key is None or request.method != "POST" or "caller" not in g:
         return None
     if not 1 <= len(key) <= 255:
         raise InvalidInput({HEADER: ["1 to 255 characters."]})
-    request_hash, user_id = _request_hash(), g.user.id
+    request_hash, user_id = _request_hash(), g.caller.id
     wait = float(current_app.config["IDEMPOTENCY_WAIT_SECONDS"])
     deadline = clock.monotonic() + wait
     while True:

@@ -1,7 +1,7 @@
 """People endpoints: users, tokens, and the caller themselves."""
 from flask import jsonify
 
-from collab.auth import current_scopes, current_user
+from collab.auth import current_caller, current_scopes, current_user
 from collab.blueprints import Blueprint
 from collab.people import service
 from collab.people.schemas import (
@@ -63,7 +63,7 @@ def revoke_token(token_id):
 @blueprint.response(200, UserPrivateOut)
 def me():
     """The caller."""
-    return current_user()
+    return current_caller()
 
 
 @blueprint.get("/me/tokens")

@@ -49,6 +49,22 @@ class UserPrivateOut(UserOut):
 
     email = fields.String()
 
+    def dump(self, obj, *, many=None):
+        """GET /me's caller (collab.auth.Caller) built directly, as marshmallow dumps it;
+        anything else marshmallow's way. tests/api/test_caller_payload.py compares both."""
+        from collab.auth import Caller
+
+        many = self.many if many is None else many
+        if (many or self.only or self.exclude or type(self) is not UserPrivateOut
+                or type(obj) is not Caller):
+            return super().dump(obj, many=many)
+        return {"id": obj.id, "handle": str(obj.handle), "display_name": str(shown_name(obj)),
+                "audience": str(obj.audience),
+                "organization": None if obj.organization is None else str(obj.organization),
+                "is_admin": bool(obj.is_admin), "kind": str(obj.kind),
+                "deactivated": obj.deactivated_at is not None,
+                "created_at": obj.created_at.isoformat(), "email": str(obj.email)}
+
 
 class ProfileCommunityPoints(StrictSchema):
     community = fields.String()

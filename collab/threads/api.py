@@ -1,5 +1,5 @@
 """Thread and post endpoints."""
-from collab.auth import current_user
+from collab.auth import current_caller, current_user
 from collab.blueprints import Blueprint
 from collab.challenges import service as challenges
 from collab.freshness import service as freshness
@@ -41,14 +41,14 @@ def create_thread(fields, slug):
 @blueprint.response(200, ThreadPage)
 def list_threads(args, slug):
     """The community's threads, filtered and sorted; `author` is a handle or a user id."""
-    return service.list_threads(current_user(), slug, args)
+    return service.list_threads(current_caller(), slug, args)
 
 
 @blueprint.get("/threads/<int:thread_id>")
 @blueprint.response(200, ThreadDetailOut)
 def get_thread(thread_id):
     """A thread; a merged duplicate still answers and names its target in `merged_into`."""
-    view = service.get_thread(current_user(), thread_id)
+    view = service.get_thread(current_caller(), thread_id)
     freshness.record_read(view.thread)  # still read: old accepted answers get reviewed
     return view
 

@@ -84,3 +84,24 @@ def test_failed_authentication_is_limited_per_address(make_user, client, limits)
         assert client.get(f"{API}/me", headers={"Authorization": "Bearer guess"}).status_code == 401
     assert_429(client.get(f"{API}/me", headers={"Authorization": "Bearer guess"}))
     assert alice.get(f"{API}/me").status_code == 200  # a valid token still works
+
+
+def test_a_stricter_limit_names_itself_in_the_headers(make_user, limits):
+    limits("RATELIMIT_SEARCH", "5 per minute")
+    limits("RATELIMIT_READS", "50 per minute")
+    alice = make_user("alice")
+    response = alice.get(f"{API}/search?q=x")
+    assert (response.headers["RateLimit-Limit"], response.headers["RateLimit-Remaining"]) == \
+        ("5", "4")
+    response = alice.get(f"{API}/me")  # the read budget counted the search too
+    assert (response.headers["RateLimit-Limit"], response.headers["RateLimit-Remaining"]) == \
+        ("50", "48")
+
+
+def test_limits_switched_off(app, make_user, limits, monkeypatch):
+    limits("RATELIMIT_READS", "1 per minute")
+    monkeypatch.setitem(app.config, "RATELIMIT_ENABLED", False)
+    alice = make_user("alice")
+    for _ in range(3):
+        response = alice.get(f"{API}/me")
+        assert response.status_code == 200 and "RateLimit-Limit" not in response.headers
