@@ -1,7 +1,7 @@
 """community lists: memberships by community and status, so member counts read an index alone
 
 Revision ID: 0019
-Revises: 0018
+Revises: 0021
 Create Date: 2026-11-30 00:55:00
 
 """
@@ -9,7 +9,7 @@ from alembic import op
 
 
 revision = '0019'
-down_revision = '0018'
+down_revision = '0021'
 branch_labels = None
 depends_on = None
 
