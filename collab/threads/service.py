@@ -5,7 +5,7 @@ them; the rules that change them live in collab.ideas.service.
 """
 from dataclasses import dataclass, field
 
-from sqlalchemy import Integer, Select, and_, bindparam, case, func, literal_column, select
+from sqlalchemy import Integer, Select, and_, bindparam, case, func, literal_column, select, true
 from sqlalchemy.orm import aliased, contains_eager, joinedload, lazyload, load_only, undefer
 
 from collab import time
@@ -219,6 +219,11 @@ class ListedThread:
 
 
 _USER_REF_COLUMNS = ("id", "handle", "display_name", "audience", "organization", "deactivated_at")
+# The thread columns a list item's payload reads (ThreadOut, its answer freshness, the cursor).
+_LISTED_COLUMNS = ("id", "community_id", "kind", "title", "body", "status", "pinned", "locked",
+                   "merged_into_id", "accepted_post_id", "reply_count", "upvotes", "downvotes",
+                   "top_score", "trending_score", "created_at", "updated_at", "last_activity_at",
+                   "answer_checked_at", "answer_verified_at", "answer_obsolete_at", "last_read_at")
 _LIST_FILTERS = ("kind", "status", "author", "tag")
 # list_threads' statements per (shape of caller, sort, filters), first pages only, built once.
 _LIST_STATEMENTS: dict[tuple, Select] = {}
@@ -231,7 +236,8 @@ def _list_statement(viewer: User, sort: str, filters: tuple, cursor: str | None)
     (grouped over the page's threads only). Values are bound at execution (`slug`, `page_limit`,
     the filters and `permissions.viewer_parameters`); a first page's statement is built once
     per shape of caller, sort and set of filters."""
-    key = (viewer_shape(viewer), sort, filters)
+    dialect = db.session.get_bind().dialect.name
+    key = (dialect, viewer_shape(viewer), sort, filters)
     statement = None if cursor else _LIST_STATEMENTS.get(key)
     if statement is not None:
         return statement
@@ -241,9 +247,9 @@ def _list_statement(viewer: User, sort: str, filters: tuple, cursor: str | None)
         Community.slug == bindparam("slug", type_=Community.slug.type),
         visible_communities(bound)).scalar_subquery()
     threads = Thread.__table__
-    inner = select(threads).where(threads.c.community_id == community_id,
-                                  threads.c.deleted_at.is_(None),
-                                  threads.c.merged_into_id.is_(None))
+    inner = select(*(threads.c[name] for name in _LISTED_COLUMNS)).where(
+        threads.c.community_id == community_id,
+        threads.c.deleted_at.is_(None), threads.c.merged_into_id.is_(None))
     for name in filters:
         if name == "author":  # a user id, or a handle (an unknown handle matches nothing)
             inner = inner.where(threads.c.author_id == bindparam("author", type_=Integer))
@@ -266,18 +272,27 @@ def _list_statement(viewer: User, sort: str, filters: tuple, cursor: str | None)
             .join(author, author.id == threads.c.author_id)
             .outerjoin(verifier, verifier.id == threads.c.answer_verified_by_id)
             .order_by(*ordered(keys)).limit(bindparam("page_limit", type_=Integer)).cte("page"))
-    tally = (select(Vote.thread_id, *_tally_columns(bound))
-             .where(Vote.thread_id.in_(select(page.c.id))).group_by(Vote.thread_id).subquery())
     tags = (select(func.aggregate_strings(ThreadTag.tag, literal_column("','")))
             .where(ThreadTag.thread_id == page.c.id).scalar_subquery())
-    statement = (
-        select(page, tags.label("page__tags"),
-               *(column.label(f"tally__{i}") for i, column in enumerate(tally.c[1:])))
-        .outerjoin(tally, tally.c.thread_id == page.c.id)
-        .order_by(*ordered(keys, page.c)))
+    # Each thread's tallies from its own votes (by index), whatever the plan: a generic plan does
+    # not know the page's size, and joining the votes of "the page's threads" then read them all.
+    if dialect == "postgresql":
+        tally = select(*_tally_columns(bound)).where(Vote.thread_id == page.c.id).lateral()
+        statement = select(page, tags.label("page__tags"), *(
+            column.label(f"tally__{i}") for i, column in enumerate(tally.c))).outerjoin(
+            tally, true())
+    else:  # no LATERAL (SQLite): one correlated subquery per tally
+        statement = select(page, tags.label("page__tags"), *(
+            select(column).where(Vote.thread_id == page.c.id).scalar_subquery()
+            .label(f"tally__{i}") for i, column in enumerate(_tally_columns(bound))))
+    statement = statement.order_by(*ordered(keys, page.c))
     if not cursor:
         _LIST_STATEMENTS[key] = statement
     return statement
+
+
+_TALLY_LABELS = tuple((audience.value, f"tally__{2 * i}", f"tally__{2 * i + 1}")
+                      for i, audience in enumerate(Audience))
 
 
 def _listed_user(row, prefix: str):
@@ -290,14 +305,12 @@ def _listed_user(row, prefix: str):
 
 def _listed_view(row, community) -> ThreadView:
     thread = ListedThread()
-    thread.__dict__.update({name: row[name] for name in THREAD_COLUMNS})
+    thread.__dict__.update({name: row[name] for name in _LISTED_COLUMNS})
     thread.community = community
     thread.author = _listed_user(row, "author__")
     thread.answer_verified_by = _listed_user(row, "verifier__")
-    tallies = _empty_tallies()
-    for i, audience in enumerate(Audience):
-        tallies[audience.value] = {"up": row[f"tally__{2 * i}"] or 0,
-                                   "down": row[f"tally__{2 * i + 1}"] or 0}
+    tallies = {audience: {"up": row[up] or 0, "down": row[down] or 0}
+               for audience, up, down in _TALLY_LABELS}
     tag_text = row["page__tags"]
     return ThreadView(thread, row[f"tally__{2 * len(Audience)}"], tallies,
                       read_tags=sorted(tag_text.split(",")) if tag_text else [])
