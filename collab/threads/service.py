@@ -265,10 +265,10 @@ def _list_statement(viewer: User, sort: str, filters: tuple, cursor: str | None)
         inner = inner.where(after_cursor(keys, cursor))
     # The authors and verifiers joined inside the page: the planner then looks them up by key
     # for the page's rows (outside, it hashed the whole users table).
-    author, verifier = aliased(User, name="author"), aliased(User, name="verifier")
+    author, verifier = aliased(User, name="a"), aliased(User, name="v")
     page = (inner.add_columns(
-                *(getattr(author, name).label(f"author__{name}") for name in _USER_REF_COLUMNS),
-                *(getattr(verifier, name).label(f"verifier__{name}") for name in _USER_REF_COLUMNS))
+                *(getattr(author, name).label(f"a_{name}") for name in _USER_REF_COLUMNS),
+                *(getattr(verifier, name).label(f"v_{name}") for name in _USER_REF_COLUMNS))
             .join(author, author.id == threads.c.author_id)
             .outerjoin(verifier, verifier.id == threads.c.answer_verified_by_id)
             .order_by(*ordered(keys)).limit(bindparam("page_limit", type_=Integer)).cte("page"))
@@ -278,20 +278,20 @@ def _list_statement(viewer: User, sort: str, filters: tuple, cursor: str | None)
     # not know the page's size, and joining the votes of "the page's threads" then read them all.
     if dialect == "postgresql":
         tally = select(*_tally_columns(bound)).where(Vote.thread_id == page.c.id).lateral()
-        statement = select(page, tags.label("page__tags"), *(
-            column.label(f"tally__{i}") for i, column in enumerate(tally.c))).outerjoin(
+        statement = select(page, tags.label("tag_list"), *(
+            column.label(f"t{i}") for i, column in enumerate(tally.c))).outerjoin(
             tally, true())
     else:  # no LATERAL (SQLite): one correlated subquery per tally
-        statement = select(page, tags.label("page__tags"), *(
+        statement = select(page, tags.label("tag_list"), *(
             select(column).where(Vote.thread_id == page.c.id).scalar_subquery()
-            .label(f"tally__{i}") for i, column in enumerate(_tally_columns(bound))))
+            .label(f"t{i}") for i, column in enumerate(_tally_columns(bound))))
     statement = statement.order_by(*ordered(keys, page.c))
     if not cursor:
         _LIST_STATEMENTS[key] = statement
     return statement
 
 
-_TALLY_LABELS = tuple((audience.value, f"tally__{2 * i}", f"tally__{2 * i + 1}")
+_TALLY_LABELS = tuple((audience.value, f"t{2 * i}", f"t{2 * i + 1}")
                       for i, audience in enumerate(Audience))
 
 
@@ -307,12 +307,12 @@ def _listed_view(row, community) -> ThreadView:
     thread = ListedThread()
     thread.__dict__.update({name: row[name] for name in _LISTED_COLUMNS})
     thread.community = community
-    thread.author = _listed_user(row, "author__")
-    thread.answer_verified_by = _listed_user(row, "verifier__")
+    thread.author = _listed_user(row, "a_")
+    thread.answer_verified_by = _listed_user(row, "v_")
     tallies = {audience: {"up": row[up] or 0, "down": row[down] or 0}
                for audience, up, down in _TALLY_LABELS}
-    tag_text = row["page__tags"]
-    return ThreadView(thread, row[f"tally__{2 * len(Audience)}"], tallies,
+    tag_text = row["tag_list"]
+    return ThreadView(thread, row[f"t{2 * len(Audience)}"], tallies,
                       read_tags=sorted(tag_text.split(",")) if tag_text else [])
 
 
