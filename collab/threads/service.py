@@ -193,29 +193,25 @@ def get_thread(viewer: User, thread_id: int) -> ThreadView:
                       sorted(tag_text.split(",")) if tag_text else [])
 
 
-def _thread_page_options() -> tuple:
-    """Threads with their community's id and slug only: no audiences, allow-list or settings."""
-    return (joinedload(Thread.community, innerjoin=True).options(*_SLUG_ONLY),)
-
-
 _SLUG_ONLY = (load_only(Community.id, Community.slug), lazyload(Community.audience_rows),
               lazyload(Community.organization_rows))
 
 
-class ListedThread:
-    """A thread of a list page, read as plain columns (no ORM object): what its payload reads.
+class Columns:
+    """Columns read as plain attributes (no ORM object), e.g. a user reference (UserRef's)."""
 
-    `community` carries the slug (the one asked for), `author` and `answer_verified_by` the
-    columns of a user reference (UserRef); the thread's own columns are attributes.
-    """
+    def __init__(self, **columns):
+        self.__dict__.update(columns)
+
+
+class ListedThread(Columns):
+    """A thread of a list page, as the columns its payload reads (`_LISTED_COLUMNS`), with
+    `community` (its id and the slug asked for), `author` and `answer_verified_by` (Columns of a
+    user reference, or None). Its tags travel in the ThreadView (`read_tags`)."""
 
     @property
     def score(self) -> int:
         return self.upvotes - self.downvotes
-
-    @property
-    def tags(self) -> list[str]:  # ThreadView reads read_tags; this is for other readers
-        return []
 
 
 _USER_REF_COLUMNS = ("id", "handle", "display_name", "audience", "organization", "deactivated_at")
@@ -232,8 +228,8 @@ _LIST_STATEMENTS: dict[tuple, Select] = {}
 def _list_statement(viewer: User, sort: str, filters: tuple, cursor: str | None) -> Select:
     """The page with everything its payloads carry, in one statement: the page of threads (the
     visible community's id computed inside it, so the index of the order serves it), then per
-    thread its author, the answer's verifier, its tags and its tallies with the caller's vote
-    (grouped over the page's threads only). Values are bound at execution (`slug`, `page_limit`,
+    thread its author, the answer's verifier, its tags and its tallies by audience with the
+    caller's vote (from the thread's own votes). Values are bound at execution (`slug`, `page_limit`,
     the filters and `permissions.viewer_parameters`); a first page's statement is built once
     per shape of caller, sort and set of filters."""
     dialect = db.session.get_bind().dialect.name
@@ -295,17 +291,14 @@ _TALLY_LABELS = tuple((audience.value, f"t{2 * i}", f"t{2 * i + 1}")
                       for i, audience in enumerate(Audience))
 
 
-def _listed_user(row, prefix: str):
+def _listed_user(row, prefix: str) -> Columns | None:
     if row[f"{prefix}id"] is None:
         return None
-    user = ListedThread()
-    user.__dict__.update({name: row[f"{prefix}{name}"] for name in _USER_REF_COLUMNS})
-    return user
+    return Columns(**{name: row[f"{prefix}{name}"] for name in _USER_REF_COLUMNS})
 
 
-def _listed_view(row, community) -> ThreadView:
-    thread = ListedThread()
-    thread.__dict__.update({name: row[name] for name in _LISTED_COLUMNS})
+def _listed_view(row, community: Columns) -> ThreadView:
+    thread = ListedThread(**{name: row[name] for name in _LISTED_COLUMNS})
     thread.community = community
     thread.author = _listed_user(row, "a_")
     thread.answer_verified_by = _listed_user(row, "v_")
@@ -331,10 +324,8 @@ def list_threads(viewer: User, slug: str, args: dict) -> Page:
     rows = db.session.connection().execute(statement, parameters).mappings().all()
     if not rows:
         find_visible_community(viewer, slug)
-    community = ListedThread()
-    community.__dict__.update(id=rows[0]["community_id"] if rows else None, slug=slug)
-    page = page_of([_listed_view(row, community) for row in rows], SORT_KEYS[sort], args["limit"])
-    return page
+    community = Columns(id=rows[0]["community_id"] if rows else None, slug=slug)
+    return page_of([_listed_view(row, community) for row in rows], SORT_KEYS[sort], args["limit"])
 
 
 # Write rules -----------------------------------------------------------------
