@@ -115,18 +115,34 @@ def _after(keys: list[SortKey], values: list[Any]) -> ColumnElement[bool]:
     return or_(*alternatives)
 
 
-def paginate(statement: Select, keys: list[SortKey], limit: int, cursor: str | None) -> Page:
-    """Run `statement` ordered by `keys` (the last key must be unique, e.g. the id)."""
-    if cursor:
-        statement = statement.where(_after(keys, _decode(cursor, keys)))
-    order = [k.column.desc() if k.descending else k.column.asc() for k in keys]
-    rows = list(db.session.scalars(statement.order_by(*order).limit(limit + 1)).unique())
+def ordered(keys: list[SortKey], columns=None) -> list:
+    """ORDER BY clauses for `keys`, on their own columns or on the same-named `columns` (a
+    subquery's `.c`)."""
+    return [(k.column if columns is None else columns[k.column.key]).desc() if k.descending
+            else (k.column if columns is None else columns[k.column.key]).asc() for k in keys]
+
+
+def after_cursor(keys: list[SortKey], cursor: str) -> ColumnElement[bool]:
+    """The condition for the rows after `cursor` (422 for a cursor that is not ours)."""
+    return _after(keys, _decode(cursor, keys))
+
+
+def page_of(rows: list, keys: list[SortKey], limit: int) -> Page:
+    """A page from up to `limit + 1` rows in key order (an extra row means there is more)."""
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]
         last = rows[-1]
         next_cursor = _encode([getattr(last, k.column.key) for k in keys])
     return Page(items=rows, next_cursor=next_cursor)
+
+
+def paginate(statement: Select, keys: list[SortKey], limit: int, cursor: str | None) -> Page:
+    """Run `statement` ordered by `keys` (the last key must be unique, e.g. the id)."""
+    if cursor:
+        statement = statement.where(after_cursor(keys, cursor))
+    rows = list(db.session.scalars(statement.order_by(*ordered(keys)).limit(limit + 1)).unique())
+    return page_of(rows, keys, limit)
 
 
 # Statements built once (hot lists): the page's size and the cursor's values are parameters.
@@ -148,8 +164,7 @@ def page_statement(statement: Select, keys: list[SortKey], after_cursor: bool) -
         bound = tuple_(*(bindparam(_after_parameter(i), type_=key.column.type)
                          for i, key in enumerate(keys)))
         statement = statement.where(row < bound if keys[0].descending else row > bound)
-    order = [k.column.desc() if k.descending else k.column.asc() for k in keys]
-    return statement.order_by(*order).limit(bindparam(LIMIT_PARAMETER, type_=Integer))
+    return statement.order_by(*ordered(keys)).limit(bindparam(LIMIT_PARAMETER, type_=Integer))
 
 
 def page_parameters(keys: list[SortKey], limit: int, cursor: str | None) -> dict:
@@ -159,15 +174,6 @@ def page_parameters(keys: list[SortKey], limit: int, cursor: str | None) -> dict
         parameters.update((_after_parameter(i), value)
                           for i, value in enumerate(_decode(cursor, keys)))
     return parameters
-
-
-def page_of(rows: list, keys: list[SortKey], limit: int) -> Page:
-    """The page of the rows a page_statement() returned (rows carry the keys' columns)."""
-    next_cursor = None
-    if len(rows) > limit:
-        rows = rows[:limit]
-        next_cursor = _encode([getattr(rows[-1], k.column.key) for k in keys])
-    return Page(items=rows, next_cursor=next_cursor)
 
 
 def _is_boolean(key: SortKey) -> bool:

@@ -8,8 +8,8 @@ history, so both produce the same rows. Thread facts (first reply by someone els
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import (and_, bindparam, case, delete, event, func, inspect, literal, select, true,
-                        union_all)
+from sqlalchemy import (BindParameter, Integer, and_, bindparam, case, delete, event, false, func,
+                        inspect, literal, select, true, union_all)
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, aliased
@@ -41,9 +41,14 @@ def source(lower: datetime | None, upper: datetime | None,
         live.append(Thread.community_id.in_(community_ids))
 
     def within(column):
-        if added is not None:  # lists of ids, or expanding bind parameters (add_new)
-            return [Thread.id.in_(added[0]) if column is Thread.created_at
-                    else Post.id.in_(added[1])]
+        if added is not None:  # lists of ids, expanding bind parameters, or one id (add_new)
+            target, ids = ((Thread.id, added[0]) if column is Thread.created_at
+                           else (Post.id, added[1]))
+            if ids is None:
+                return [false()]
+            if isinstance(ids, BindParameter) and not ids.expanding:
+                return [target == ids]
+            return [target.in_(ids)]
         return [c for c in (column >= lower if lower else None,
                             column < upper if upper else None) if c is not None]
     zero = literal(0)
@@ -96,13 +101,15 @@ def _upsert(connection, statement, add: bool = False):
 _built: dict[tuple[str, str], object] = {}
 
 
-def _add_new_statement(dialect: str):
+def _add_new_statement(dialect: str, one_post: bool = False):
     """Built once per database: a reply's write runs it, and building the source costs more
-    Python time than the write itself."""
-    key = ("add_new", dialect)
+    Python time than the write itself. A lone new post (a reply) binds its id alone: expanding
+    lists make SQLAlchemy render the statement again at every execution."""
+    key = ("add_post" if one_post else "add_new", dialect)
     if key not in _built:
-        rows = source(None, None, added=(bindparam("thread_ids", expanding=True),
-                                         bindparam("post_ids", expanding=True))).subquery()
+        added = ((None, bindparam("post_id", type_=Integer)) if one_post else
+                 (bindparam("thread_ids", expanding=True), bindparam("post_ids", expanding=True)))
+        rows = source(None, None, added=added).subquery()
         both = union_all(select(rows), select(literal(ORGANIZATION), rows.c.day, rows.c.user_id,
                                               *[func.sum(rows.c[name]) for name in COUNTS])
                          .group_by(rows.c.day, rows.c.user_id)).subquery()
@@ -113,6 +120,10 @@ def _add_new_statement(dialect: str):
 def add_new(connection, thread_ids: list[int], post_ids: list[int]) -> None:
     """New threads and posts: add their counts to their days and the organisation's in one
     statement, without recomputing the days (the common write)."""
+    if not thread_ids and len(post_ids) == 1:
+        connection.execute(_add_new_statement(connection.dialect.name, one_post=True),
+                           {"post_id": post_ids[0]})
+        return
     connection.execute(_add_new_statement(connection.dialect.name),
                        {"thread_ids": list(thread_ids), "post_ids": list(post_ids)})
 
@@ -140,12 +151,18 @@ def refresh_days(connection, cells: set[tuple[int, date]]) -> None:
         _upsert(connection, _organization(days))
 
 
-def _facts(thread_ids: list[int] | None):
+def _facts(thread_ids):
+    """Threads' first replies by someone else: every thread's (None), a list's, or one thread's
+    (a plain bind parameter)."""
     statement = (select(Post.thread_id, func.min(Post.created_at))
                  .join(Thread, Thread.id == Post.thread_id)
                  .where(Post.author_id != Thread.author_id, Post.deleted_at.is_(None))
                  .group_by(Post.thread_id))
-    return statement if thread_ids is None else statement.where(Post.thread_id.in_(thread_ids))
+    if thread_ids is None:
+        return statement
+    if isinstance(thread_ids, BindParameter) and not thread_ids.expanding:
+        return statement.where(Post.thread_id == thread_ids)
+    return statement.where(Post.thread_id.in_(thread_ids))
 
 
 def _facts_upsert(dialect: str, statement):
@@ -161,10 +178,13 @@ def refresh_threads(connection, thread_ids: set[int] | None, only_added: bool = 
     ids = None if thread_ids is None else sorted(thread_ids)
     dialect = connection.dialect.name
     if only_added and ids is not None:  # a reply's write: the statement is built once
-        key = ("added_facts", dialect)
+        one = len(ids) == 1  # one thread: its id bound alone (no expanding list to render)
+        key = ("added_fact" if one else "added_facts", dialect)
         if key not in _built:
-            _built[key] = _facts_upsert(dialect, _facts(bindparam("ids", expanding=True)))
-        connection.execute(_built[key], {"ids": ids})
+            _built[key] = _facts_upsert(dialect, _facts(
+                bindparam("thread_id", type_=Integer) if one
+                else bindparam("ids", expanding=True)))
+        connection.execute(_built[key], {"thread_id": ids[0]} if one else {"ids": ids})
         return
     if not only_added:
         connection.execute(delete(ThreadFact) if ids is None else

@@ -5,7 +5,7 @@ them; the rules that change them live in collab.ideas.service.
 """
 from dataclasses import dataclass, field
 
-from sqlalchemy import Integer, Select, and_, bindparam, case, func, select
+from sqlalchemy import Integer, Select, and_, bindparam, case, func, literal_column, select, true
 from sqlalchemy.orm import aliased, contains_eager, joinedload, lazyload, load_only, undefer
 
 from collab import time
@@ -16,7 +16,7 @@ from collab.db import commit_keeping, db
 from collab.errors import Conflict, Forbidden, InvalidInput, NotFound
 from collab.ideas import ranking
 from collab.ideas.models import IdeaStatusChange, Vote
-from collab.pagination import Page, SortKey, paginate
+from collab.pagination import Page, SortKey, after_cursor, ordered, page_of, paginate
 from collab.people.models import Audience, User
 from collab.permissions import (
     bound_viewer,
@@ -146,10 +146,11 @@ def find_visible_post(viewer: User, post_id: int) -> Post:
 def _tally_columns(viewer) -> list:
     """Per audience, the up and down votes, and the caller's vote, as aggregates over votes."""
     columns = []
+    one, zero = literal_column("1"), literal_column("0")  # constants: nothing to bind per execution
     for audience in Audience:
-        is_audience = Vote.audience == audience.value
-        columns += [func.sum(case((and_(is_audience, Vote.value > 0), 1), else_=0)),
-                    func.sum(case((and_(is_audience, Vote.value <= 0), 1), else_=0))]
+        is_audience = Vote.audience == literal_column(f"'{audience.value}'")
+        columns += [func.sum(case((and_(is_audience, Vote.value > zero), one), else_=zero)),
+                    func.sum(case((and_(is_audience, Vote.value <= zero), one), else_=zero))]
     return columns + [func.max(case((Vote.user_id == viewer.id, Vote.value)))]
 
 
@@ -165,7 +166,7 @@ def _thread_statement(viewer: User) -> Select:
         thread_id = bindparam("thread_id", type_=Integer)
         tally = (select(Vote.thread_id, *_tally_columns(bound)).where(Vote.thread_id == thread_id)
                  .group_by(Vote.thread_id).subquery())
-        tags = (select(func.aggregate_strings(ThreadTag.tag, ","))
+        tags = (select(func.aggregate_strings(ThreadTag.tag, literal_column("','")))
                 .where(ThreadTag.thread_id == Thread.id).scalar_subquery())
         statement = _THREAD_STATEMENTS[shape] = (
             select(Thread, tags, *tally.c[1:])
@@ -192,41 +193,139 @@ def get_thread(viewer: User, thread_id: int) -> ThreadView:
                       sorted(tag_text.split(",")) if tag_text else [])
 
 
-def _thread_page_options() -> tuple:
-    """Threads with their community's id and slug only: no audiences, allow-list or settings."""
-    return (joinedload(Thread.community, innerjoin=True).options(*_SLUG_ONLY),)
-
-
 _SLUG_ONLY = (load_only(Community.id, Community.slug), lazyload(Community.audience_rows),
               lazyload(Community.organization_rows))
 
 
-def list_threads(viewer: User, slug: str, args: dict) -> Page:
-    """One statement for the page (the visible community's id computed inside it, so the index
-    of the order serves it), one for the tags, one for the tallies; an empty page checks the
-    community (404 when hidden or unknown)."""
+class Columns:
+    """Columns read as plain attributes (no ORM object), e.g. a user reference (UserRef's)."""
+
+    def __init__(self, **columns):
+        self.__dict__.update(columns)
+
+
+class ListedThread(Columns):
+    """A thread of a list page, as the columns its payload reads (`_LISTED_COLUMNS`), with
+    `community` (its id and the slug asked for), `author` and `answer_verified_by` (Columns of a
+    user reference, or None). Its tags travel in the ThreadView (`read_tags`)."""
+
+    @property
+    def score(self) -> int:
+        return self.upvotes - self.downvotes
+
+
+_USER_REF_COLUMNS = ("id", "handle", "display_name", "audience", "organization", "deactivated_at")
+# The thread columns a list item's payload reads (ThreadOut, its answer freshness, the cursor).
+_LISTED_COLUMNS = ("id", "community_id", "kind", "title", "body", "status", "pinned", "locked",
+                   "merged_into_id", "accepted_post_id", "reply_count", "upvotes", "downvotes",
+                   "top_score", "trending_score", "created_at", "updated_at", "last_activity_at",
+                   "answer_checked_at", "answer_verified_at", "answer_obsolete_at", "last_read_at")
+_LIST_FILTERS = ("kind", "status", "author", "tag")
+# list_threads' statements per (shape of caller, sort, filters), first pages only, built once.
+_LIST_STATEMENTS: dict[tuple, Select] = {}
+
+
+def _list_statement(viewer: User, sort: str, filters: tuple, cursor: str | None) -> Select:
+    """The page with everything its payloads carry, in one statement: the page of threads (the
+    visible community's id computed inside it, so the index of the order serves it), then per
+    thread its author, the answer's verifier, its tags and its tallies by audience with the
+    caller's vote (from the thread's own votes). Values are bound at execution (`slug`, `page_limit`,
+    the filters and `permissions.viewer_parameters`); a first page's statement is built once
+    per shape of caller, sort and set of filters."""
+    dialect = db.session.get_bind().dialect.name
+    key = (dialect, viewer_shape(viewer), sort, filters)
+    statement = None if cursor else _LIST_STATEMENTS.get(key)
+    if statement is not None:
+        return statement
+    bound = bound_viewer(viewer)
+    keys = SORT_KEYS[sort]
     community_id = select(Community.id).where(
-        Community.slug == slug, visible_communities(viewer)).scalar_subquery()
-    statement = (select(Thread).where(Thread.community_id == community_id,
-                                      Thread.deleted_at.is_(None), Thread.merged_into_id.is_(None))
-                 .options(*_thread_page_options()))
-    if "kind" in args:
-        statement = statement.where(Thread.kind == args["kind"])
-    if "status" in args:
-        statement = statement.where(Thread.status == args["status"])
-    if "author" in args:  # a user id, or a handle (an unknown handle matches nothing)
-        author = args["author"]
-        statement = statement.where(
-            Thread.author_id == author if isinstance(author, int)
-            else Thread.author_id.in_(select(User.id).where(User.handle == author)))
-    if "tag" in args:
-        statement = statement.where(Thread.id.in_(
-            select(ThreadTag.thread_id).where(ThreadTag.tag == args["tag"])))
-    page = paginate(statement, SORT_KEYS[args["sort"]], args["limit"], args["cursor"])
-    if not page.items:
+        Community.slug == bindparam("slug", type_=Community.slug.type),
+        visible_communities(bound)).scalar_subquery()
+    threads = Thread.__table__
+    inner = select(*(threads.c[name] for name in _LISTED_COLUMNS)).where(
+        threads.c.community_id == community_id,
+        threads.c.deleted_at.is_(None), threads.c.merged_into_id.is_(None))
+    for name in filters:
+        if name == "author":  # a user id, or a handle (an unknown handle matches nothing)
+            inner = inner.where(threads.c.author_id == bindparam("author", type_=Integer))
+        elif name == "author_handle":
+            inner = inner.where(threads.c.author_id.in_(select(User.id).where(
+                User.handle == bindparam("author", type_=User.handle.type))))
+        elif name == "tag":
+            inner = inner.where(threads.c.id.in_(select(ThreadTag.thread_id).where(
+                ThreadTag.tag == bindparam("tag", type_=ThreadTag.tag.type))))
+        else:
+            inner = inner.where(threads.c[name] == bindparam(name, type_=threads.c[name].type))
+    if cursor:
+        inner = inner.where(after_cursor(keys, cursor))
+    # The authors and verifiers joined inside the page: the planner then looks them up by key
+    # for the page's rows (outside, it hashed the whole users table).
+    author, verifier = aliased(User, name="a"), aliased(User, name="v")
+    page = (inner.add_columns(
+                *(getattr(author, name).label(f"a_{name}") for name in _USER_REF_COLUMNS),
+                *(getattr(verifier, name).label(f"v_{name}") for name in _USER_REF_COLUMNS))
+            .join(author, author.id == threads.c.author_id)
+            .outerjoin(verifier, verifier.id == threads.c.answer_verified_by_id)
+            .order_by(*ordered(keys)).limit(bindparam("page_limit", type_=Integer)).cte("page"))
+    tags = (select(func.aggregate_strings(ThreadTag.tag, literal_column("','")))
+            .where(ThreadTag.thread_id == page.c.id).scalar_subquery())
+    # Each thread's tallies from its own votes (by index), whatever the plan: a generic plan does
+    # not know the page's size, and joining the votes of "the page's threads" then read them all.
+    if dialect == "postgresql":
+        tally = select(*_tally_columns(bound)).where(Vote.thread_id == page.c.id).lateral()
+        statement = select(page, tags.label("tag_list"), *(
+            column.label(f"t{i}") for i, column in enumerate(tally.c))).outerjoin(
+            tally, true())
+    else:  # no LATERAL (SQLite): one correlated subquery per tally
+        statement = select(page, tags.label("tag_list"), *(
+            select(column).where(Vote.thread_id == page.c.id).scalar_subquery()
+            .label(f"t{i}") for i, column in enumerate(_tally_columns(bound))))
+    statement = statement.order_by(*ordered(keys, page.c))
+    if not cursor:
+        _LIST_STATEMENTS[key] = statement
+    return statement
+
+
+_TALLY_LABELS = tuple((audience.value, f"t{2 * i}", f"t{2 * i + 1}")
+                      for i, audience in enumerate(Audience))
+
+
+def _listed_user(row, prefix: str) -> Columns | None:
+    if row[f"{prefix}id"] is None:
+        return None
+    return Columns(**{name: row[f"{prefix}{name}"] for name in _USER_REF_COLUMNS})
+
+
+def _listed_view(row, community: Columns) -> ThreadView:
+    thread = ListedThread(**{name: row[name] for name in _LISTED_COLUMNS})
+    thread.community = community
+    thread.author = _listed_user(row, "a_")
+    thread.answer_verified_by = _listed_user(row, "v_")
+    tallies = {audience: {"up": row[up] or 0, "down": row[down] or 0}
+               for audience, up, down in _TALLY_LABELS}
+    tag_text = row["tag_list"]
+    return ThreadView(thread, row[f"t{2 * len(Audience)}"], tallies,
+                      read_tags=sorted(tag_text.split(",")) if tag_text else [])
+
+
+def list_threads(viewer: User, slug: str, args: dict) -> Page:
+    """One statement for the page with its authors, tags and tallies (_list_statement), read as
+    plain rows; an empty page checks the community (404 when hidden or unknown)."""
+    filters, parameters = [], {"slug": slug, "page_limit": args["limit"] + 1,
+                               **viewer_parameters(viewer)}
+    for name in _LIST_FILTERS:
+        if name in args:
+            value = parameters[name] = args[name]
+            filters.append("author_handle" if name == "author" and isinstance(value, str)
+                           else name)
+    sort, cursor = args["sort"], args["cursor"]
+    statement = _list_statement(viewer, sort, tuple(filters), cursor)
+    rows = db.session.connection().execute(statement, parameters).mappings().all()
+    if not rows:
         find_visible_community(viewer, slug)
-    page.items = thread_views(viewer, page.items)
-    return page
+    community = Columns(id=rows[0]["community_id"] if rows else None, slug=slug)
+    return page_of([_listed_view(row, community) for row in rows], SORT_KEYS[sort], args["limit"])
 
 
 # Write rules -----------------------------------------------------------------

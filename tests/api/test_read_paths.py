@@ -102,8 +102,8 @@ def test_thread_list_statements_do_not_grow_with_the_page(app, forum, sort):
             page = member.get(f"{API}/communities/forum/threads?sort={sort}&limit={limit}").get_json()
         assert len(page["items"]) == limit
         counts[limit] = len(seen)
-    # The token; the page (the community's visibility inside it); its tags; tallies with my votes.
-    assert counts == {2: 4, 12: 4}, counts
+    # The token; the page with the community's visibility, authors, tags, tallies and my votes.
+    assert counts == {2: 2, 12: 2}, counts
     by_id = {t["id"]: t for t in page["items"]}
     assert all(t["community"] == "forum" and "common" in t["tags"] for t in by_id.values())
     assert sum(t["my_vote"] == 1 for t in by_id.values()) == 4
@@ -213,3 +213,44 @@ def test_get_thread_statement_shared_by_callers_of_one_shape_binds_each_caller(
         assert member.get(f"{API}/threads/{private['id']}").status_code == 200
         assert globex.get(f"{API}/threads/{allow_listed['id']}").status_code == 404
         assert acme.get(f"{API}/threads/{allow_listed['id']}").status_code == 200
+
+
+def test_thread_list_items_carry_what_the_thread_read_carries(app, forum):
+    """A list page is read as plain rows in one statement: each item equals the thread's own
+    payload (GET /threads/{id}, less its status history), verified answers, a deactivated
+    author, votes of two audiences and tags included, through filters and cursors."""
+    from collab import time
+    from collab.people.models import User
+
+    owner, moderator, member, partner = (forum[k] for k in ("owner", "moderator", "member",
+                                                            "partner"))
+    idea = make_thread(partner, "forum", "idea", tags=["zeta", "alpha"])
+    vote(member, idea["id"], 1)
+    vote(partner, idea["id"], -1)
+    question = make_thread(owner, "forum", "question", tags=["db"])
+    answer = make_post(member, question["id"], "Like this.")
+    assert owner.post(f"{API}/posts/{answer['id']}/accept").status_code == 200
+    assert moderator.post(f"{API}/posts/{answer['id']}/verify").status_code == 200
+    pinned = make_thread(moderator, "forum", "announcement")
+    assert moderator.patch(f"{API}/threads/{pinned['id']}", json={"pinned": True}).status_code == 200
+    gone = make_thread(member, "forum", "discussion")
+    with app.app_context():
+        db.session.get(User, member.id).deactivated_at = time.now()
+        db.session.commit()
+    for sort in SORTS:
+        for query in ("", "&kind=idea", "&tag=db", f"&author={owner.id}", "&author=mo",
+                      "&status=answered"):
+            items = list_all(partner, f"{API}/communities/forum/threads?sort={sort}{query}",
+                             limit=1)
+            for item in items:
+                alone = partner.get(f"{API}/threads/{item['id']}").get_json()
+                alone.pop("status_history")
+                assert item == alone, (sort, query)
+            if query == "":
+                assert {t["id"] for t in items} == {idea["id"], question["id"], pinned["id"],
+                                                    gone["id"]}
+    page = {t["id"]: t for t in partner.get(f"{API}/communities/forum/threads").get_json()["items"]}
+    assert page[question["id"]]["answer_freshness"]["verified_by"]["handle"] == "mo"
+    assert page[idea["id"]]["votes_by_audience"]["partner"] == {"up": 0, "down": 1}
+    assert page[idea["id"]]["my_vote"] == -1 and page[idea["id"]]["tags"] == ["alpha", "zeta"]
+    assert page[gone["id"]]["author"]["display_name"] != "mia" and page[gone["id"]]["author"]["handle"] == "mia"
