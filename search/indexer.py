@@ -360,6 +360,10 @@ class InProcessSync:
                 # wait in the outbox), so an outage costs one attempt per pause, not per commit.
                 clock.sleep(retry_in)
             self.event.clear()
+            if not self.enabled():  # switched off meanwhile: the rows wait for whoever drains now
+                retry_in = None
+                self.idle.set()
+                continue
             with self.app.app_context():
                 try:
                     drain(self.app)
