@@ -203,7 +203,13 @@ def main() -> None:
     parser.add_argument("--index-prefix",
                         help="with --reuse: measure the index an earlier run built under this prefix "
                              "(its alias <prefix>-content) as it is: no reindex, and it is kept")
+    parser.add_argument("--model", choices=("minilm", "distilled"), default="minilm",
+                        help="distilled: the static table distilled from MiniLM "
+                             "(benchmarks/distilled_embeddings.py), swapped in for this run only")
     args = parser.parse_args()
+    if args.model == "distilled":
+        import distilled_embeddings
+        distilled_embeddings.use()
     if args.reuse and not args.database:
         parser.error("--reuse needs --database")
     posts = 1_000_000 if args.large else args.posts

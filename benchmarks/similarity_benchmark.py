@@ -330,8 +330,14 @@ def main() -> None:
                              "collab/similarity/ranking.py SEMANTIC_WEIGHT): tune on train-part2")
     parser.add_argument("--duplicate-thresholds", type=lambda v: [float(t) for t in v.split(",")],
                         help="also print duplicates' precision and recall at these thresholds")
+    parser.add_argument("--model", choices=("minilm", "distilled"), default="minilm",
+                        help="distilled: the static table distilled from MiniLM "
+                             "(benchmarks/distilled_embeddings.py), swapped in for this run only")
     args = parser.parse_args()
     embeddings.MAX_TOKENS = args.max_tokens
+    if args.model == "distilled":
+        import distilled_embeddings
+        distilled_embeddings.use(max_tokens=args.max_tokens)
 
     originals = load_split(data_file(args.data, args.split))
     print(f"{args.split}: {len(originals)} originals, "
