@@ -19,6 +19,7 @@ prints the semantic signal alone (cosine order of each original's 10 candidates)
 MiniLM and the variants, to choose a variant on train-part2 before the endpoint runs.
 """
 import argparse
+import hashlib
 import importlib.metadata
 import os
 import sys
@@ -114,10 +115,12 @@ def encode_with(variant: str, texts: list[str], max_tokens: int = MAX_TOKENS) ->
 
 def use(variant: str = DEFAULT_VARIANT, max_tokens: int = MAX_TOKENS) -> None:
     """Swap the distilled model into search.embeddings in this process (the stored vectors are
-    named by MODEL_ID, so MiniLM's are not reused)."""
+    named by their content hash, which names this model, so MiniLM's are not reused)."""
     table(variant)
-    embeddings.MODEL_ID = f"minilm-distilled-{variant}"
+    _tokenizer()
+    name = f"minilm-distilled-{variant}/{max_tokens}"
     embeddings.MAX_TOKENS = max_tokens
+    embeddings.content_hash = lambda text: hashlib.sha256(f"{name}\n{text}".encode()).hexdigest()
     embeddings.encode = lambda texts, threads=embeddings.THREADS: encode_with(variant, texts, max_tokens)
 
 

@@ -401,7 +401,7 @@ def main() -> None:
             from search.devnode import stop_node
             stop_node(*started)
 
-    print(f"\nembedding: {embeddings.MODEL_ID}, first {embeddings.MAX_TOKENS} tokens of title and body; "
+    print(f"\nembedding: {args.model if args.model != 'minilm' else embeddings.MODEL_ID}, first {embeddings.MAX_TOKENS} tokens of title and body; "
           f"shipped semantic weight {ranking.SEMANTIC_WEIGHT}")
     print(f"\nSemEval-2016 3B {args.split}: {len(originals)} originals x 10 candidates "
           f"({'without' if args.no_comments else 'with'} replies); unreturned candidates ranked "
