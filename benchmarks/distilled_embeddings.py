@@ -8,12 +8,12 @@ Zipf estimate of its frequency from its rank in the vocabulary (model2vec's defa
 coefficient 1e-4). A text's vector is the mean of its tokens' vectors (no special tokens), L2
 normalised: a table lookup, no transformer at run time.
 
-The raw table is computed once (about a minute on one core) from the registry package, nothing
+The raw table is computed once (90 s on an idle core) from the registry package, nothing
 downloaded, and cached under ~/.cache/collab keyed by the package's version and the model id;
 the post-processing is cheap and done at load. `use(variant)` swaps it into `search.embeddings`
 in this process (the benchmarks' `--model distilled`); the application does not use it.
 
-    python benchmarks/distilled_embeddings.py [--variant pca-sif] [--split train-part2]
+    python benchmarks/distilled_embeddings.py [--split train-part2] [--variants pca-sif,..] [--max-tokens 64,256]
 
 prints the semantic signal alone (cosine order of each original's 10 candidates) on a split, for
 MiniLM and the variants, to choose a variant on train-part2 before the endpoint runs.
