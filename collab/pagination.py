@@ -93,7 +93,8 @@ def _beyond(key: SortKey, value: Any) -> ColumnElement[bool]:
 
 
 def _after(keys: list[SortKey], values: list[Any]) -> ColumnElement[bool]:
-    """Rows strictly after `values` in the (mixed-direction) order given by `keys`.
+    """Rows strictly after `values` in the (mixed-direction) order given by `keys`: booleans as
+    they are, the other values as bind parameters (page_parameters gives them).
 
     Where the remaining keys all run the same way this is one row comparison, `(a, id) < (x, z)`,
     which an index of the order serves as a range (the spelled-out OR is filtered row by row). A
@@ -104,9 +105,7 @@ def _after(keys: list[SortKey], values: list[Any]) -> ColumnElement[bool]:
     if len(keys) > 1 and isinstance(value, bool):
         return or_(_beyond(first, value), and_(first.column == value, _after(keys[1:], values[1:])))
     if len(keys) > 1 and len({key.descending for key in keys}) == 1:
-        row = tuple_(*(key.column for key in keys))
-        bound = tuple_(*(bindparam(None, value, type_=key.column.type)
-                         for key, value in zip(keys, values)))
+        row, bound = tuple_(*(key.column for key in keys)), tuple_(*values)
         return row < bound if first.descending else row > bound
     alternatives = []
     for i, key in enumerate(keys):
@@ -122,11 +121,6 @@ def ordered(keys: list[SortKey], columns=None) -> list:
             else (k.column if columns is None else columns[k.column.key]).asc() for k in keys]
 
 
-def after_cursor(keys: list[SortKey], cursor: str) -> ColumnElement[bool]:
-    """The condition for the rows after `cursor` (422 for a cursor that is not ours)."""
-    return _after(keys, _decode(cursor, keys))
-
-
 def page_of(rows: list, keys: list[SortKey], limit: int) -> Page:
     """A page from up to `limit + 1` rows in key order (an extra row means there is more)."""
     next_cursor = None
@@ -137,15 +131,8 @@ def page_of(rows: list, keys: list[SortKey], limit: int) -> Page:
     return Page(items=rows, next_cursor=next_cursor)
 
 
-def paginate(statement: Select, keys: list[SortKey], limit: int, cursor: str | None) -> Page:
-    """Run `statement` ordered by `keys` (the last key must be unique, e.g. the id)."""
-    if cursor:
-        statement = statement.where(after_cursor(keys, cursor))
-    rows = list(db.session.scalars(statement.order_by(*ordered(keys)).limit(limit + 1)).unique())
-    return page_of(rows, keys, limit)
-
-
-# Statements built once (hot lists): the page's size and the cursor's values are parameters.
+# Every list pages one way: a statement with the page's size and the cursor's values left as
+# bind parameters (so a hot list builds it once per shape), run with page_parameters().
 LIMIT_PARAMETER = "page_limit"
 
 
@@ -153,30 +140,44 @@ def _after_parameter(index: int) -> str:
     return f"page_after_{index}"
 
 
-def page_statement(statement: Select, keys: list[SortKey], after_cursor: bool) -> Select:
-    """`statement` as paginate() runs it, with the limit and (when `after_cursor`) the cursor's
-    values left as bind parameters, so it can be built once and run with page_parameters().
-    Only for keys that all run one way and start with no boolean (one row comparison)."""
-    if len({key.descending for key in keys}) != 1 or _is_boolean(keys[0]):
-        raise ValueError("page_statement needs keys of one direction, not starting with a boolean")
-    if after_cursor:
-        row = tuple_(*(key.column for key in keys))
-        bound = tuple_(*(bindparam(_after_parameter(i), type_=key.column.type)
-                         for i, key in enumerate(keys)))
-        statement = statement.where(row < bound if keys[0].descending else row > bound)
+def cursor_values(keys: list[SortKey], cursor: str | None) -> list[Any] | None:
+    """The values a cursor holds, checked against `keys` (422 for a cursor that is not ours)."""
+    return _decode(cursor, keys) if cursor else None
+
+
+def page_shape(values: list[Any] | None) -> tuple | None:
+    """What of a cursor a page's statement is built from (None for a first page): its booleans,
+    which decide the comparison's form; every other value is a bind parameter. A statement cache
+    keys on it."""
+    if values is None:
+        return None
+    return tuple(value if isinstance(value, bool) else None for value in values)
+
+
+def page_statement(statement: Select, keys: list[SortKey], values: list[Any] | None) -> Select:
+    """`statement` from the cursor's position (`values`, or the start for None) in the order of
+    `keys` (the last one unique, e.g. the id), limited: page_shape(values) says which pages it
+    serves; page_parameters() gives its parameters."""
+    if values is not None:
+        statement = statement.where(_after(keys, [
+            value if isinstance(value, bool)
+            else bindparam(_after_parameter(i), type_=key.column.type)
+            for i, (key, value) in enumerate(zip(keys, values))]))
     return statement.order_by(*ordered(keys)).limit(bindparam(LIMIT_PARAMETER, type_=Integer))
 
 
-def page_parameters(keys: list[SortKey], limit: int, cursor: str | None) -> dict:
+def page_parameters(keys: list[SortKey], limit: int, values: list[Any] | None) -> dict:
     """The parameters of a page_statement(): one row more than the page, to know if more follow."""
     parameters = {LIMIT_PARAMETER: limit + 1}
-    if cursor:
-        parameters.update((_after_parameter(i), value)
-                          for i, value in enumerate(_decode(cursor, keys)))
+    if values is not None:
+        parameters.update((_after_parameter(i), value) for i, value in enumerate(values)
+                          if not isinstance(value, bool))
     return parameters
 
 
-def _is_boolean(key: SortKey) -> bool:
-    column_type = key.column.type
-    return (column_type.impl if isinstance(column_type, TypeDecorator)
-            else column_type).python_type is bool
+def paginate(statement: Select, keys: list[SortKey], limit: int, cursor: str | None) -> Page:
+    """Run `statement` for one page (a statement built per request; hot lists cache theirs)."""
+    values = cursor_values(keys, cursor)
+    rows = list(db.session.scalars(page_statement(statement, keys, values),
+                                   page_parameters(keys, limit, values)).unique())
+    return page_of(rows, keys, limit)

@@ -24,7 +24,16 @@ from collab.communities.models import (
 from collab.audit import service as audit
 from collab.db import db
 from collab.errors import Conflict, Forbidden, InvalidInput, NotFound, TooSoon
-from collab.pagination import Page, SortKey, page_of, page_parameters, page_statement, paginate
+from collab.pagination import (
+    Page,
+    SortKey,
+    cursor_values,
+    page_of,
+    page_parameters,
+    page_shape,
+    page_statement,
+    paginate,
+)
 from collab.people.models import Audience, User
 from collab.people.service import can_see_user
 from collab.permissions import (
@@ -203,8 +212,8 @@ FILTERS = ("member", "visibility", "archived", "audience")
 _LIST_STATEMENTS: dict[tuple, Select] = {}
 
 
-def _list_statement(viewer: User, filters: tuple[str, ...], after_cursor: bool) -> Select:
-    shape = (viewer_shape(viewer), filters, after_cursor)
+def _list_statement(viewer: User, filters: tuple[str, ...], after: list | None) -> Select:
+    shape = (viewer_shape(viewer), filters, page_shape(after))
     statement = _LIST_STATEMENTS.get(shape)
     if statement is not None:
         return statement
@@ -229,7 +238,7 @@ def _list_statement(viewer: User, filters: tuple[str, ...], after_cursor: bool) 
     if "audience" in filters:
         statement = statement.where(Community.id.in_(select(CommunityAudience.community_id).where(
             CommunityAudience.audience == bindparam("audience", type_=String))))
-    statement = _LIST_STATEMENTS[shape] = page_statement(statement, LIST_KEYS, after_cursor)
+    statement = _LIST_STATEMENTS[shape] = page_statement(statement, LIST_KEYS, after)
     return statement
 
 
@@ -238,10 +247,10 @@ def list_communities(viewer: User, args: dict) -> Page:
     pending requests and the caller's membership (the same rules as _views)."""
     filters = tuple(name for name in FILTERS
                     if (args.get(name) if name == "member" else name in args))
+    after = cursor_values(LIST_KEYS, args["cursor"])
     parameters = {**viewer_parameters(viewer), **{name: args[name] for name in filters},
-                  **page_parameters(LIST_KEYS, args["limit"], args["cursor"])}
-    rows = db.session.execute(_list_statement(viewer, filters, bool(args["cursor"])),
-                              parameters).all()
+                  **page_parameters(LIST_KEYS, args["limit"], after)}
+    rows = db.session.execute(_list_statement(viewer, filters, after), parameters).all()
     page = page_of(rows, LIST_KEYS, args["limit"])
     listings = []
     for row in page.items:

@@ -13,7 +13,9 @@ class Vote(db.Model):
     __tablename__ = "votes"
     __table_args__ = (
         UniqueConstraint("thread_id", "user_id"),
-        Index("ix_votes_thread_audience", "thread_id", "audience"),
+        # A thread's tallies by audience with the caller's vote, read from the index alone
+        # (migration 0023).
+        Index("ix_votes_thread_tally", "thread_id", "audience", "value", "user_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

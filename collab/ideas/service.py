@@ -5,7 +5,7 @@ so counts stay exact under concurrent voters.
 """
 from datetime import datetime
 
-from sqlalchemy import Integer, Select, bindparam, case, func, select
+from sqlalchemy import Integer, Select, bindparam, case, func, literal_column, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.util import identity_key
@@ -69,11 +69,20 @@ def _recount(thread: Thread) -> None:
 
 
 def _votes_statement() -> Select:
-    """A thread's votes by audience and value, the caller's own (id, cast at) picked out."""
-    mine = Vote.user_id == bindparam("user_id", type_=Integer)
-    return (select(Vote.audience, Vote.value, func.count(), func.max(case((mine, Vote.id))),
-                   func.max(case((mine, Vote.created_at))))
-            .where(Vote.thread_id == bindparam("thread_id", type_=Integer))
+    """A thread's votes by audience and value, read from the tally index alone (migration
+    0023), the group holding the caller's vote marked; its id and when it was cast are looked
+    up once by its unique key."""
+    thread_id = bindparam("thread_id", type_=Integer)
+    user_id = bindparam("user_id", type_=Integer)
+
+    def mine(column):
+        return select(column).where(Vote.thread_id == thread_id,
+                                    Vote.user_id == user_id).scalar_subquery()
+
+    return (select(Vote.audience, Vote.value, func.count(),
+                   func.max(case((Vote.user_id == user_id, literal_column("1")))),
+                   mine(Vote.id), mine(Vote.created_at))
+            .where(Vote.thread_id == thread_id)
             .group_by(Vote.audience, Vote.value))
 
 
@@ -92,8 +101,8 @@ def _votes(actor: User, thread: Thread) -> tuple[Vote | None, dict[str, dict[str
     mine = None
     with session.no_autoflush:
         rows = session.execute(_VOTES, {"thread_id": thread.id, "user_id": actor.id}).all()
-    for audience, value, count, my_id, cast_at in rows:
-        if my_id is not None:
+    for audience, value, count, holds_mine, my_id, cast_at in rows:
+        if holds_mine:
             count -= 1
             mine = session.identity_map.get(identity_key(Vote, my_id))
             if mine is None:

@@ -16,7 +16,17 @@ from collab.db import commit_keeping, db
 from collab.errors import Conflict, Forbidden, InvalidInput, NotFound
 from collab.ideas import ranking
 from collab.ideas.models import IdeaStatusChange, Vote
-from collab.pagination import Page, SortKey, after_cursor, ordered, page_of, paginate
+from collab.pagination import (
+    Page,
+    SortKey,
+    cursor_values,
+    ordered,
+    page_of,
+    page_parameters,
+    page_shape,
+    page_statement,
+    paginate,
+)
 from collab.people.models import Audience, User
 from collab.permissions import (
     bound_viewer,
@@ -221,20 +231,20 @@ _LISTED_COLUMNS = ("id", "community_id", "kind", "title", "body", "status", "pin
                    "top_score", "trending_score", "created_at", "updated_at", "last_activity_at",
                    "answer_checked_at", "answer_verified_at", "answer_obsolete_at", "last_read_at")
 _LIST_FILTERS = ("kind", "status", "author", "tag")
-# list_threads' statements per (shape of caller, sort, filters), first pages only, built once.
+# list_threads' statements per (shape of caller, sort, filters, pagination.page_shape), built once.
 _LIST_STATEMENTS: dict[tuple, Select] = {}
 
 
-def _list_statement(viewer: User, sort: str, filters: tuple, cursor: str | None) -> Select:
+def _list_statement(viewer: User, sort: str, filters: tuple, after: list | None) -> Select:
     """The page with everything its payloads carry, in one statement: the page of threads (the
     visible community's id computed inside it, so the index of the order serves it), then per
     thread its author, the answer's verifier, its tags and its tallies by audience with the
-    caller's vote (from the thread's own votes). Values are bound at execution (`slug`, `page_limit`,
-    the filters and `permissions.viewer_parameters`); a first page's statement is built once
-    per shape of caller, sort and set of filters."""
+    caller's vote (from the thread's own votes). Values are bound at execution (`slug`, the
+    page's (pagination.page_parameters), the filters and `permissions.viewer_parameters`); the
+    statement is built once per shape of caller, sort, set of filters and shape of page."""
     dialect = db.session.get_bind().dialect.name
-    key = (dialect, viewer_shape(viewer), sort, filters)
-    statement = None if cursor else _LIST_STATEMENTS.get(key)
+    key = (dialect, viewer_shape(viewer), sort, filters, page_shape(after))
+    statement = _LIST_STATEMENTS.get(key)
     if statement is not None:
         return statement
     bound = bound_viewer(viewer)
@@ -257,17 +267,16 @@ def _list_statement(viewer: User, sort: str, filters: tuple, cursor: str | None)
                 ThreadTag.tag == bindparam("tag", type_=ThreadTag.tag.type))))
         else:
             inner = inner.where(threads.c[name] == bindparam(name, type_=threads.c[name].type))
-    if cursor:
-        inner = inner.where(after_cursor(keys, cursor))
     # The authors and verifiers joined inside the page: the planner then looks them up by key
     # for the page's rows (outside, it hashed the whole users table).
     author, verifier = aliased(User, name="a"), aliased(User, name="v")
-    page = (inner.add_columns(
-                *(getattr(author, name).label(f"a_{name}") for name in _USER_REF_COLUMNS),
-                *(getattr(verifier, name).label(f"v_{name}") for name in _USER_REF_COLUMNS))
-            .join(author, author.id == threads.c.author_id)
-            .outerjoin(verifier, verifier.id == threads.c.answer_verified_by_id)
-            .order_by(*ordered(keys)).limit(bindparam("page_limit", type_=Integer)).cte("page"))
+    page = page_statement(
+        inner.add_columns(
+            *(getattr(author, name).label(f"a_{name}") for name in _USER_REF_COLUMNS),
+            *(getattr(verifier, name).label(f"v_{name}") for name in _USER_REF_COLUMNS))
+        .join(author, author.id == threads.c.author_id)
+        .outerjoin(verifier, verifier.id == threads.c.answer_verified_by_id),
+        keys, after).cte("page")
     tags = (select(func.aggregate_strings(ThreadTag.tag, literal_column("','")))
             .where(ThreadTag.thread_id == page.c.id).scalar_subquery())
     # Each thread's tallies from its own votes (by index), whatever the plan: a generic plan does
@@ -281,9 +290,7 @@ def _list_statement(viewer: User, sort: str, filters: tuple, cursor: str | None)
         statement = select(page, tags.label("tag_list"), *(
             select(column).where(Vote.thread_id == page.c.id).scalar_subquery()
             .label(f"t{i}") for i, column in enumerate(_tally_columns(bound))))
-    statement = statement.order_by(*ordered(keys, page.c))
-    if not cursor:
-        _LIST_STATEMENTS[key] = statement
+    statement = _LIST_STATEMENTS[key] = statement.order_by(*ordered(keys, page.c))
     return statement
 
 
@@ -312,15 +319,16 @@ def _listed_view(row, community: Columns) -> ThreadView:
 def list_threads(viewer: User, slug: str, args: dict) -> Page:
     """One statement for the page with its authors, tags and tallies (_list_statement), read as
     plain rows; an empty page checks the community (404 when hidden or unknown)."""
-    filters, parameters = [], {"slug": slug, "page_limit": args["limit"] + 1,
-                               **viewer_parameters(viewer)}
+    sort = args["sort"]
+    after = cursor_values(SORT_KEYS[sort], args["cursor"])
+    filters, parameters = [], {"slug": slug, **viewer_parameters(viewer),
+                               **page_parameters(SORT_KEYS[sort], args["limit"], after)}
     for name in _LIST_FILTERS:
         if name in args:
             value = parameters[name] = args[name]
             filters.append("author_handle" if name == "author" and isinstance(value, str)
                            else name)
-    sort, cursor = args["sort"], args["cursor"]
-    statement = _list_statement(viewer, sort, tuple(filters), cursor)
+    statement = _list_statement(viewer, sort, tuple(filters), after)
     rows = db.session.connection().execute(statement, parameters).mappings().all()
     if not rows:
         find_visible_community(viewer, slug)
