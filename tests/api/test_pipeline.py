@@ -62,3 +62,30 @@ def test_kept_descriptions_follow_each_result_columns(app):
     assert all(len(seen) == 1 for seen in described.values())
     assert described["SELECT 1 AS x"] != described["SELECT CAST('one' AS TEXT) AS x"]
     assert next(iter(described["SELECT 1 AS x, 2 AS y"]))[0] == ("x", "y")
+
+
+def test_query_arguments_loaded_once_per_query_string_stay_exact(app, make_user, make_community):
+    """collab.blueprints.BodyParser keeps a query string's loaded arguments: the same text gives
+    the same arguments (a fresh dict each time), another text its own, bad ones stay 422."""
+    from collab.blueprints import Blueprint
+    from collab.communities.schemas import CommunityListArgs
+
+    owner = make_user("olga")
+    for slug in ("alpha", "beta", "gamma"):
+        make_community(owner, slug)
+    for _ in range(2):
+        assert len(owner.get(f"{API}/communities?limit=1").get_json()["items"]) == 1
+        assert len(owner.get(f"{API}/communities?limit=2").get_json()["items"]) == 2
+        assert len(owner.get(f"{API}/communities").get_json()["items"]) == 3
+        for bad in ("limit=0", "limit=x", "bogus=1"):
+            response = owner.get(f"{API}/communities?{bad}")
+            assert response.status_code == 422, bad
+    parser = Blueprint.ARGUMENTS_PARSER
+    with app.test_request_context("/api/v1/communities?limit=5&visibility=open"):
+        first = parser.parse(CommunityListArgs, location="query", unknown=None)
+        first["limit"] = 99  # a view changing its arguments changes nobody else's
+        again = parser.parse(CommunityListArgs, location="query", unknown=None)
+    assert again == {"limit": 5, "cursor": None, "visibility": "open"}
+    assert again is not first
+    with app.test_request_context("/api/v1/communities?limit=6"):
+        assert parser.parse(CommunityListArgs, location="query", unknown=None)["limit"] == 6
