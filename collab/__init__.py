@@ -6,7 +6,7 @@ from flask_migrate import Migrate, upgrade
 from werkzeug.routing import IntegerConverter
 
 from collab import apidocs, auth, integrations, outbox, webhooks
-from collab.db import db
+from collab.db import db, described_cursor_class
 from collab.errors import register_error_handlers
 from collab.json_response import OrjsonProvider
 from collab.openapi import CollabApi, ProblemResponses
@@ -27,6 +27,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.config.update(overrides or {})
     _ensure_sqlite_directory(app.config["SQLALCHEMY_DATABASE_URI"])
     _postgres_plan_cache_mode(app)
+    _psycopg_described_cursors(app)
 
     app.url_map.converters["int"] = BoundedIntConverter
     db.init_app(app)
@@ -115,6 +116,19 @@ def _postgres_plan_cache_mode(app: Flask) -> None:
     options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
     connect_args = dict(options.get("connect_args") or {})
     connect_args["options"] = f"{connect_args.get('options', '')} -c plan_cache_mode={mode}".strip()
+    options["connect_args"] = connect_args
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+
+
+def _psycopg_described_cursors(app: Flask) -> None:
+    """psycopg connections keep their results' column descriptions (collab.db)."""
+    cursor_class = described_cursor_class()
+    if cursor_class is None or not app.config["SQLALCHEMY_DATABASE_URI"].startswith(
+            "postgresql+psycopg:"):
+        return
+    options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    connect_args = dict(options.get("connect_args") or {})
+    connect_args.setdefault("cursor_factory", cursor_class)
     options["connect_args"] = connect_args
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
 

@@ -48,17 +48,47 @@ UNTHROTTLED = {name: "1000000 per minute" for name in DEFAULTS}
 
 
 class _MemoryStorage(MemoryStorage):
-    """limits' memory storage starts a cleanup thread on a hit whenever the last one ended
-    (after 10 ms), i.e. on nearly every request; reads check expiry themselves, so cleaning up
-    at most once a second keeps the same counts for a fraction of the cost."""
+    """limits' memory storage, counting a hit in one step: one lock, one clock read, and expired
+    counters dropped at most once a second in the counting thread.
+
+    limits' own increment read, expired and locked each key apart, answered its expiry with another
+    call, and started a cleanup thread on nearly every hit (10 ms after the last one ended): about
+    a tenth of a GET /me's CPU. The counts, windows and `reset()` are the same (fixed windows that
+    start at a key's first hit).
+    """
 
     STORAGE_SCHEME = ["collab-memory"]
+    SWEEP_SECONDS = 1.0
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._counting = threading.Lock()
+        self._swept_at = 0.0
 
     def _MemoryStorage__schedule_expiry(self) -> None:
-        if not self.timer.is_alive():
-            self.timer = threading.Timer(1.0, self._MemoryStorage__expire_events)
-            self.timer.daemon = True
-            self.timer.start()
+        return None  # swept by counted()
+
+    def counted(self, key: str, expiry: float) -> tuple[int, float]:
+        """Count one hit on `key`: (hits in its window, when the window ends)."""
+        now = clock.time()
+        counts, expirations = self.storage, self.expirations
+        with self._counting:
+            if now - self._swept_at >= self.SWEEP_SECONDS:
+                self._swept_at = now
+                for expired in [k for k, at in expirations.items() if at <= now]:
+                    counts.pop(expired, None)
+                    expirations.pop(expired, None)
+                    self.locks.pop(expired, None)
+            ends = expirations.get(key, 0)
+            if ends <= now:
+                counts[key] = 0
+                ends = expirations[key] = now + expiry
+            count = counts[key] = counts[key] + 1
+        return count, ends
+
+    def reset(self) -> int | None:
+        with self._counting:
+            return super().reset()
 
 
 @dataclass
@@ -72,8 +102,11 @@ class RateLimits:
         fixed-window strategy's hit and window stats answer, from the count the increment
         returns (one storage read fewer)."""
         key = item.key_for(PREFIX, *identifiers)
-        count = self.storage.incr(key, item.get_expiry())
-        reset_at = self.storage.get_expiry(key)
+        if isinstance(self.storage, _MemoryStorage):
+            count, reset_at = self.storage.counted(key, item.get_expiry())
+        else:
+            count = self.storage.incr(key, item.get_expiry())
+            reset_at = self.storage.get_expiry(key)
         return count <= item.amount, max(0, item.amount - count), max(0, int(reset_at - clock.time()))
 
     def reset(self) -> None:

@@ -105,3 +105,28 @@ def test_limits_switched_off(app, make_user, limits, monkeypatch):
     for _ in range(3):
         response = alice.get(f"{API}/me")
         assert response.status_code == 200 and "RateLimit-Limit" not in response.headers
+
+
+def test_memory_counters_count_fixed_windows_and_drop_expired_ones(monkeypatch):
+    """The in-process counting (collab.integrations.ratelimits._MemoryStorage.counted): hits add
+    up within a window, a window ends at its first hit plus the period, expired keys go."""
+    from collab.integrations import ratelimits
+
+    now = [1000.0]
+    monkeypatch.setattr(ratelimits.clock, "time", lambda: now[0])
+    storage = ratelimits._MemoryStorage()
+    limits = ratelimits.RateLimits(storage)
+    item = ratelimits._limit("3 per minute")
+    assert limits.hit(item, "token:a", "read") == (True, 2, 60)
+    now[0] += 10
+    assert limits.hit(item, "token:a", "read") == (True, 1, 50)
+    assert limits.hit(item, "token:b", "read") == (True, 2, 60)  # another caller, another count
+    assert limits.hit(item, "token:a", "read") == (True, 0, 50)
+    assert limits.hit(item, "token:a", "read") == (False, 0, 50)
+    now[0] += 50  # a's window ends; b's has 10 s left
+    assert limits.hit(item, "token:a", "read") == (True, 2, 60)
+    now[0] += 11  # b's window ended: swept with the next hit
+    limits.hit(item, "token:a", "read")
+    assert [key for key in storage.expirations if "token:b" in key] == []
+    limits.reset()
+    assert limits.hit(item, "token:a", "read") == (True, 2, 60)
