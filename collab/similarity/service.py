@@ -1,6 +1,6 @@
 """Related threads, similar drafts and duplicate suggestions: rules, engines and permissions.
 
-Two signals, fused (`ranking.fuse`): BM25 over title, body and posts, and the cosine of sentence
+Two signals, fused (`ranking.fuse`): BM25 over title and body, and the cosine of sentence
 embeddings (search/embeddings.py). Elasticsearch runs the BM25 query (`queries.similar_body`) and
 a filtered kNN query on the documents' `embedding` (`queries.similar_knn_body`); the database
 fallback takes the threads sharing a word, scores them with the same BM25 in Python
@@ -10,8 +10,6 @@ collab.permissions per request; the hits are re-checked through the same door be
 shown, so nothing from a hidden community is ranked, counted or suggested.
 """
 import logging
-from collections import defaultdict
-
 from collab.db import db
 from collab.people.models import User
 from collab.permissions import (
@@ -63,8 +61,8 @@ def _elasticsearch_rank(viewer: User, words: list[str], vector, limit: int,
                         **narrowing) -> list[tuple[int, float]]:
     visible = visible_community_id_list(viewer)
     size = max(limit, FUSION_POOL)
-    bodies = [queries.similar_body(words, visible, size, (ranking.TITLE_BOOST, ranking.BODY_BOOST,
-                                                          ranking.POSTS_BOOST), **narrowing)]
+    bodies = [queries.similar_body(words, visible, size, (ranking.TITLE_BOOST, ranking.BODY_BOOST),
+                                   **narrowing)]
     if vector is not None:
         bodies.append(queries.similar_knn_body(vector.tolist(), visible, size, **narrowing))
     # One round trip: the cluster runs the BM25 and the kNN search side by side.
@@ -90,8 +88,8 @@ def _database_rank(viewer: User, words: list[str], vector, limit: int,
             queries.database_similar_window(visible, SEMANTIC_WINDOW, **narrowing))}
         missing = [i for i in lexical if i not in window]
         if missing:
-            thread_rows, _ = queries.similar_texts(missing)
-            window.update({row.id: row for row in db.session.execute(thread_rows)})
+            window.update({row.id: row for row in db.session.execute(
+                queries.similar_texts(missing))})
         stored = vectors.stored(window.values())
         semantic = {i: float(v @ vector) for i, v in stored.items()}
     return ranking.fuse(lexical, semantic)[:limit]
@@ -103,12 +101,8 @@ def _database_bm25(visible, words: list[str], **narrowing) -> dict[int, float]:
     if not ids:
         return {}
     total = db.session.scalar(queries.database_similar_scope_size(visible, **narrowing))
-    thread_rows, post_rows = queries.similar_texts(ids)
-    posts = defaultdict(list)
-    for thread_id, body in db.session.execute(post_rows):
-        posts[thread_id].append(body)
-    candidates = [ranking.Candidate(row.id, row.title, row.body, "\n".join(posts[row.id]))
-                  for row in db.session.execute(thread_rows)]
+    candidates = [ranking.Candidate(row.id, row.title, row.body)
+                  for row in db.session.execute(queries.similar_texts(ids))]
     return {i: s for i, s in ranking.bm25(words, candidates, total).items() if s > 0}
 
 
