@@ -408,7 +408,8 @@ def similar_body(words: list[str], visible_community_ids: list[int], size: int,
     should = [{"match": {"title": {"query": text_value, "boost": title}}},
               {"match": {"body": {"query": text_value, "boost": body}}}]
     # No total and no secondary sort: Lucene may then skip documents that cannot reach the top.
-    return {"size": size, "_source": ["thread_id"], "track_total_hits": False,
+    return {"size": size, "_source": False, "docvalue_fields": ["thread_id"],
+            "track_total_hits": False,
             "query": {"bool": {"should": should, "minimum_should_match": 1,
                                "filter": filters, "must_not": must_not}}}
 
@@ -437,7 +438,8 @@ def similar_knn_body(vector: list[float], visible_community_ids: list[int], size
     candidates and `size` neighbours come from what the caller may see.
     """
     filters, must_not = _similar_filters(visible_community_ids, exclude_thread_id, community_id, kind)
-    return {"size": size, "_source": ["thread_id"], "track_total_hits": False,
+    return {"size": size, "_source": False, "docvalue_fields": ["thread_id"],
+            "track_total_hits": False,
             "knn": {"field": "embedding", "query_vector": vector, "k": size,
                     "num_candidates": max(size, KNN_CANDIDATES),
                     "filter": {"bool": {"filter": filters, "must_not": must_not}}}}

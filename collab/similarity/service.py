@@ -10,6 +10,7 @@ collab.permissions per request; the hits are re-checked through the same door be
 shown, so nothing from a hidden community is ranked, counted or suggested.
 """
 import logging
+from concurrent.futures import Future, ThreadPoolExecutor
 from collab.db import db
 from collab.people.models import User
 from collab.permissions import (
@@ -38,43 +39,63 @@ SEMANTIC_WINDOW = 1000
 DUPLICATE_WINDOW = 2000
 
 
+# Drafts are embedded here while the request thread runs the BM25 search (ONNX Runtime releases
+# the GIL): the request waits for the longer of the two, not for both one after the other.
+_drafts = ThreadPoolExecutor(max_workers=2, thread_name_prefix="draft-embedding")
+
+
 def _rank(viewer: User, like: str, semantic_text: str, limit: int, vector=None,
           **narrowing) -> dict:
     words = ranking.query_words(like)
-    semantic = embeddings.available()
     if not words:  # stop words only: nothing to compare, on either signal
         return {"engine": search.ELASTICSEARCH if search.elasticsearch_ready() else search.DATABASE,
                 "items": []}
-    if semantic and vector is None:
-        vector = embeddings.encode([semantic_text], threads=embeddings.REQUEST_THREADS)[0]
+    pending = None
+    if embeddings.available() and vector is None:
+        pending = _drafts.submit(embeddings.encode, [semantic_text],
+                                 threads=embeddings.REQUEST_THREADS)
     if search.elasticsearch_ready():
         try:
-            return search.scored_threads(viewer, search.ELASTICSEARCH,
-                                         _elasticsearch_rank(viewer, words, vector, limit, **narrowing))
+            return search.scored_threads(viewer, search.ELASTICSEARCH, _elasticsearch_rank(
+                viewer, words, vector, limit, pending, **narrowing))
         except SearchUnavailable as error:
             log.warning("similar threads falling back to the database: %s", error)
+    if pending is not None:
+        vector = pending.result()[0]
     return search.scored_threads(viewer, search.DATABASE,
                                  _database_rank(viewer, words, vector, limit, **narrowing))
 
 
-def _elasticsearch_rank(viewer: User, words: list[str], vector, limit: int,
-                        **narrowing) -> list[tuple[int, float]]:
-    visible = visible_community_id_list(viewer)
-    size = max(limit, FUSION_POOL)
-    bodies = [queries.similar_body(words, visible, size, (ranking.TITLE_BOOST, ranking.BODY_BOOST),
-                                   **narrowing)]
-    if vector is not None:
-        bodies.append(queries.similar_knn_body(vector.tolist(), visible, size, **narrowing))
-    # One round trip: the cluster runs the BM25 and the kNN search side by side.
+def _msearch(bodies: list[dict]) -> list[list[dict]]:
+    """The hits of each search, in one round trip (the cluster runs them side by side)."""
     responses = search.es_call("msearch", searches=[part for body in bodies for part in ({}, body)])
     responses = responses["responses"]
     for response in responses:
         if "error" in response:
             raise SearchUnavailable(str(response["error"])[:300])
-    lexical = {h["_source"]["thread_id"]: h["_score"] for h in responses[0]["hits"]["hits"]}
+    return [response["hits"]["hits"] for response in responses]
+
+
+def _elasticsearch_rank(viewer: User, words: list[str], vector, limit: int,
+                        pending: Future | None = None, **narrowing) -> list[tuple[int, float]]:
+    """BM25 and kNN candidates, fused. `pending`: the draft's embedding, still running."""
+    visible = visible_community_id_list(viewer)
+    size = max(limit, FUSION_POOL)
+    lexical_body = queries.similar_body(words, visible, size,
+                                        (ranking.TITLE_BOOST, ranking.BODY_BOOST), **narrowing)
+    if pending is not None:  # BM25 while the draft is embedded, then its neighbours
+        [lexical_hits] = _msearch([lexical_body])
+        vector = pending.result()[0]
+        [neighbour_hits] = _msearch([queries.similar_knn_body(vector.tolist(), visible, size,
+                                                              **narrowing)])
+    elif vector is not None:  # a stored vector (related): both searches in one round trip
+        lexical_hits, neighbour_hits = _msearch([
+            lexical_body, queries.similar_knn_body(vector.tolist(), visible, size, **narrowing)])
+    else:
+        [lexical_hits], neighbour_hits = _msearch([lexical_body]), []
+    lexical = {h["fields"]["thread_id"][0]: h["_score"] for h in lexical_hits}
     # Elasticsearch scores a cosine neighbour (1 + cosine) / 2.
-    semantic = {h["_source"]["thread_id"]: 2 * h["_score"] - 1
-                for h in (responses[1]["hits"]["hits"] if len(responses) > 1 else [])}
+    semantic = {h["fields"]["thread_id"][0]: 2 * h["_score"] - 1 for h in neighbour_hits}
     return ranking.fuse(lexical, semantic)[:limit]
 
 
