@@ -12,12 +12,14 @@ shown, so nothing from a hidden community is ranked, counted or suggested.
 import logging
 from concurrent.futures import Future, ThreadPoolExecutor
 from collab.db import db
+from collab.errors import NotFound
 from collab.people.models import User
 from collab.permissions import (
     find_visible_community,
     require_moderator,
     visible_community_id_list,
     visible_community_ids,
+    visible_community_slugs,
 )
 from collab.search import service as search
 from collab.similarity import ranking, vectors
@@ -45,7 +47,8 @@ _drafts = ThreadPoolExecutor(max_workers=2, thread_name_prefix="draft-embedding"
 
 
 def _rank(viewer: User, like: str, semantic_text: str, limit: int, vector=None,
-          **narrowing) -> dict:
+          visible: list[int] | None = None, **narrowing) -> dict:
+    """`visible`: the caller's visible communities, decided once per request (asked if None)."""
     words = ranking.query_words(like)
     if not words:  # stop words only: nothing to compare, on either signal
         return {"engine": search.ELASTICSEARCH if search.elasticsearch_ready() else search.DATABASE,
@@ -55,9 +58,11 @@ def _rank(viewer: User, like: str, semantic_text: str, limit: int, vector=None,
         pending = _drafts.submit(embeddings.encode, [semantic_text],
                                  threads=embeddings.REQUEST_THREADS)
     if search.elasticsearch_ready():
+        if visible is None:
+            visible = visible_community_id_list(viewer)
         try:
             return search.scored_threads(viewer, search.ELASTICSEARCH, _elasticsearch_rank(
-                viewer, words, vector, limit, pending, **narrowing))
+                visible, words, vector, limit, pending, **narrowing), visible)
         except SearchUnavailable as error:
             log.warning("similar threads falling back to the database: %s", error)
     if pending is not None:
@@ -76,10 +81,9 @@ def _msearch(bodies: list[dict]) -> list[list[dict]]:
     return [response["hits"]["hits"] for response in responses]
 
 
-def _elasticsearch_rank(viewer: User, words: list[str], vector, limit: int,
+def _elasticsearch_rank(visible: list[int], words: list[str], vector, limit: int,
                         pending: Future | None = None, **narrowing) -> list[tuple[int, float]]:
     """BM25 and kNN candidates, fused. `pending`: the draft's embedding, still running."""
-    visible = visible_community_id_list(viewer)
     size = max(limit, FUSION_POOL)
     lexical_body = queries.similar_body(words, visible, size,
                                         (ranking.TITLE_BOOST, ranking.BODY_BOOST), **narrowing)
@@ -140,10 +144,14 @@ def related(viewer: User, thread_id: int, limit: int, scope: str = "community") 
 
 def similar_threads(viewer: User, slug: str, fields: dict) -> dict:
     """Threads of a community like a draft (title and body): "has this been asked?"."""
-    community = find_visible_community(viewer, slug)
+    # One permission decision: the visible communities, the draft's among them (else 404).
+    visible = visible_community_slugs(viewer)
+    if slug not in visible:
+        raise NotFound(f"No community '{slug}'.")
     like = "\n".join([fields["title"], fields.get("body") or ""])
     return _rank(viewer, like, embeddings.thread_text(fields["title"], fields.get("body") or ""),
-                 fields["limit"], community_id=community.id, kind=fields.get("kind"))
+                 fields["limit"], visible=sorted(visible.values()), community_id=visible[slug],
+                 kind=fields.get("kind"))
 
 
 def similar_ideas(viewer: User, slug: str, fields: dict) -> dict:
