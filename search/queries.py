@@ -402,16 +402,20 @@ def similar_body(words: list[str], visible_community_ids: list[int], size: int,
     visible thread sharing a word is ranked, best first; `boosts` weigh title and body (replies
     are not scored: matching every reply's words cost most of the query on a large index).
     """
-    filters, must_not = _similar_filters(visible_community_ids, exclude_thread_id, community_id, kind)
+    filters, must_not = _similar_filters(visible_community_ids, exclude_thread_id, community_id, None)
     text_value = " ".join(words)
     title, body = boosts
     should = [{"match": {"title": {"query": text_value, "boost": title}}},
               {"match": {"body": {"query": text_value, "boost": body}}}]
+    query = {"bool": {"should": should, "minimum_should_match": 1,
+                      "filter": filters, "must_not": must_not}}
+    if kind is not None:
+        # The kind filtered around the scored query, not beside its words: the same scores, and on
+        # 1M posts a third of the time (beside them, Lucene scored the words across the index).
+        query = {"bool": {"must": [query], "filter": [{"term": {"kind": kind}}]}}
     # No total and no secondary sort: Lucene may then skip documents that cannot reach the top.
     return {"size": size, "_source": False, "docvalue_fields": ["thread_id"],
-            "track_total_hits": False,
-            "query": {"bool": {"should": should, "minimum_should_match": 1,
-                               "filter": filters, "must_not": must_not}}}
+            "track_total_hits": False, "query": query}
 
 
 def _similar_filters(visible_community_ids: list[int], exclude_thread_id: int | None,
