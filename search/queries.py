@@ -411,7 +411,7 @@ def similar_body(words: list[str], visible_community_ids: list[int], size: int,
                       "filter": filters, "must_not": must_not}}
     if kind is not None:
         # The kind filtered around the scored query, not beside its words: the same scores, and on
-        # 1M posts a third of the time (beside them, Lucene scored the words across the index).
+        # 1M posts a third of the time (benchmarks/similarity_latency.py).
         query = {"bool": {"must": [query], "filter": [{"term": {"kind": kind}}]}}
     # No total and no secondary sort: Lucene may then skip documents that cannot reach the top.
     return {"size": size, "_source": False, "docvalue_fields": ["thread_id"],
