@@ -394,23 +394,28 @@ def suggest_tags_body(prefix: str, visible_community_ids: list[int], size: int) 
 
 
 def similar_body(words: list[str], visible_community_ids: list[int], size: int,
-                 boosts: tuple[float, float, float], exclude_thread_id: int | None = None,
+                 boosts: tuple[float, float], exclude_thread_id: int | None = None,
                  community_id: int | None = None, kind: str | None = None) -> dict:
     """Threads ranked by BM25 against a draft's words, any of which may match (no cut-off).
 
     Unlike more_like_this (which demanded 30% of the terms and dropped most candidates), every
-    visible thread sharing a word is ranked, best first; `boosts` weigh title, body and posts.
+    visible thread sharing a word is ranked, best first; `boosts` weigh title and body (replies
+    are not scored: matching every reply's words cost most of the query on a large index).
     """
-    filters, must_not = _similar_filters(visible_community_ids, exclude_thread_id, community_id, kind)
+    filters, must_not = _similar_filters(visible_community_ids, exclude_thread_id, community_id, None)
     text_value = " ".join(words)
-    title, body, posts = boosts
+    title, body = boosts
     should = [{"match": {"title": {"query": text_value, "boost": title}}},
-              {"match": {"body": {"query": text_value, "boost": body}}},
-              {"match": {"posts.body": {"query": text_value, "boost": posts}}}]
+              {"match": {"body": {"query": text_value, "boost": body}}}]
+    query = {"bool": {"should": should, "minimum_should_match": 1,
+                      "filter": filters, "must_not": must_not}}
+    if kind is not None:
+        # The kind filtered around the scored query, not beside its words: the same scores, and on
+        # 1M posts a third of the time (benchmarks/similarity_latency.py).
+        query = {"bool": {"must": [query], "filter": [{"term": {"kind": kind}}]}}
     # No total and no secondary sort: Lucene may then skip documents that cannot reach the top.
-    return {"size": size, "_source": ["thread_id"], "track_total_hits": False,
-            "query": {"bool": {"should": should, "minimum_should_match": 1,
-                               "filter": filters, "must_not": must_not}}}
+    return {"size": size, "_source": False, "docvalue_fields": ["thread_id"],
+            "track_total_hits": False, "query": query}
 
 
 def _similar_filters(visible_community_ids: list[int], exclude_thread_id: int | None,
@@ -437,7 +442,8 @@ def similar_knn_body(vector: list[float], visible_community_ids: list[int], size
     candidates and `size` neighbours come from what the caller may see.
     """
     filters, must_not = _similar_filters(visible_community_ids, exclude_thread_id, community_id, kind)
-    return {"size": size, "_source": ["thread_id"], "track_total_hits": False,
+    return {"size": size, "_source": False, "docvalue_fields": ["thread_id"],
+            "track_total_hits": False,
             "knn": {"field": "embedding", "query_vector": vector, "k": size,
                     "num_candidates": max(size, KNN_CANDIDATES),
                     "filter": {"bool": {"filter": filters, "must_not": must_not}}}}
@@ -797,13 +803,9 @@ def database_similar_window(visible_ids: Select, size: int, exclude_thread_id: i
             .order_by(desc(Thread.id)).limit(size))
 
 
-def similar_texts(thread_ids: list[int]) -> tuple[Select, Select]:
-    """Title and body of these threads, and their live posts' bodies (for rescoring)."""
-    threads = select(Thread.id, Thread.title, Thread.body).where(Thread.id.in_(thread_ids))
-    posts = (select(Post.thread_id, Post.body)
-             .where(Post.thread_id.in_(thread_ids), Post.deleted_at.is_(None))
-             .order_by(Post.thread_id, Post.id))
-    return threads, posts
+def similar_texts(thread_ids: list[int]) -> Select:
+    """Title and body of these threads (for rescoring)."""
+    return select(Thread.id, Thread.title, Thread.body).where(Thread.id.in_(thread_ids))
 
 
 def community_threads(community_id: int, size: int) -> Select:

@@ -379,9 +379,11 @@ def suggest(viewer: User, q: str, limit: int) -> dict:
 
 # Scored threads (collab.similarity ranks related and similar threads) ---------------------
 
-def scored_threads(viewer: User, engine: str, scored: list[tuple[int, float]]) -> dict:
-    """Thread views for engine hits in their order, re-checked through the permission door."""
-    views = _visible_threads(viewer, [thread_id for thread_id, _ in scored])
+def scored_threads(viewer: User, engine: str, scored: list[tuple[int, float]],
+                   visible_ids: list[int] | None = None) -> dict:
+    """Thread views for engine hits in their order, re-checked through the permission door
+    (`visible_ids`: the caller's visible communities, when the request has them already)."""
+    views = _visible_threads(viewer, [thread_id for thread_id, _ in scored], visible_ids)
     return {"engine": engine, "items": [{"thread": views[i], "score": float(score)}
                                         for i, score in scored if i in views]}
 

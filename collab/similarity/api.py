@@ -18,7 +18,7 @@ blueprint = Blueprint("similarity", __name__, description="Related threads and d
 @blueprint.arguments(RelatedArgs, location="query")
 @blueprint.response(200, ScoredThreads)
 def related(args, thread_id):
-    """Threads like this one, best first (BM25 over title, body and replies)."""
+    """Threads like this one, best first (BM25 over title and body, and embeddings)."""
     return service.related(current_user(), thread_id, args["limit"], args["scope"])
 
 

@@ -1,6 +1,6 @@
 """Lexical similarity shared by both engines: the same analysis and Lucene's BM25, in Python.
 
-Elasticsearch scores `queries.similar_body` with BM25 over title, body and posts; the database
+Elasticsearch scores `queries.similar_body` with BM25 over title and body; the database
 fallback finds the threads sharing a word (FTS5 / tsvector) and scores them here with the same
 formula, field boosts and query terms, so an outage changes the order little. Duplicate pairs use
 a bounded score (TF-IDF cosine of title and body) so one threshold fits every community.
@@ -14,8 +14,10 @@ import snowballstemmer
 
 from search.queries import ENGLISH_STOP_WORDS
 
-# Field boosts of the similarity query (both engines; README "Related and similar threads").
-TITLE_BOOST, BODY_BOOST, POSTS_BOOST = 2.0, 1.0, 0.2
+# Field boosts of the similarity query (both engines; README "Related and similar threads"). Replies
+# are not scored: they cost most of the query on a large index (every reply's words on the thread
+# document) for a dev MAP within 0.001 of scoring them (benchmarks/similarity_benchmark.py).
+TITLE_BOOST, BODY_BOOST = 2.0, 1.0
 # Lucene's BM25 defaults, as Elasticsearch uses them.
 K1, B = 1.2, 0.75
 # The draft's first distinct significant words: bounds the query's cost on a large index.
@@ -48,17 +50,16 @@ class Candidate:
     thread_id: int
     title: str
     body: str
-    posts: str = ""
 
 
 def bm25(query: list[str], candidates: list[Candidate], total_threads: int) -> dict[int, float]:
-    """Lucene BM25 summed over title, body and posts with their boosts; df from the candidates.
+    """Lucene BM25 summed over title and body with their boosts; df from the candidates.
 
     The candidates are every thread of the scope sharing a word with the query (or the best of
     them), so their document frequencies are the scope's for the query's terms.
     """
     terms = list(dict.fromkeys(analyze(" ".join(query))))
-    fields = {"title": TITLE_BOOST, "body": BODY_BOOST, "posts": POSTS_BOOST}
+    fields = {"title": TITLE_BOOST, "body": BODY_BOOST}
     analyzed = {name: [Counter(analyze(getattr(c, name))) for c in candidates] for name in fields}
     scores = {c.thread_id: 0.0 for c in candidates}
     for name, boost in fields.items():
@@ -66,7 +67,7 @@ def bm25(query: list[str], candidates: list[Candidate], total_threads: int) -> d
         lengths = [sum(d.values()) for d in docs]
         with_field = sum(1 for n in lengths if n) or 1
         average = (sum(lengths) / with_field) or 1.0
-        documents = max(total_threads if name != "posts" else with_field, with_field)
+        documents = max(total_threads, with_field)
         for term in terms:
             df = sum(1 for d in docs if term in d)
             if not df:

@@ -1,6 +1,6 @@
 """Related threads, similar drafts and duplicate suggestions: rules, engines and permissions.
 
-Two signals, fused (`ranking.fuse`): BM25 over title, body and posts, and the cosine of sentence
+Two signals, fused (`ranking.fuse`): BM25 over title and body, and the cosine of sentence
 embeddings (search/embeddings.py). Elasticsearch runs the BM25 query (`queries.similar_body`) and
 a filtered kNN query on the documents' `embedding` (`queries.similar_knn_body`); the database
 fallback takes the threads sharing a word, scores them with the same BM25 in Python
@@ -10,15 +10,16 @@ collab.permissions per request; the hits are re-checked through the same door be
 shown, so nothing from a hidden community is ranked, counted or suggested.
 """
 import logging
-from collections import defaultdict
-
+from concurrent.futures import Future, ThreadPoolExecutor
 from collab.db import db
+from collab.errors import NotFound
 from collab.people.models import User
 from collab.permissions import (
     find_visible_community,
     require_moderator,
     visible_community_id_list,
     visible_community_ids,
+    visible_community_slugs,
 )
 from collab.search import service as search
 from collab.similarity import ranking, vectors
@@ -40,43 +41,65 @@ SEMANTIC_WINDOW = 1000
 DUPLICATE_WINDOW = 2000
 
 
+# Drafts are embedded here while the request thread runs the BM25 search (ONNX Runtime releases
+# the GIL): the request waits for the longer of the two, not for both one after the other.
+_drafts = ThreadPoolExecutor(max_workers=2, thread_name_prefix="draft-embedding")
+
+
 def _rank(viewer: User, like: str, semantic_text: str, limit: int, vector=None,
-          **narrowing) -> dict:
+          visible: list[int] | None = None, **narrowing) -> dict:
+    """`visible`: the caller's visible communities, decided once per request (asked if None)."""
     words = ranking.query_words(like)
-    semantic = embeddings.available()
     if not words:  # stop words only: nothing to compare, on either signal
         return {"engine": search.ELASTICSEARCH if search.elasticsearch_ready() else search.DATABASE,
                 "items": []}
-    if semantic and vector is None:
-        vector = embeddings.encode([semantic_text], threads=embeddings.REQUEST_THREADS)[0]
+    pending = None
+    if embeddings.available() and vector is None:
+        pending = _drafts.submit(embeddings.encode, [semantic_text],
+                                 threads=embeddings.REQUEST_THREADS)
     if search.elasticsearch_ready():
+        if visible is None:
+            visible = visible_community_id_list(viewer)
         try:
-            return search.scored_threads(viewer, search.ELASTICSEARCH,
-                                         _elasticsearch_rank(viewer, words, vector, limit, **narrowing))
+            return search.scored_threads(viewer, search.ELASTICSEARCH, _elasticsearch_rank(
+                visible, words, vector, limit, pending, **narrowing), visible)
         except SearchUnavailable as error:
             log.warning("similar threads falling back to the database: %s", error)
+    if pending is not None:
+        vector = pending.result()[0]
     return search.scored_threads(viewer, search.DATABASE,
                                  _database_rank(viewer, words, vector, limit, **narrowing))
 
 
-def _elasticsearch_rank(viewer: User, words: list[str], vector, limit: int,
-                        **narrowing) -> list[tuple[int, float]]:
-    visible = visible_community_id_list(viewer)
-    size = max(limit, FUSION_POOL)
-    bodies = [queries.similar_body(words, visible, size, (ranking.TITLE_BOOST, ranking.BODY_BOOST,
-                                                          ranking.POSTS_BOOST), **narrowing)]
-    if vector is not None:
-        bodies.append(queries.similar_knn_body(vector.tolist(), visible, size, **narrowing))
-    # One round trip: the cluster runs the BM25 and the kNN search side by side.
+def _msearch(bodies: list[dict]) -> list[list[dict]]:
+    """The hits of each search, in one round trip (the cluster runs them side by side)."""
     responses = search.es_call("msearch", searches=[part for body in bodies for part in ({}, body)])
     responses = responses["responses"]
     for response in responses:
         if "error" in response:
             raise SearchUnavailable(str(response["error"])[:300])
-    lexical = {h["_source"]["thread_id"]: h["_score"] for h in responses[0]["hits"]["hits"]}
+    return [response["hits"]["hits"] for response in responses]
+
+
+def _elasticsearch_rank(visible: list[int], words: list[str], vector, limit: int,
+                        pending: Future | None = None, **narrowing) -> list[tuple[int, float]]:
+    """BM25 and kNN candidates, fused. `pending`: the draft's embedding, still running."""
+    size = max(limit, FUSION_POOL)
+    lexical_body = queries.similar_body(words, visible, size,
+                                        (ranking.TITLE_BOOST, ranking.BODY_BOOST), **narrowing)
+    if pending is not None:  # BM25 while the draft is embedded, then its neighbours
+        [lexical_hits] = _msearch([lexical_body])
+        vector = pending.result()[0]
+        [neighbour_hits] = _msearch([queries.similar_knn_body(vector.tolist(), visible, size,
+                                                              **narrowing)])
+    elif vector is not None:  # a stored vector (related): both searches in one round trip
+        lexical_hits, neighbour_hits = _msearch([
+            lexical_body, queries.similar_knn_body(vector.tolist(), visible, size, **narrowing)])
+    else:
+        [lexical_hits], neighbour_hits = _msearch([lexical_body]), []
+    lexical = {h["fields"]["thread_id"][0]: h["_score"] for h in lexical_hits}
     # Elasticsearch scores a cosine neighbour (1 + cosine) / 2.
-    semantic = {h["_source"]["thread_id"]: 2 * h["_score"] - 1
-                for h in (responses[1]["hits"]["hits"] if len(responses) > 1 else [])}
+    semantic = {h["fields"]["thread_id"][0]: 2 * h["_score"] - 1 for h in neighbour_hits}
     return ranking.fuse(lexical, semantic)[:limit]
 
 
@@ -90,8 +113,8 @@ def _database_rank(viewer: User, words: list[str], vector, limit: int,
             queries.database_similar_window(visible, SEMANTIC_WINDOW, **narrowing))}
         missing = [i for i in lexical if i not in window]
         if missing:
-            thread_rows, _ = queries.similar_texts(missing)
-            window.update({row.id: row for row in db.session.execute(thread_rows)})
+            window.update({row.id: row for row in db.session.execute(
+                queries.similar_texts(missing))})
         stored = vectors.stored(window.values())
         semantic = {i: float(v @ vector) for i, v in stored.items()}
     return ranking.fuse(lexical, semantic)[:limit]
@@ -103,12 +126,8 @@ def _database_bm25(visible, words: list[str], **narrowing) -> dict[int, float]:
     if not ids:
         return {}
     total = db.session.scalar(queries.database_similar_scope_size(visible, **narrowing))
-    thread_rows, post_rows = queries.similar_texts(ids)
-    posts = defaultdict(list)
-    for thread_id, body in db.session.execute(post_rows):
-        posts[thread_id].append(body)
-    candidates = [ranking.Candidate(row.id, row.title, row.body, "\n".join(posts[row.id]))
-                  for row in db.session.execute(thread_rows)]
+    candidates = [ranking.Candidate(row.id, row.title, row.body)
+                  for row in db.session.execute(queries.similar_texts(ids))]
     return {i: s for i, s in ranking.bm25(words, candidates, total).items() if s > 0}
 
 
@@ -125,10 +144,14 @@ def related(viewer: User, thread_id: int, limit: int, scope: str = "community") 
 
 def similar_threads(viewer: User, slug: str, fields: dict) -> dict:
     """Threads of a community like a draft (title and body): "has this been asked?"."""
-    community = find_visible_community(viewer, slug)
+    # One permission decision: the visible communities, the draft's among them (else 404).
+    visible = visible_community_slugs(viewer)
+    if slug not in visible:
+        raise NotFound(f"No community '{slug}'.")
     like = "\n".join([fields["title"], fields.get("body") or ""])
     return _rank(viewer, like, embeddings.thread_text(fields["title"], fields.get("body") or ""),
-                 fields["limit"], community_id=community.id, kind=fields.get("kind"))
+                 fields["limit"], visible=sorted(visible.values()), community_id=visible[slug],
+                 kind=fields.get("kind"))
 
 
 def similar_ideas(viewer: User, slug: str, fields: dict) -> dict:
