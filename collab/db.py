@@ -45,6 +45,9 @@ def _psycopg_caches_long_statements() -> None:
 _psycopg_caches_long_statements()
 
 
+DESCRIPTIONS_KEPT = 1024  # distinct result shapes a connection keeps descriptions of
+
+
 def described_cursor_class():
     """psycopg's cursor, keeping the column descriptions of results it has seen (per connection).
 
@@ -77,9 +80,6 @@ def described_cursor_class():
             return description
 
     return DescribedCursor
-
-
-DESCRIPTIONS_KEPT = 1024
 
 
 class UTCDateTime(TypeDecorator):

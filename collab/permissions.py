@@ -130,11 +130,15 @@ def visible_community_id_list(user: User) -> list[int]:
     return list(db.session.scalars(visible_community_ids(user)))
 
 
-def visible_community_slugs(user: User) -> dict[str, int]:
-    """Slug to id of the communities `user` may see: one query both finds a community by its slug
-    (absent: 404, as find_visible_community) and filters an engine outside the database."""
-    rows = db.session.execute(select(Community.slug, Community.id).where(visible_communities(user)))
-    return {slug: community_id for slug, community_id in rows}
+def find_visible_community_scope(user: User, slug: str) -> tuple[int, list[int]]:
+    """The id of the community `user` may see by `slug` (404 exactly as find_visible_community)
+    with the ids of every community they may see, from one query: for a request that both
+    addresses a community and filters an engine outside the database."""
+    visible = {row.slug: row.id for row in db.session.execute(
+        select(Community.slug, Community.id).where(visible_communities(user)))}
+    if slug not in visible:
+        raise NotFound(f"No community '{slug}'.")
+    return visible[slug], sorted(visible.values())
 
 
 def may_join(user: User, community: Community) -> bool:

@@ -11,15 +11,15 @@ shown, so nothing from a hidden community is ranked, counted or suggested.
 """
 import logging
 from concurrent.futures import Future, ThreadPoolExecutor
+
 from collab.db import db
-from collab.errors import NotFound
 from collab.people.models import User
 from collab.permissions import (
     find_visible_community,
+    find_visible_community_scope,
     require_moderator,
     visible_community_id_list,
     visible_community_ids,
-    visible_community_slugs,
 )
 from collab.search import service as search
 from collab.similarity import ranking, vectors
@@ -144,13 +144,11 @@ def related(viewer: User, thread_id: int, limit: int, scope: str = "community") 
 
 def similar_threads(viewer: User, slug: str, fields: dict) -> dict:
     """Threads of a community like a draft (title and body): "has this been asked?"."""
-    # One permission decision: the visible communities, the draft's among them (else 404).
-    visible = visible_community_slugs(viewer)
-    if slug not in visible:
-        raise NotFound(f"No community '{slug}'.")
+    # One permission decision: the draft's community (else 404) and every visible one.
+    community_id, visible = find_visible_community_scope(viewer, slug)
     like = "\n".join([fields["title"], fields.get("body") or ""])
     return _rank(viewer, like, embeddings.thread_text(fields["title"], fields.get("body") or ""),
-                 fields["limit"], visible=sorted(visible.values()), community_id=visible[slug],
+                 fields["limit"], visible=visible, community_id=community_id,
                  kind=fields.get("kind"))
 
 
