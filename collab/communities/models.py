@@ -2,7 +2,7 @@
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Boolean, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, FetchedValue, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from collab import time
@@ -42,6 +42,10 @@ class Community(db.Model):
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=time.now)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=time.now, onupdate=time.now)
+    # Memberships with status active, kept by the database's triggers on memberships (migration
+    # 0024) whatever path changes them; never written here (read-only to the ORM).
+    active_member_count: Mapped[int] = mapped_column(
+        Integer, server_default="0", server_onupdate=FetchedValue(), deferred=True)
 
     audience_rows: Mapped[list["CommunityAudience"]] = relationship(
         cascade="all, delete-orphan", lazy="selectin", order_by="CommunityAudience.audience"
