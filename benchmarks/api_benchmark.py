@@ -797,8 +797,8 @@ def best(runs: list[Run]) -> Run:
 # Checks ----------------------------------------------------------------------------------------
 
 def check_counters(url: str) -> tuple[bool, list[str]]:
-    """Every thread's stored counters against fresh counts over votes and posts, and the
-    reputation ledger against the events (what `flask reputation recompute` would write)."""
+    """Every thread's stored counters against fresh counts over votes and posts, every
+    community's active-member count against its memberships, and the reputation ledger against the events (what `flask reputation recompute` would write)."""
     from collab.ideas import ranking
     from collab.reputation import rules, service as reputation
 
@@ -822,6 +822,13 @@ def check_counters(url: str) -> tuple[bool, list[str]]:
         scores = connection.execute(text(
             "SELECT upvotes, downvotes, top_score FROM threads WHERE deleted_at IS NULL")).all()
         votes = connection.execute(text("SELECT count(*) FROM votes")).scalar_one()
+        # Stored active-member counts (migration 0024; COPY fires the triggers that keep them).
+        communities, members_differ = connection.execute(text("""
+            SELECT count(*), count(*) FILTER (WHERE c.active_member_count <> coalesce(m.n, 0))
+            FROM communities c
+            LEFT JOIN (SELECT community_id, count(*) AS n FROM memberships
+                       WHERE status = 'active' GROUP BY community_id) m
+                ON m.community_id = c.id""")).one()
         posts = connection.execute(text(
             "SELECT count(*) FROM posts WHERE deleted_at IS NULL")).scalar_one()
         # trending_score only grows: creation, every reply and every up-vote add activity (a vote
@@ -860,12 +867,14 @@ def check_counters(url: str) -> tuple[bool, list[str]]:
              f"{row.threads} ({row.activity} differ)",
              f"  trending_score at least the activity still in the tables: "
              f"{len(bounds) - trending} of {len(bounds)} ({trending} below)",
+             f"  communities' active_member_count equal to COUNT(active memberships): "
+             f"{communities - members_differ} of {communities} ({members_differ} differ)",
              f"  reputation ledger equal to a rebuild from the events: "
              f"{len(ledger) - ledger_differ} of {len(ledger)} daily rows "
              f"({ledger_differ} differ or missing; {sum(p for p, _ in ledger.values())} points "
              f"against {sum(p for p, _ in rebuilt.values())})"]
     exact = (row.tallies == 0 and row.replies == 0 and row.activity == 0 and top == 0
-             and ledger_differ == 0)
+             and ledger_differ == 0 and members_differ == 0)
     return exact and trending == 0, lines
 
 
