@@ -8,7 +8,12 @@ from sqlalchemy import String, bindparam, select
 from sqlalchemy.orm import make_transient_to_detached
 
 from collab import time
-from collab.db import db, read_without_transaction
+from collab.db import (
+    close_read_connection,
+    db,
+    open_read_connection,
+    read_without_transaction,
+)
 from collab.errors import Forbidden, Unauthorized
 from collab.integrations import scopes
 from collab.people.models import ApiToken, User
@@ -47,6 +52,9 @@ _TOKEN_LOOKUP = (
 # then through collab.db.begin_writes): no transaction, two round trips fewer (issue 13).
 READS_WITHOUT_TRANSACTION = frozenset({
     "threads.get_thread", "threads.list_threads", "communities.list_communities", "people.me"})
+# Of those, the reads whose statements are all Core on collab.db.read_connection(): they run on
+# one connection of the engine, without an ORM session (collab.db.open_read_connection).
+READS_WITHOUT_SESSION = frozenset({"communities.list_communities", "people.me"})
 
 
 def current_user() -> User:
@@ -85,20 +93,26 @@ def _authenticate() -> None:
     # outlives their request.
     g.pop("caller", None)
     g.pop("user", None)
-    if not request.path.startswith(API_PREFIX):
+    req = request._get_current_object()  # one context lookup, not one per attribute
+    path = req.path
+    if not path.startswith(API_PREFIX):
         return
-    if request.path in PUBLIC_PATHS or request.path.startswith(PUBLIC_PREFIXES):
+    if path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIXES):
         return
-    header = request.headers.get("Authorization", "")
+    header = req.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("Send 'Authorization: Bearer <token>'.")
-    if request.method == "GET" and request.endpoint in READS_WITHOUT_TRANSACTION:
-        read_without_transaction()
+    endpoint = req.endpoint
+    if req.method != "GET" or endpoint not in READS_WITHOUT_TRANSACTION:
+        connection = db.session.connection()
+    elif endpoint in READS_WITHOUT_SESSION:
+        connection = open_read_connection()
+    else:
+        connection = read_without_transaction()
     # Core execution on the session's connection (the session's own steps add nothing to a
     # Core statement but CPU).
-    found = db.session.connection().execute(
-        _TOKEN_LOOKUP, {"token_hash": hash_token(token.strip())}).first()
+    found = connection.execute(_TOKEN_LOOKUP, {"token_hash": hash_token(token.strip())}).first()
     if found is None:
         raise Unauthorized("The token is unknown or revoked.")
     *columns, token_scopes, expires_at = found
@@ -108,11 +122,12 @@ def _authenticate() -> None:
     if caller.deactivated_at is not None:
         raise Unauthorized("The account is deactivated.")
     g.caller, g.token_scopes = caller, scopes.parse(token_scopes)
-    needed = scopes.required_scope(request.endpoint, request.method)
-    if request.endpoint is not None and needed not in g.token_scopes:
+    needed = scopes.required_scope(endpoint, req.method)
+    if endpoint is not None and needed not in g.token_scopes:
         raise Forbidden(f"This token lacks the '{needed}' scope.",
                         errors={"scope": [f"Requires '{needed}'."]})
 
 
 def init_app(app: Flask) -> None:
     app.before_request(_authenticate)
+    app.teardown_request(close_read_connection)
