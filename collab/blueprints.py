@@ -1,4 +1,5 @@
 """The Blueprint every feature's api.py uses: flask-smorest's, with strict query strings."""
+from collections import OrderedDict
 from datetime import date, datetime
 from enum import Enum
 
@@ -24,24 +25,35 @@ class BodyParser(FlaskParser):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._schemas: dict[type, ma.Schema] = {}
-        self._queries: dict[tuple, dict] = {}
+        self._queries: OrderedDict[tuple, dict] = OrderedDict()  # least recently used first
 
     def parse(self, argmap, req=None, *, location=None, validate=None, **kwargs):
         """A query string's arguments, loaded once per schema and query string: the same text
         loads to the same values (loading validated it), and the hot lists are asked with the
         same few (a fifth of a GET /communities' CPU went to loading `limit` and `cursor`).
-        Only flat loads of immutable values are kept (a copy of the dict each time), at most
-        KEPT_QUERIES; anything else, and every body, is loaded as webargs does."""
+        Only flat loads of immutable values are kept (a copy of the dict each time), the
+        KEPT_QUERIES used last (an LRU: new query strings keep being kept when it is full);
+        anything else, and every body, is loaded as webargs does."""
         if location != "query" or validate is not None or not isinstance(argmap, type):
             return super().parse(argmap, req, location=location, validate=validate, **kwargs)
         key = (argmap, (request if req is None else req).query_string, kwargs.get("unknown"))
-        kept = self._queries.get(key)
+        queries = self._queries
+        kept = queries.get(key)
         if kept is not None:
+            try:
+                queries.move_to_end(key)
+            except KeyError:  # another thread (gthread workers) dropped it meanwhile
+                pass
             return dict(kept)
         loaded = super().parse(argmap, req, location=location, validate=validate, **kwargs)
-        if isinstance(loaded, dict) and len(self._queries) < self.KEPT_QUERIES \
-                and all(isinstance(value, IMMUTABLE) for value in loaded.values()):
-            self._queries[key] = dict(loaded)
+        if isinstance(loaded, dict) and all(isinstance(value, IMMUTABLE)
+                                            for value in loaded.values()):
+            queries[key] = dict(loaded)
+            while len(queries) > self.KEPT_QUERIES:
+                try:
+                    queries.popitem(last=False)
+                except KeyError:
+                    break
         return loaded
 
     def _get_schema(self, argmap, req) -> ma.Schema:
