@@ -13,11 +13,11 @@ from collab.communities.schemas import (
     MembershipOut,
     MemberUpdate,
 )
-from collab.schemas import PageArgs, page_schema
+from collab.schemas import PageArgs, direct_page, page_schema
 
 blueprint = Blueprint("communities", __name__, description="Communities and memberships")
 
-CommunityPage = page_schema(CommunityOut, "CommunityPage")
+CommunityPage = direct_page(page_schema(CommunityOut, "CommunityPage"), CommunityOut)
 MembershipPage = page_schema(MembershipOut, "MembershipPage")
 InvitationPage = page_schema(InvitationOut, "InvitationPage")
 

@@ -85,3 +85,23 @@ def test_list_page_is_one_statement_after_authentication(app, spaces):
     assert len(seen) == 2, seen
     assert [c["slug"] for c in first["items"] + rest["items"]] == \
         ["empty-allow-list", "forum", "lounge"]
+
+
+@pytest.mark.parametrize("who", ["owner", "partner", "admin"])
+def test_page_envelope_dumps_as_marshmallow_does(app, spaces, who):
+    """collab.schemas.direct_page: GET /communities' envelope, dumped directly, equals
+    marshmallow's dump of the same page (a first page with a cursor, and the last one)."""
+    from collab.communities.api import CommunityPage
+
+    with app.app_context():
+        viewer = db.session.get(User, spaces[who].id)
+        first = service.list_communities(viewer, {"limit": 1, "cursor": None})
+        pages = [first, service.list_communities(viewer, {"limit": 100, "cursor": None})]
+        for page in pages:
+            fast = CommunityPage().dump(page)
+            assert fast == marshmallow.Schema.dump(CommunityPage(), page)
+            assert list(fast) == ["items", "next_cursor"]
+        assert (pages[0].next_cursor is not None) == (len(pages[1].items) > 1)
+        assert pages[1].next_cursor is None
+        assert len(CommunityPage().dump(pages[1])["items"]) == len(pages[1].items) >= 1
+        db.session.remove()
