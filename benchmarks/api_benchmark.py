@@ -23,7 +23,9 @@
    PostgreSQL server, read from /proc before and after each run, divided by the requests.
 5. Writes: PUT /threads/{id}/vote (each request flips a different person's vote on one of many
    ideas, so every request writes) and POST /threads/{id}/posts; then checks every thread's
-   stored tallies, top_score, reply_count and last_activity_at against fresh counts.
+   stored tallies, top_score, reply_count and last_activity_at against fresh counts, and every
+   community's stored active_member_count (kept by triggers, migration 0024) against its
+   memberships.
 6. Prints the issue's table with each "Done when" target and whether it is met.
 `--soak SECONDS` then loads GET /threads/{id} at 80% of the measured capacity and prints, per
 minute, requests/s, p50/p99 and each worker's RSS. `--sweep` measures other gunicorn settings.

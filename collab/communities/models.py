@@ -2,7 +2,7 @@
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Boolean, FetchedValue, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from collab import time
@@ -45,7 +45,7 @@ class Community(db.Model):
     # Memberships with status active, kept by the database's triggers on memberships (migration
     # 0024) whatever path changes them; never written here (read-only to the ORM).
     active_member_count: Mapped[int] = mapped_column(
-        Integer, server_default="0", server_onupdate=FetchedValue(), deferred=True)
+        Integer, server_default="0", deferred=True)
 
     audience_rows: Mapped[list["CommunityAudience"]] = relationship(
         cascade="all, delete-orphan", lazy="selectin", order_by="CommunityAudience.audience"
