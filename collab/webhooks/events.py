@@ -21,6 +21,7 @@ from collab.concerns.models import Concern, ConcernState
 from collab.db import changed_columns, db, listen_as_outbox
 from collab.ideas.models import IdeaStatusChange, Vote
 from collab.threads.models import Post, Thread
+from collab.webhooks import subscribers
 from collab.webhooks.models import EventType, WebhookDelivery, WebhookSubscription
 
 PENDING_KEY = "webhook_deliveries_pending"
@@ -101,6 +102,9 @@ def _events(session: Session) -> list[tuple[str, int | None, int | None, dict]]:
 
 def _collect_flush(session: Session, events: dict | None) -> dict | None:
     """After each flush: the transaction's events, one per entity (a later change replaces it)."""
+    if any(isinstance(obj, WebhookSubscription)
+           for obj in (*session.new, *session.dirty, *session.deleted)):
+        subscribers.forget(session)  # changed in this transaction: read them again
     found = _events(session)
     if not found:
         return events
@@ -128,7 +132,7 @@ def _concern_opened(session: Session, *, concern_id: int, community_id: int, thr
         session.info[PENDING_KEY] = True
 
 
-# Every write's transaction asks (built once): who subscribes.
+# Every write's transaction asks (built once), unless it read them already: who subscribes.
 _ACTIVE_SUBSCRIPTIONS = select(WebhookSubscription.__table__.c.id,
                                WebhookSubscription.__table__.c.events,
                                WebhookSubscription.__table__.c.community_id).where(
@@ -141,7 +145,9 @@ def _write(session: Session, events: dict, context=None) -> bool:
     if not events:
         return False
     connection = session.connection()
-    active = connection.execute(_ACTIVE_SUBSCRIPTIONS).all()
+    active = subscribers.remembered(session)  # read with the write's first statement, if so
+    if active is None:
+        active = connection.execute(_ACTIVE_SUBSCRIPTIONS).all()
     if not active:
         return False
     threads, communities = Thread.__table__, Community.__table__
