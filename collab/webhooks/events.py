@@ -69,6 +69,8 @@ def _events(session: Session) -> list[tuple[str, int | None, int | None, dict]]:
         elif isinstance(obj, Membership) and obj.status == MembershipStatus.ACTIVE:
             found.append((EventType.MEMBER_JOINED, obj.community_id, None,
                           {"user_id": obj.user_id, "role": obj.role}))
+        elif isinstance(obj, WebhookSubscription):
+            subscribers.forget(session)  # changed in this transaction: read them again
     for obj in session.dirty:
         if isinstance(obj, Thread) and obj.id not in new_threads:
             changed = sorted(changed_columns(obj) & set(THREAD_FIELDS))
@@ -93,18 +95,19 @@ def _events(session: Session) -> list[tuple[str, int | None, int | None, dict]]:
             found.append((EventType.CONCERN_OPENED, obj.community_id, obj.thread_id, _concern_data(
                 obj.id, obj.thread_id, obj.score, [r for r in obj.reasons.split(",") if r],
                 obj.updated_at, reopened=True)))
+        elif isinstance(obj, WebhookSubscription):
+            subscribers.forget(session)
     for obj in session.deleted:
         if isinstance(obj, Vote):
             found.append((EventType.VOTE_CHANGED, None, obj.thread_id,
                           {"thread_id": obj.thread_id, "user_id": obj.user_id, "value": None}))
+        elif isinstance(obj, WebhookSubscription):
+            subscribers.forget(session)
     return found
 
 
 def _collect_flush(session: Session, events: dict | None) -> dict | None:
     """After each flush: the transaction's events, one per entity (a later change replaces it)."""
-    if any(isinstance(obj, WebhookSubscription)
-           for obj in (*session.new, *session.dirty, *session.deleted)):
-        subscribers.forget(session)  # changed in this transaction: read them again
     found = _events(session)
     if not found:
         return events
