@@ -36,6 +36,7 @@ import json
 import math
 import os
 import random
+import re
 import shutil
 import signal
 import statistics
@@ -550,6 +551,13 @@ def write_post_file(url: str, plan: Plan, rng_seed: int) -> Path:
 
 # SQL statements per request ----------------------------------------------------------------------
 
+def is_read(statement: str) -> bool:
+    """A SELECT, or a WITH whose parts only read (a data-modifying WITH is a write)."""
+    text = statement.lstrip().upper()
+    return text.startswith("SELECT") or (text.startswith("WITH") and not re.search(
+        r"\b(INSERT INTO|DELETE FROM|UPDATE \w+ SET)\b", text))
+
+
 def count_statements(url: str, plan: Plan, names: list[str]) -> dict[str, tuple[int, int]]:
     """(SELECTs, writes) one request of each endpoint sends, in process on the same database."""
     os.environ.update(production_environment(url))
@@ -590,8 +598,7 @@ def count_statements(url: str, plan: Plan, names: list[str]) -> dict[str, tuple[
                 if response.status_code >= 300:
                     raise SystemExit(f"{name}: {method} {target} answered {response.status_code}: "
                                      f"{response.get_data(as_text=True)[:300]}")
-                selects = sum(1 for s in statements
-                              if s.lstrip().upper().startswith(("SELECT", "WITH")))
+                selects = sum(1 for s in statements if is_read(s))
                 counts[name] = (selects, len(statements) - selects)
         finally:
             event.remove(db.engine, "before_cursor_execute", listener)

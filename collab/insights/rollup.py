@@ -117,15 +117,27 @@ def _add_new_statement(dialect: str, one_post: bool = False):
     return _built[key]
 
 
-def add_new(connection, thread_ids: list[int], post_ids: list[int]) -> None:
+def add_new(connection, thread_ids: list[int], post_ids: list[int],
+            fact_posts: list[int] | None = None) -> None:
     """New threads and posts: add their counts to their days and the organisation's in one
-    statement, without recomputing the days (the common write)."""
+    statement, without recomputing the days (the common write). `fact_posts`: new posts that
+    may set their thread's first reply (add_facts), written in the same statement on
+    PostgreSQL when a reply is the flush's only new content (a data-modifying WITH)."""
+    dialect = connection.dialect.name
     if not thread_ids and len(post_ids) == 1:
-        connection.execute(_add_new_statement(connection.dialect.name, one_post=True),
-                           {"post_id": post_ids[0]})
-        return
-    connection.execute(_add_new_statement(connection.dialect.name),
-                       {"thread_ids": list(thread_ids), "post_ids": list(post_ids)})
+        if fact_posts == post_ids and dialect == "postgresql":
+            key = ("add_post_and_fact", dialect)
+            if key not in _built:
+                _built[key] = _add_new_statement(dialect, one_post=True).add_cte(
+                    _added_facts_statement(dialect, one_post=True).cte("first_reply"))
+            connection.execute(_built[key], {"post_id": post_ids[0]})
+            return
+        connection.execute(_add_new_statement(dialect, one_post=True), {"post_id": post_ids[0]})
+    else:
+        connection.execute(_add_new_statement(dialect),
+                           {"thread_ids": list(thread_ids), "post_ids": list(post_ids)})
+    if fact_posts:
+        add_facts(connection, fact_posts)
 
 
 def _organization(days: list[date] | None):
@@ -172,24 +184,47 @@ def _facts_upsert(dialect: str, statement):
         index_elements=["thread_id"], set_={"first_reply_at": insert.excluded.first_reply_at})
 
 
-def refresh_threads(connection, thread_ids: set[int] | None, only_added: bool = False) -> None:
-    """Recompute the threads' facts (None: every thread's). New posts only (`only_added`) can
-    only set or move a first reply earlier, never remove one: an upsert suffices."""
+def refresh_threads(connection, thread_ids: set[int] | None) -> None:
+    """Recompute the threads' facts (None: every thread's)."""
     ids = None if thread_ids is None else sorted(thread_ids)
+    connection.execute(delete(ThreadFact) if ids is None else
+                       delete(ThreadFact).where(ThreadFact.thread_id.in_(ids)))
+    connection.execute(_facts_upsert(connection.dialect.name, _facts(ids)))
+
+
+def _added_facts_statement(dialect: str, one_post: bool = False):
+    """New posts (by their ids) that may set their thread's first reply by someone else.
+
+    New posts only ever set a thread's first reply or move it earlier, never remove one: the
+    fact becomes the earlier of the stored one and the new posts' (each looked up by key),
+    instead of aggregating every post of the thread again; the same as refresh_threads then.
+    """
+    key = ("added_fact" if one_post else "added_facts", dialect)
+    if key not in _built:
+        ids = bindparam("post_id", type_=Integer) if one_post else bindparam("post_ids",
+                                                                              expanding=True)
+        rows = (select(Post.thread_id, func.min(Post.created_at))
+                .join(Thread, Thread.id == Post.thread_id)
+                .where(Post.id == ids if one_post else Post.id.in_(ids),
+                       Post.author_id != Thread.author_id, Post.deleted_at.is_(None))
+                .group_by(Post.thread_id))
+        insert = (postgresql_insert if dialect == "postgresql" else sqlite_insert)(ThreadFact)
+        insert = insert.from_select(["thread_id", "first_reply_at"], rows)
+        stored = ThreadFact.__table__.c.first_reply_at
+        _built[key] = insert.on_conflict_do_update(
+            index_elements=["thread_id"], set_={"first_reply_at": insert.excluded.first_reply_at},
+            where=insert.excluded.first_reply_at < stored)
+    return _built[key]
+
+
+def add_facts(connection, post_ids: list[int]) -> None:
+    """The first replies that new posts set or move earlier (_added_facts_statement)."""
     dialect = connection.dialect.name
-    if only_added and ids is not None:  # a reply's write: the statement is built once
-        one = len(ids) == 1  # one thread: its id bound alone (no expanding list to render)
-        key = ("added_fact" if one else "added_facts", dialect)
-        if key not in _built:
-            _built[key] = _facts_upsert(dialect, _facts(
-                bindparam("thread_id", type_=Integer) if one
-                else bindparam("ids", expanding=True)))
-        connection.execute(_built[key], {"thread_id": ids[0]} if one else {"ids": ids})
-        return
-    if not only_added:
-        connection.execute(delete(ThreadFact) if ids is None else
-                           delete(ThreadFact).where(ThreadFact.thread_id.in_(ids)))
-    connection.execute(_facts_upsert(dialect, _facts(ids)))
+    if len(post_ids) == 1:
+        connection.execute(_added_facts_statement(dialect, one_post=True),
+                           {"post_id": post_ids[0]})
+    else:
+        connection.execute(_added_facts_statement(dialect), {"post_ids": list(post_ids)})
 
 
 def _span(connection) -> tuple[date, date] | None:
@@ -276,14 +311,14 @@ def _touched(session: Session, flush_context) -> None:
     whole_threads: set[int] = set()          # every post of these threads (moved, hidden...)
     parents: set[int] = set()                # replies to these posts changed recipient
     facts: set[int] = set()
-    new_facts: set[int] = set()   # threads that only got new posts
     new_threads, new_posts = [], []
+    post_threads: dict[int, int] = {}  # new post -> its thread
     for item in (*session.new, *session.dirty, *session.deleted):
         dirty = item in session.dirty
         if item in session.new and isinstance(item, (Thread, Post)):
             (new_threads if isinstance(item, Thread) else new_posts).append(item.id)
             if isinstance(item, Post):
-                new_facts.add(item.thread_id)
+                post_threads[item.id] = item.thread_id
             continue
         if isinstance(item, Thread):
             changed = changed_columns(item) if dirty else THREAD_COLUMNS
@@ -308,8 +343,10 @@ def _touched(session: Session, flush_context) -> None:
     if not (cells or thread_days or whole_threads or parents or new_threads or new_posts):
         return
     connection = session.connection()
+    # New posts of threads not recomputed whole below: their first replies are added.
+    fact_posts = [post_id for post_id, thread_id in post_threads.items() if thread_id not in facts]
     if new_threads or new_posts:  # first: a day recomputed below then holds them as well
-        add_new(connection, new_threads, new_posts)
+        add_new(connection, new_threads, new_posts, fact_posts)
     if parents:
         for thread_id, created_at in connection.execute(
                 select(Post.thread_id, Post.created_at).where(Post.parent_id.in_(parents))):
@@ -325,8 +362,6 @@ def _touched(session: Session, flush_context) -> None:
     refresh_days(connection, cells)
     if facts:
         refresh_threads(connection, facts)
-    if new_facts - facts:
-        refresh_threads(connection, new_facts - facts, only_added=True)
 
 
 def _communities(session: Session, connection, thread_ids: set[int]) -> dict[int, set[int]]:

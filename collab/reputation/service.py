@@ -17,6 +17,7 @@ from sqlalchemy import (
     func,
     inspect,
     literal,
+    literal_column,
     select,
     union_all,
     update,
@@ -262,7 +263,8 @@ def _touched(session: Session, flush_context) -> None:
 
 def _add_statements(dialect: str) -> tuple:
     """(add, take) for `dialect`, built once: add upserts a day's row, take lowers it and
-    answers its raw points (None: no row)."""
+    answers its raw points (None: no row); on PostgreSQL take deletes a row it would leave at
+    zero points."""
     statements = _ADD_STATEMENTS.get(dialect)
     if statements is None:
         days = ReputationDay.__table__
@@ -279,6 +281,15 @@ def _add_statements(dialect: str) -> tuple:
                                            set_={"raw_points": raw, "points": capped})
         take = update(days).where(*key).values(raw_points=raw, points=capped).returning(
             days.c.raw_points)
+        if dialect == "postgresql":  # a day left with no points is deleted in the same statement
+            # Exclusive conditions on the same row, so at most one of the two changes it; a row
+            # changed meanwhile so that neither applies any more answers nothing (recomputed).
+            dropped = (delete(days).where(*key, raw == 0)
+                       .returning(literal_column("0").label("raw_points")).cte("dropped"))
+            taken = (update(days).where(*key, raw != 0).values(raw_points=raw, points=capped)
+                     .returning(days.c.raw_points).cte("taken"))
+            take = select(func.coalesce(select(dropped.c.raw_points).scalar_subquery(),
+                                        select(taken.c.raw_points).scalar_subquery()))
         statements = _ADD_STATEMENTS[dialect] = (add, take)
     return statements
 
@@ -302,7 +313,7 @@ def _add_points(connection, moved: dict[tuple[int, int, date], int]) -> None:
         left = connection.execute(take, values).scalar()
         if left is None or left < 0:
             recount.add((community_id, user_id, day))
-        elif left == 0:
+        elif left == 0 and connection.dialect.name != "postgresql":  # there: deleted by `take`
             connection.execute(delete(days).where(
                 days.c.community_id == community_id, days.c.user_id == user_id,
                 days.c.day == day))

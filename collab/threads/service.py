@@ -39,6 +39,7 @@ from collab.permissions import (
     visible_communities,
 )
 from collab.threads.models import Post, Thread, ThreadKind, ThreadStatus, ThreadTag
+from collab.webhooks import subscribers
 
 INITIAL_STATUS = {
     ThreadKind.DISCUSSION: ThreadStatus.OPEN,
@@ -399,7 +400,7 @@ def _change_statement(actor: User) -> Select:
         # An alias, so the membership subqueries of the visibility filter stay uncorrelated.
         mine = aliased(Membership)
         statement = _CHANGE_STATEMENTS[shape] = (
-            select(Thread, mine).join(Community, Community.id == Thread.community_id)
+            select(Thread, mine, subscribers.active_column()).join(Community, Community.id == Thread.community_id)
             .outerjoin(mine, and_(mine.community_id == Thread.community_id,
                                   mine.user_id == bound.id))
             .where(Thread.id == bindparam("thread_id", type_=Integer),
@@ -418,15 +419,18 @@ def find_thread_to_change(actor: User, thread_id: int) -> Thread:
     Its community comes along (the write rules need it), and the caller's membership of it,
     remembered for the transaction (permissions.remember_membership), so the write rules look it
     up no more; its tags, author and the community's audiences and allow-list stay unloaded
-    until something asks. The statement is built once per shape of caller. SQLite has no row
-    lock: there the caller reads the thread again after its first write (reread_thread).
+    until something asks. The active webhook subscriptions come along too, for the write's
+    deliveries (webhooks.subscribers). The statement is built once per shape of caller. SQLite
+    has no row lock: there the caller reads the thread again after its first write
+    (reread_thread).
     """
     row = db.session.execute(_change_statement(actor),
                              {"thread_id": thread_id, **viewer_parameters(actor)}).first()
     if row is None:
         raise NotFound(f"No thread {thread_id}.")
-    thread, membership = row
+    thread, membership, subscriptions = row
     remember_membership(actor, thread.community_id, membership)
+    subscribers.remember(db.session(), subscriptions)
     return thread
 
 

@@ -21,6 +21,7 @@ from collab.concerns.models import Concern, ConcernState
 from collab.db import changed_columns, db, listen_as_outbox
 from collab.ideas.models import IdeaStatusChange, Vote
 from collab.threads.models import Post, Thread
+from collab.webhooks import subscribers
 from collab.webhooks.models import EventType, WebhookDelivery, WebhookSubscription
 
 PENDING_KEY = "webhook_deliveries_pending"
@@ -68,6 +69,8 @@ def _events(session: Session) -> list[tuple[str, int | None, int | None, dict]]:
         elif isinstance(obj, Membership) and obj.status == MembershipStatus.ACTIVE:
             found.append((EventType.MEMBER_JOINED, obj.community_id, None,
                           {"user_id": obj.user_id, "role": obj.role}))
+        elif isinstance(obj, WebhookSubscription):
+            subscribers.forget(session)  # changed in this transaction: read them again
     for obj in session.dirty:
         if isinstance(obj, Thread) and obj.id not in new_threads:
             changed = sorted(changed_columns(obj) & set(THREAD_FIELDS))
@@ -92,10 +95,14 @@ def _events(session: Session) -> list[tuple[str, int | None, int | None, dict]]:
             found.append((EventType.CONCERN_OPENED, obj.community_id, obj.thread_id, _concern_data(
                 obj.id, obj.thread_id, obj.score, [r for r in obj.reasons.split(",") if r],
                 obj.updated_at, reopened=True)))
+        elif isinstance(obj, WebhookSubscription):
+            subscribers.forget(session)
     for obj in session.deleted:
         if isinstance(obj, Vote):
             found.append((EventType.VOTE_CHANGED, None, obj.thread_id,
                           {"thread_id": obj.thread_id, "user_id": obj.user_id, "value": None}))
+        elif isinstance(obj, WebhookSubscription):
+            subscribers.forget(session)
     return found
 
 
@@ -128,7 +135,7 @@ def _concern_opened(session: Session, *, concern_id: int, community_id: int, thr
         session.info[PENDING_KEY] = True
 
 
-# Every write's transaction asks (built once): who subscribes.
+# Every write's transaction asks (built once), unless it read them already: who subscribes.
 _ACTIVE_SUBSCRIPTIONS = select(WebhookSubscription.__table__.c.id,
                                WebhookSubscription.__table__.c.events,
                                WebhookSubscription.__table__.c.community_id).where(
@@ -141,7 +148,9 @@ def _write(session: Session, events: dict, context=None) -> bool:
     if not events:
         return False
     connection = session.connection()
-    active = connection.execute(_ACTIVE_SUBSCRIPTIONS).all()
+    active = subscribers.remembered(session)  # read with the write's first statement, if so
+    if active is None:
+        active = connection.execute(_ACTIVE_SUBSCRIPTIONS).all()
     if not active:
         return False
     threads, communities = Thread.__table__, Community.__table__

@@ -118,3 +118,18 @@ def test_a_vote_writes_its_points_in_one_statement(app, idea_and_voters):
         assert len(reputation) == 1, reputation
         assert not [s for s in seen if "UNION ALL" in s], seen  # no events read
     assert ledger(app) == rebuilt(app)
+
+
+def test_a_vote_that_empties_a_day_removes_it_in_the_same_statement(app, idea_and_voters):
+    """PostgreSQL takes the points and deletes the emptied day in one statement; SQLite in two."""
+    owner, author, idea, (v0, _, _) = idea_and_voters
+    from tests.api.test_write_statements import statements
+
+    postgres = app.config["BACKEND"] == "postgresql"
+    for value in (1, -1, 1):
+        with statements(app) as seen:
+            vote(v0, idea["id"], value)
+        reputation = [s for s in seen if "reputation_days" in s]
+        assert len(reputation) == (1 if postgres or value > 0 else 2), reputation
+        assert ledger(app) == rebuilt(app)
+        assert board(owner).get("ann") == (UP if value > 0 else None)
