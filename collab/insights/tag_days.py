@@ -182,6 +182,8 @@ def _touched(session: Session, flush_context) -> None:
             for thread_id in _values(item, "thread_id"):
                 (tagged_new if thread_id in new_threads else retagged).add(thread_id)
         elif isinstance(item, Thread) and item.id not in new_threads:
+            if item in session.dirty and inspect(item).attrs.tag_rows.history.has_changes():
+                retagged.add(item.id)  # orphaned tag rows are deleted within the flush only
             if item in session.dirty and not changed_columns(item) & THREAD_COLUMNS:
                 continue
             cells |= {(c, _day(d)) for c in _values(item, "community_id")
