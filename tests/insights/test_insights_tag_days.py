@@ -11,6 +11,7 @@ from sqlalchemy import delete, select
 
 from collab import time
 from collab.db import db
+from collab.expertise.service import significant_words
 from collab.insights import rising, service
 from collab.insights.models import ORGANIZATION
 from collab.insights.tag_days import EVERYONE, InsightTagDay
@@ -163,3 +164,50 @@ def test_tag_roll_up_equals_a_direct_computation_after_writes(app, clock, make_u
         service.rebuild()
         db.session.remove()
     _check(app, owner, admin, communities, moments)
+
+
+def test_rising_words_equal_the_two_samples(app, clock, make_user, make_community, monkeypatch):
+    """The one read of the latest titles up to `to` (the window's sample its first rows) gives
+    the words of the two separate samples: the window's latest titles against the latest up to
+    `to`, each word used by at least 5 authors of the window's; small samples, so the window's
+    sample is cut in the longer windows and not in the shortest."""
+    monkeypatch.setattr(rising, "RISING_SAMPLE", 12)
+    monkeypatch.setattr(rising, "RISING_BACKGROUND", 30)
+    owner = make_user("owner")
+    make_community(owner, "eng")
+    people = [make_user(f"w{i}") for i in range(7)]
+    for person in people:
+        join(person, "eng")
+    first = clock[0]
+    for day in range(6):
+        for i, person in enumerate(people):
+            clock[0] = first + timedelta(days=day, hours=i)
+            word = "outage" if day >= 4 else "billing"
+            make_thread(person, "eng", "discussion", f"{word} report {day} {i % 3}", "Body.")
+    clock[0] = first + timedelta(days=6)
+    end = clock[0]
+    for start in (end - timedelta(days=2, hours=3), end - timedelta(hours=30),
+                  end - timedelta(days=9)):
+        with app.app_context():
+            live = [Thread.deleted_at.is_(None), Thread.merged_into_id.is_(None)]
+            current = db.session.execute(
+                select(Thread.author_id, Thread.title)
+                .where(*live, Thread.created_at >= start, Thread.created_at < end)
+                .order_by(Thread.created_at.desc(), Thread.id.desc()).limit(12)).all()
+            background = list(db.session.scalars(
+                select(Thread.title).where(*live, Thread.created_at < end)
+                .order_by(Thread.created_at.desc(), Thread.id.desc()).limit(30)))
+            authors = defaultdict(set)
+            for author_id, title in current:
+                for word in set(title.lower().split()):
+                    authors[word].add(author_id)
+            expected = [{**w, "background": None, "people": len(authors[w["term"]])}
+                        for w in significant_words([t for _, t in current], background, 30)
+                        if len(authors[w["term"]]) >= 5][:rising.RISING]
+            assert rising.words(live, start, end) == expected
+            db.session.remove()
+    with app.app_context():
+        live = [Thread.deleted_at.is_(None), Thread.merged_into_id.is_(None)]
+        found = rising.words(live, end - timedelta(days=2, hours=3), end)
+        db.session.remove()
+    assert [w["term"] for w in found][:1] == ["outage"]
