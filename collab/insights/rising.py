@@ -66,11 +66,9 @@ def _serial():
     postgresql = db.session.get_bind().dialect.name == "postgresql"
     if postgresql:
         db.session.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))
-    try:
-        yield
-    finally:
-        if postgresql:
-            db.session.execute(text("SET LOCAL max_parallel_workers_per_gather TO DEFAULT"))
+    yield  # (after an error the transaction's rollback undoes SET LOCAL)
+    if postgresql:
+        db.session.execute(text("SET LOCAL max_parallel_workers_per_gather TO DEFAULT"))
 
 
 def tags(community_ids: list[int] | None, start: datetime, end: datetime) -> list[dict]:
