@@ -327,10 +327,13 @@ def endpoints(ids: dict, communities: int, now: datetime) -> list[tuple]:
 
 
 def _engines_seen(body) -> set:
-    """Every `engine` the answer names (insights name it under rising_topics)."""
+    """Every `engine` the answer names, except insights' rising topics: both engines read them
+    from the database (the tag roll-up, migration 0026), so they name it on both."""
     seen = set()
     if isinstance(body, dict):
         for key, value in body.items():
+            if key == "rising_topics":
+                continue
             if key == "engine":
                 seen.add(value)
             else:

@@ -1058,23 +1058,3 @@ def person_topics_body(user_id: int, visible_community_ids: list[int], size: int
         "query": {"bool": {"filter": [permission_filter(visible_community_ids), involved]}},
         "aggs": {"tags": {"terms": {"field": "tags", "size": size}}},
     }
-
-
-def rising_topics_body(community_ids: list[int], start: datetime, end: datetime,
-                       size: int) -> dict:
-    """Tags of threads started in [start, end) that are significantly more frequent than in
-    these communities' threads up to `end`, each with its distinct authors. (Rising title words
-    come from bounded samples of titles on both engines: collab/insights/service.py
-    _rising_words; significant_text cost 0.2-1 s per request on 1M posts.)"""
-    scope = permission_filter(community_ids)
-    people = {"people": {"cardinality": {"field": "author_id"}}}
-    background = {"bool": {"filter": [scope, {"range": {"created_at": {"lt": end.isoformat()}}}]}}
-    return {
-        "size": 0,
-        "query": {"bool": {"filter": [scope, {"range": {"created_at": {
-            "gte": start.isoformat(), "lt": end.isoformat()}}}]}},
-        "aggs": {
-            "tags": {"significant_terms": {"field": "tags", "size": size * 3, "min_doc_count": 2,
-                                           "background_filter": background}, "aggs": people},
-        },
-    }

@@ -70,6 +70,9 @@ class Thread(db.Model):
         Index("ix_threads_live_questions", "created_at", "id", "author_id", "accepted_post_id",
               "answer_accepted_at",
               postgresql_where=text(LIVE_QUESTIONS), sqlite_where=text(LIVE_QUESTIONS)),
+        # The newest live titles, read alone (rising words' samples, migration 0026).
+        Index("ix_threads_live_titles", "created_at", "id", "author_id", "title",
+              postgresql_where=text(LISTED), sqlite_where=text(LISTED)),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -18,7 +18,8 @@ def test_rising_topics_on_elasticsearch(app, busy, make_user, make_community):
                     tags=["zephyr"])
     sync(app)
     rising = insights(owner)["rising_topics"]
-    assert rising["engine"] == "elasticsearch"
+    # Both engines read the tag roll-up (significant_terms cost ~0.1 s of ES CPU on 1M posts).
+    assert rising["engine"] == "database"
     assert [t["tag"] for t in rising["tags"]] == ["kubernetes"]
     assert rising["tags"][0]["people"] == 5
     # Words come from bounded samples of titles on both engines (as on the database).
