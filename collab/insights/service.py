@@ -11,7 +11,8 @@ from collections import Counter, defaultdict
 from datetime import UTC, date, datetime, timedelta
 from types import SimpleNamespace
 
-from sqlalchemy import and_, bindparam, case, func, literal, or_, select
+from sqlalchemy import (Date, Integer, and_, bindparam, case, cast, func, literal, or_,
+                        select)
 from sqlalchemy.orm import aliased
 
 from collab import time
@@ -108,10 +109,15 @@ def _insights(community_ids: list[int] | None, start: datetime, end: datetime,
     live = [Thread.deleted_at.is_(None), Thread.merged_into_id.is_(None)]
     if community_ids is not None:
         live.append(Thread.community_id.in_(community_ids))
-    # The kind inline, so PostgreSQL's plans use the partial index of live questions.
+    # The window's questions (an index range; the kind inline, so PostgreSQL's plans use the
+    # partial index of live questions) joined to the facts of threads started in the window (a
+    # range of the facts' index, migration 0027): hashing every thread's fact for a few thousand
+    # questions cost most of the response times at 1M posts.
+    in_window = and_(ThreadFact.thread_id == Thread.id, ThreadFact.thread_created_at >= start,
+                     ThreadFact.thread_created_at < end)
     questions = (select(Thread.id, Thread.author_id, Thread.created_at, Thread.accepted_post_id,
                         Thread.answer_accepted_at, ThreadFact.first_reply_at)
-                 .outerjoin(ThreadFact, ThreadFact.thread_id == Thread.id)
+                 .outerjoin(ThreadFact, in_window)
                  .where(*live, Thread.kind == bindparam("question", ThreadKind.QUESTION.value,
                                                          literal_execute=True),
                         Thread.created_at >= start, Thread.created_at < end)
@@ -163,7 +169,10 @@ def _day_complete_at(end: datetime, midnight: datetime) -> bool:
 
 
 def _partial_days(community_ids, ranges) -> list[SimpleNamespace]:
-    """InsightDay-shaped rows of a few hours (the same rules as rollup.source), summed here."""
+    """InsightDay-shaped rows of a few hours (the same rules as rollup.source), summed here.
+    The posts are read by their creation index, each one's thread (live, in scope) and parent
+    author by their keys (a probe per post): a join made PostgreSQL hash every live thread, in
+    parallel workers, for the two thousand posts of a partial day at 1M posts."""
     if not ranges:
         return []
     live = [Thread.deleted_at.is_(None), Thread.merged_into_id.is_(None)]
@@ -176,19 +185,24 @@ def _partial_days(community_ids, ranges) -> list[SimpleNamespace]:
     for created_at, author_id in db.session.execute(
             select(Thread.created_at, Thread.author_id).where(*live, within(Thread.created_at))):
         rows[(created_at.date(), author_id)]["threads"] += 1
-    parent, recipient, replier = aliased(Post), aliased(User), aliased(User)
-    to_id = func.coalesce(parent.author_id, Thread.author_id)
-    for created_at, author_id, to, to_audience, author_audience in db.session.execute(
-            select(Post.created_at, Post.author_id, to_id, recipient.audience, replier.audience)
-            .select_from(Post).join(Thread, Thread.id == Post.thread_id)
-            .outerjoin(parent, parent.id == Post.parent_id)
-            .join(recipient, recipient.id == to_id).join(replier, replier.id == Post.author_id)
-            .where(*live, Post.deleted_at.is_(None), within(Post.created_at))):
+    parent = aliased(Post)
+    thread_author = (select(Thread.author_id).where(Thread.id == Post.thread_id, *live)
+                     .scalar_subquery())
+    parent_author = select(parent.author_id).where(parent.id == Post.parent_id).scalar_subquery()
+    replies = [(created_at, author_id, to_parent if to_parent is not None else to_thread)
+               for created_at, author_id, to_thread, to_parent in db.session.execute(
+                   select(Post.created_at, Post.author_id, thread_author, parent_author)
+                   .where(Post.deleted_at.is_(None), within(Post.created_at)))
+               if to_thread is not None]  # a thread not live (or out of scope): not counted
+    people = {user_id for _, author_id, to in replies for user_id in (author_id, to)}
+    audience_of = dict(db.session.execute(select(User.id, User.audience).where(
+        User.id.in_(sorted(people)))).all()) if people else {}
+    for created_at, author_id, to in replies:
         day = created_at.date()
         rows[(day, author_id)]["posts"] += 1
         if to != author_id:
-            rows[(day, author_id)][f"replies_to_{to_audience}"] += 1
-            rows[(day, to)][f"replies_from_{author_audience}"] += 1
+            rows[(day, author_id)][f"replies_to_{audience_of[to]}"] += 1
+            rows[(day, to)][f"replies_from_{audience_of[author_id]}"] += 1
     return [SimpleNamespace(day=day, user_id=user_id, **counts)
             for (day, user_id), counts in rows.items()]
 
@@ -212,23 +226,32 @@ def _activity(stored, partial, community_ids, start, end, interval) -> list[dict
             partial_people[index].add(row.user_id)
     if stored is not None:
         active = or_(InsightDay.threads > 0, InsightDay.posts > 0)
-        index = (case(*[(InsightDay.day < later.date(), index)
-                        for index, later in enumerate(starts[1:])], else_=len(starts) - 1)
-                 if len(starts) > 1 else literal(0))
-        days = (select(index.label("bucket"),
+        # The bucket as arithmetic on the day (a CASE of one branch per bucket cost 90
+        # comparisons a row for day buckets), then two hash aggregations: per bucket and person
+        # (the sums), per bucket (the people as rows): no sort for count(DISTINCT).
+        days = (select(_bucket_index(InsightDay.day, first, step).label("bucket"),
                        InsightDay.user_id, InsightDay.threads, InsightDay.posts)
                 .where(*stored, active).subquery())
+        per_person = (select(days.c.bucket, days.c.user_id,
+                             func.sum(days.c.threads).label("threads"),
+                             func.sum(days.c.posts).label("posts"))
+                      .group_by(days.c.bucket, days.c.user_id).subquery())
         for index, threads, posts, people in db.session.execute(
-                select(days.c.bucket, func.sum(days.c.threads), func.sum(days.c.posts),
-                       func.count(days.c.user_id.distinct())).group_by(days.c.bucket)):
-            thread_counts[index] += threads
-            post_counts[index] += posts
-            people_counts[index] = people
+                select(per_person.c.bucket, func.sum(per_person.c.threads),
+                       func.sum(per_person.c.posts), func.count())
+                .group_by(per_person.c.bucket)):
+            index = min(len(starts) - 1, index)
+            thread_counts[index] += int(threads)  # PostgreSQL's sum of a sum: numeric
+            post_counts[index] += int(posts)
+            people_counts[index] += people
         if partial_people:  # the first and last buckets: their stored people, to unite
-            for index, user_id in db.session.execute(
-                    select(days.c.bucket, days.c.user_id).distinct()
-                    .where(days.c.bucket.in_(list(partial_people)))):
-                partial_people[index].add(user_id)
+            for day, user_id in db.session.execute(
+                    select(InsightDay.day, InsightDay.user_id).distinct()
+                    .where(*stored, active, or_(*[
+                        and_(InsightDay.day >= (starts[index].date()),
+                             InsightDay.day < starts[index].date() + timedelta(days=step))
+                        for index in sorted(partial_people)]))):
+                partial_people[bucket(day)].add(user_id)
     for index, people in partial_people.items():
         people_counts[index] = len(people)
     member_day = func.date(Membership.created_at)
@@ -252,6 +275,16 @@ def _activity(stored, partial, community_ids, start, end, interval) -> list[dict
     return result
 
 
+def _bucket_index(day_column, first: date, step: int):
+    """Whole days from `first` to the row's day, divided by the bucket's length (integer
+    division on both engines: PostgreSQL's date - date is an integer, SQLite's julianday)."""
+    if db.session.get_bind().dialect.name == "sqlite":
+        days = cast(func.julianday(day_column) - func.julianday(first.isoformat()), Integer)
+    else:
+        days = cast(day_column - bindparam("first_day", first, type_=Date), Integer)
+    return days if step == 1 else days.op("/")(step)
+
+
 def _questions(questions, end) -> dict:
     """Response times and answer rate of the questions started in the window, in SQL: counts in
     one aggregate, then only the stays at the ranks the percentiles need (the middle one or two
@@ -267,35 +300,65 @@ def _questions(questions, end) -> dict:
         func.count(case((accepted, 1))), func.count(case((accepted, q.author_id)).distinct()),
     )).one()
     rate = round(answered / total, 3) if total else None
+    measures = {"first_reply_hours": (q.first_reply_at, replied, replies, reply_people),
+                "accepted_answer_hours": (q.answer_accepted_at, accepted, accepts,
+                                          accept_people)}
+    shown = {name: measure for name, measure in measures.items()
+             if measure[3] >= K_ANONYMITY and measure[2]}
+    if db.session.get_bind().dialect.name == "postgresql":
+        hours = _percentile_hours(questions, shown)
+    else:
+        hours = {name: _ranked_hours(questions, reached, condition, count)
+                 for name, (reached, condition, count, _) in shown.items()}
     return {
         "response_times": {
-            "first_reply_hours": _ranked_percentiles(questions, q.first_reply_at, replied,
-                                                     replies, reply_people),
-            "accepted_answer_hours": _ranked_percentiles(questions, q.answer_accepted_at,
-                                                         accepted, accepts, accept_people)},
+            name: ({"p50": round(statistics.median(hours[name][:2]), 2),
+                    "p90": round(hours[name][2], 2), "count": measure[2], "suppressed": False}
+                   if name in shown else
+                   {"p50": None, "p90": None, "count": None, "suppressed": True})
+            for name, measure in measures.items()},
         "answer_rate": {"questions": _k(total, authors), "rate": _k(rate, authors)},
     }
 
 
-def _ranked_percentiles(questions, reached, condition, count: int, people: int) -> dict:
-    """p50 (the median of the middle one or two) and p90 (statistics of _percentiles) of the hours
-    from each question's start to `reached`, reading only the rows at those ranks."""
-    if people < K_ANONYMITY or not count:
-        return {"p50": None, "p90": None, "count": None, "suppressed": True}
-    middle = {(count + 1) // 2, count // 2 + 1}
-    p90 = min(count - 1, int(round(0.9 * (count - 1)))) + 1
+def _p90_rank(count: int) -> int:
+    """The 1-based rank of p90 (statistics of _percentiles): the nearest rank to 0.9 (n - 1)."""
+    return min(count - 1, int(round(0.9 * (count - 1)))) + 1
+
+
+def _percentile_hours(questions, shown: dict) -> dict:
+    """PostgreSQL: every measure's lower and upper middle length and its p90 in one aggregate
+    over the window's questions: percentile_disc(f) is the first length (ascending) at rank
+    ceil(f n), so 0.5 ascending and descending are the ranks (n + 1) // 2 and n // 2 + 1, and
+    (r - 0.5) / n is rank r exactly (no float rounding across a rank)."""
+    if not shown:
+        return {}
     q = questions.c
-    if db.session.get_bind().dialect.name == "sqlite":
-        length = func.julianday(reached) - func.julianday(q.created_at)
-    else:
+    figures = []
+    for reached, condition, count, _ in shown.values():
         length = reached - q.created_at
+        figures += [func.percentile_disc(0.5).within_group(length.asc()).filter(condition),
+                    func.percentile_disc(0.5).within_group(length.desc()).filter(condition),
+                    func.percentile_disc((_p90_rank(count) - 0.5) / count)
+                    .within_group(length.asc()).filter(condition)]
+    row = db.session.execute(select(*figures)).one()
+    return {name: [value.total_seconds() / 3600 for value in row[3 * i:3 * i + 3]]
+            for i, name in enumerate(shown)}
+
+
+def _ranked_hours(questions, reached, condition, count: int) -> list[float]:
+    """SQLite: the hours from each question's start to `reached` at the two middle ranks and at
+    p90's, reading only the rows at those ranks."""
+    middle = [(count + 1) // 2, count // 2 + 1]
+    p90 = _p90_rank(count)
+    q = questions.c
+    length = func.julianday(reached) - func.julianday(q.created_at)
     ranked = select(q.created_at, reached.label("reached"), func.row_number().over(
         order_by=(length, q.id)).label("rank")).where(condition).subquery()
     hours = {rank: _hours(created, at) for created, at, rank in db.session.execute(
         select(ranked.c.created_at, ranked.c.reached, ranked.c.rank)
-        .where(ranked.c.rank.in_(sorted(middle | {p90}))))}
-    return {"p50": round(statistics.median(hours[rank] for rank in sorted(middle)), 2),
-            "p90": round(hours[p90], 2), "count": count, "suppressed": False}
+        .where(ranked.c.rank.in_(sorted({*middle, p90}))))}
+    return [hours[middle[0]], hours[middle[1]], hours[p90]]
 
 
 def _unanswered(live, end) -> list[dict]:
@@ -303,11 +366,13 @@ def _unanswered(live, end) -> list[dict]:
     age = case(*[(Thread.created_at > end - timedelta(days=days), key)
                  for key, days in UNANSWERED_AGES if days is not None],
                else_=UNANSWERED_AGES[-1][0])
-    rows = {key: (count, people) for key, count, people in db.session.execute(
-        select(age, func.count(), func.count(Thread.author_id.distinct()))
-        .where(*live, Thread.kind == ThreadKind.QUESTION, Thread.accepted_post_id.is_(None),
-               Thread.created_at < end)
-        .group_by(age))}
+    per_person = (select(age.label("age"), Thread.author_id, func.count().label("questions"))
+                  .where(*live, Thread.kind == ThreadKind.QUESTION,
+                         Thread.accepted_post_id.is_(None), Thread.created_at < end)
+                  .group_by(age, Thread.author_id).subquery())
+    rows = {key: (int(count), people) for key, count, people in db.session.execute(
+        select(per_person.c.age, func.sum(per_person.c.questions), func.count())
+        .group_by(per_person.c.age))}
     return [{"age": key, **_k(rows.get(key, (0, 0))[0], rows.get(key, (0, 0))[1])}
             for key, _ in UNANSWERED_AGES]
 
@@ -321,9 +386,12 @@ def _idea_funnel(live, end) -> list[dict]:
     # live ideas (ix_threads_live_ideas) even when the statement is prepared.
     ideas = (*live, Thread.kind == bindparam("idea", ThreadKind.IDEA.value, literal_execute=True),
              Thread.created_at < end)
-    counts = {status: (count, people) for status, count, people in db.session.execute(
-        select(Thread.status, func.count(), func.count(Thread.author_id.distinct()))
-        .where(*ideas).group_by(Thread.status))}
+    # Per status and author, then per status: two hash aggregations, no sort for DISTINCT.
+    per_person = (select(Thread.status, Thread.author_id, func.count().label("ideas"))
+                  .where(*ideas).group_by(Thread.status, Thread.author_id).subquery())
+    counts = {status: (int(count), people) for status, count, people in db.session.execute(
+        select(per_person.c.status, func.sum(per_person.c.ideas), func.count())
+        .group_by(per_person.c.status))}
     stays = (IdeaStatusChange.from_status, IdeaStatusChange.hours_in_status)
     left = (Thread.id == IdeaStatusChange.thread_id, *ideas, IdeaStatusChange.created_at < end)
     durations = defaultdict(list)
@@ -356,16 +424,22 @@ def _idea_funnel(live, end) -> list[dict]:
 
 
 def _concerns(live, start, end) -> dict:
-    opened = and_(Concern.opened_at >= start, Concern.opened_at < end)
-    resolved = and_(Concern.resolved_at.is_not(None), Concern.resolved_at >= start,
-                    Concern.resolved_at < end)
-    still_open = Concern.state.in_(("open", "acknowledged"))
+    # Each concern's thread author read by its key (None: the thread is not live or in scope),
+    # once per concern (a MATERIALIZED CTE), rather than a join that hashed every live thread.
+    author = (select(Thread.author_id).where(Thread.id == Concern.thread_id, *live,
+                                             Thread.created_at < end)
+              .scalar_subquery().label("author_id"))
+    concerns = (select(Concern.opened_at, Concern.resolved_at, Concern.state, author)
+                .where(Concern.opened_at < end).cte("window_concerns").prefix_with("MATERIALIZED"))
+    c = concerns.c
+    opened = and_(c.opened_at >= start, c.opened_at < end)
+    resolved = and_(c.resolved_at.is_not(None), c.resolved_at >= start, c.resolved_at < end)
+    still_open = c.state.in_(("open", "acknowledged"))
     row = db.session.execute(
         select(*[figure for condition in (opened, resolved, still_open)
                  for figure in (func.count(case((condition, 1))),
-                                func.count(case((condition, Thread.author_id)).distinct()))])
-        .select_from(Concern).join(Thread, Thread.id == Concern.thread_id)
-        .where(*live, Thread.created_at < end, Concern.opened_at < end)).one()
+                                func.count(case((condition, c.author_id)).distinct()))])
+        .where(c.author_id.is_not(None))).one()
     return {"opened": _k(row[0], row[1]), "resolved": _k(row[2], row[3]),
             "open_now": _k(row[4], row[5])}
 
