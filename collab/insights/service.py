@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime, timedelta
 from types import SimpleNamespace
 
 from sqlalchemy import (Date, Integer, and_, bindparam, case, cast, func, literal, or_,
-                        select)
+                        select, union_all)
 from sqlalchemy.orm import aliased
 
 from collab import time
@@ -407,7 +407,10 @@ def _idea_funnel(live, end) -> list[dict]:
     stays = (IdeaStatusChange.from_status, IdeaStatusChange.hours_in_status)
     left = (Thread.id == IdeaStatusChange.thread_id, *ideas, IdeaStatusChange.created_at < end)
     durations = defaultdict(list)
-    if db.session.get_bind().dialect.name == "postgresql":
+    middles = _middle_stays(end) if len(live) == 2 else None  # organisation-wide
+    if middles is not None:
+        durations.update(middles)
+    elif db.session.get_bind().dialect.name == "postgresql":
         hours = IdeaStatusChange.hours_in_status
         for status, lower, upper in db.session.execute(
                 select(IdeaStatusChange.from_status,
@@ -433,6 +436,59 @@ def _idea_funnel(live, end) -> list[dict]:
                                                   if durations[status] and people >= K_ANONYMITY
                                                   else None)})
     return result
+
+
+def _middle_stays(end) -> dict | None:
+    """Organisation-wide, when every stored stay counts (no change at or after `to`, no live idea
+    created at or after it: the usual `to` = now), each status's one or two middle stays of live
+    ideas read at their ranks in the index (from_status, hours_in_status, id) (migration 0027)
+    with OFFSET, instead of joining 30,000 changes to their ideas and sorting them per status.
+    The stays of deleted or merged ideas (few; a partial index of removed threads) are counted
+    out: the r-th live stay is at overall rank r + (removed stays before it), so the rows at
+    overall ranks r .. r + removed hold it. Status changes exist only for ideas (the ideas
+    service writes them; a thread's kind never changes); stays not stored yet (NULL, bulk SQL
+    before `flask insights rebuild`) are left out, as percentile_disc does. None: the general
+    statement answers."""
+    changes = IdeaStatusChange
+    stored = changes.hours_in_status.is_not(None)
+    later = [select(changes.id).where(changes.created_at >= end),
+             select(Thread.id).where(Thread.deleted_at.is_(None), Thread.merged_into_id.is_(None),
+                                     Thread.kind == bindparam("idea", ThreadKind.IDEA.value,
+                                                              literal_execute=True),
+                                     Thread.created_at >= end)]
+    if any(db.session.scalar(query.limit(1)) is not None for query in later):
+        return None
+    removed = defaultdict(set)   # status -> (hours, id) of stays of deleted or merged ideas
+    for status, hours, change_id in db.session.execute(
+            select(changes.from_status, changes.hours_in_status, changes.id)
+            .join(Thread, Thread.id == changes.thread_id)
+            .where(or_(Thread.deleted_at.is_not(None), Thread.merged_into_id.is_not(None)),
+                   stored)):
+        removed[status].add((hours, change_id))
+    reads = []
+    for status, total in db.session.execute(
+            select(changes.from_status, func.count()).where(stored)
+            .group_by(changes.from_status)):
+        live = total - len(removed[status])
+        for rank in sorted({(live + 1) // 2, live // 2 + 1}) if live else ():
+            page = (select(changes.from_status, literal(rank).label("rank"),
+                           changes.hours_in_status, changes.id)
+                    .where(changes.from_status == status, stored)
+                    .order_by(changes.hours_in_status, changes.id)
+                    .offset(rank - 1).limit(len(removed[status]) + 1).subquery())
+            reads.append(select(page))
+    fetched = defaultdict(list)
+    if reads:
+        for status, rank, hours, change_id in db.session.execute(union_all(*reads)):
+            fetched[(status, rank)].append((hours, change_id))
+    middles = defaultdict(list)
+    for (status, rank), keys in sorted(fetched.items()):
+        out = removed[status]
+        for offset, key in enumerate(sorted(keys)):  # overall rank: rank + offset
+            if key not in out and offset == sum(1 for other in out if other < key):
+                middles[status].append(key[0])
+                break
+    return middles
 
 
 def _concerns(live, start, end) -> dict:
