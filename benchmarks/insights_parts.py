@@ -1,4 +1,4 @@
-"""Where one organisation-wide insights request spends its time, per part, in process.
+"""Where one organisation-wide (or community) insights request spends its time, per part.
 
 Calls `collab.insights.service.organization_insights` (90 days, week then day buckets) as an
 admin of an existing database (e.g. the 1M-post copy of benchmarks/insights_benchmark.py) with
@@ -27,6 +27,8 @@ def main() -> None:
     parser.add_argument("--tree", default=str(Path(__file__).resolve().parents[1]),
                         help="checkout whose code to run (default: this one)")
     parser.add_argument("--rounds", type=int, default=9, help="requests per interval")
+    parser.add_argument("--community", help="a community's slug: its view instead of the "
+                        "organisation's")
     args = parser.parse_args()
     sys.path.insert(0, args.tree)
     from collab import create_app
@@ -62,12 +64,16 @@ def main() -> None:
             for _ in range(args.rounds):
                 now = datetime.now(UTC)
                 wall, cpu = time.perf_counter(), time.process_time()
-                service.organization_insights(admin, {"interval": interval,
-                                                      "from_": now - timedelta(days=90)})
+                query = {"interval": interval, "from_": now - timedelta(days=90)}
+                if args.community:
+                    service.community_insights(admin, args.community, query)
+                else:
+                    service.organization_insights(admin, query)
                 totals.append((time.perf_counter() - wall) * 1000)
                 total_cpus.append((time.process_time() - cpu) * 1000)
                 db.session.rollback()
-            print(f"{interval} 90 days, without rising topics: wall median "
+            print(f"{args.community or 'organisation'}, {interval} 90 days, without rising "
+                  f"topics: wall median "
                   f"{statistics.median(totals):.1f} min {min(totals):.1f} ms, process CPU median "
                   f"{statistics.median(total_cpus):.1f} ms")
             for name in PARTS:
