@@ -32,7 +32,9 @@ class IdeaStatusChange(db.Model):
     __tablename__ = "idea_status_changes"
     __table_args__ = (Index("ix_idea_status_changes_thread", "thread_id", "id"),
                       # The digest's latest moves: a backward scan from now (migration 0017).
-                      Index("ix_idea_status_changes_created", "created_at", "id"))
+                      Index("ix_idea_status_changes_created", "created_at", "id"),
+                      # The funnel's middle stays per status, read at their ranks (0027).
+                      Index("ix_idea_status_changes_stays", "from_status", "hours_in_status", "id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     thread_id: Mapped[int] = mapped_column(ForeignKey("threads.id", ondelete="CASCADE"))

@@ -41,7 +41,13 @@ class ThreadFact(db.Model):
     """When a thread was first replied to by someone other than its author (live replies)."""
 
     __tablename__ = "insight_thread_facts"
+    # A window's facts by their thread's start (response times: migration 0027).
+    __table_args__ = (Index("ix_insight_thread_facts_created", "thread_created_at", "thread_id",
+                            "first_reply_at"),)
 
     thread_id: Mapped[int] = mapped_column(ForeignKey("threads.id", ondelete="CASCADE"),
                                            primary_key=True, autoincrement=False)
     first_reply_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The thread's created_at, copied (a thread's start does not change; if it did, the session
+    # events recompute the fact).
+    thread_created_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

@@ -3,7 +3,8 @@
 `source()` groups live threads and posts into InsightDay rows. Session events recompute the
 (community, UTC day) cells a flush touches, and the organisation's row of each touched day as
 the sum of its communities' rows, with that same source; `rebuild()` runs it over the whole
-history, so both produce the same rows. Thread facts (first reply by someone else) likewise.
+history, so both produce the same rows. Thread facts (first reply by someone else, and the
+thread's start, which a window's response times select them by) likewise.
 """
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
@@ -166,10 +167,10 @@ def refresh_days(connection, cells: set[tuple[int, date]]) -> None:
 def _facts(thread_ids):
     """Threads' first replies by someone else: every thread's (None), a list's, or one thread's
     (a plain bind parameter)."""
-    statement = (select(Post.thread_id, func.min(Post.created_at))
+    statement = (select(Post.thread_id, func.min(Post.created_at), Thread.created_at)
                  .join(Thread, Thread.id == Post.thread_id)
                  .where(Post.author_id != Thread.author_id, Post.deleted_at.is_(None))
-                 .group_by(Post.thread_id))
+                 .group_by(Post.thread_id, Thread.created_at))
     if thread_ids is None:
         return statement
     if isinstance(thread_ids, BindParameter) and not thread_ids.expanding:
@@ -179,9 +180,10 @@ def _facts(thread_ids):
 
 def _facts_upsert(dialect: str, statement):
     insert = (postgresql_insert if dialect == "postgresql" else sqlite_insert)(ThreadFact)
-    insert = insert.from_select(["thread_id", "first_reply_at"], statement)
+    insert = insert.from_select(["thread_id", "first_reply_at", "thread_created_at"], statement)
     return insert.on_conflict_do_update(
-        index_elements=["thread_id"], set_={"first_reply_at": insert.excluded.first_reply_at})
+        index_elements=["thread_id"], set_={"first_reply_at": insert.excluded.first_reply_at,
+                                            "thread_created_at": insert.excluded.thread_created_at})
 
 
 def refresh_threads(connection, thread_ids: set[int] | None) -> None:
@@ -203,13 +205,13 @@ def _added_facts_statement(dialect: str, one_post: bool = False):
     if key not in _built:
         ids = bindparam("post_id", type_=Integer) if one_post else bindparam("post_ids",
                                                                               expanding=True)
-        rows = (select(Post.thread_id, func.min(Post.created_at))
+        rows = (select(Post.thread_id, func.min(Post.created_at), Thread.created_at)
                 .join(Thread, Thread.id == Post.thread_id)
                 .where(Post.id == ids if one_post else Post.id.in_(ids),
                        Post.author_id != Thread.author_id, Post.deleted_at.is_(None))
-                .group_by(Post.thread_id))
+                .group_by(Post.thread_id, Thread.created_at))
         insert = (postgresql_insert if dialect == "postgresql" else sqlite_insert)(ThreadFact)
-        insert = insert.from_select(["thread_id", "first_reply_at"], rows)
+        insert = insert.from_select(["thread_id", "first_reply_at", "thread_created_at"], rows)
         stored = ThreadFact.__table__.c.first_reply_at
         _built[key] = insert.on_conflict_do_update(
             index_elements=["thread_id"], set_={"first_reply_at": insert.excluded.first_reply_at},
@@ -328,7 +330,7 @@ def _touched(session: Session, flush_context) -> None:
                       for d in _values(item, "created_at")}
             if dirty:
                 whole_threads.add(item.id)
-                if "author_id" in changed:
+                if changed & {"author_id", "created_at"}:  # facts store both
                     facts.add(item.id)
         elif isinstance(item, Post):
             changed = changed_columns(item) if dirty else POST_COLUMNS

@@ -11,7 +11,8 @@ from collections import Counter, defaultdict
 from datetime import UTC, date, datetime, timedelta
 from types import SimpleNamespace
 
-from sqlalchemy import and_, bindparam, case, func, literal, or_, select
+from sqlalchemy import (Date, Integer, and_, bindparam, case, cast, func, literal, or_,
+                        select, union_all)
 from sqlalchemy.orm import aliased
 
 from collab import time
@@ -104,10 +105,15 @@ def _insights(community_ids: list[int] | None, start: datetime, end: datetime,
     live = [Thread.deleted_at.is_(None), Thread.merged_into_id.is_(None)]
     if community_ids is not None:
         live.append(Thread.community_id.in_(community_ids))
-    # The kind inline, so PostgreSQL's plans use the partial index of live questions.
+    # The window's questions (an index range; the kind inline, so PostgreSQL's plans use the
+    # partial index of live questions) joined to the facts of threads started in the window (a
+    # range of the facts' index, migration 0027): hashing every thread's fact for a few thousand
+    # questions cost most of the response times at 1M posts.
+    in_window = and_(ThreadFact.thread_id == Thread.id, ThreadFact.thread_created_at >= start,
+                     ThreadFact.thread_created_at < end)
     questions = (select(Thread.id, Thread.author_id, Thread.created_at, Thread.accepted_post_id,
                         Thread.answer_accepted_at, ThreadFact.first_reply_at)
-                 .outerjoin(ThreadFact, ThreadFact.thread_id == Thread.id)
+                 .outerjoin(ThreadFact, in_window)
                  .where(*live, Thread.kind == bindparam("question", ThreadKind.QUESTION.value,
                                                          literal_execute=True),
                         Thread.created_at >= start, Thread.created_at < end)
@@ -159,7 +165,11 @@ def _day_complete_at(end: datetime, midnight: datetime) -> bool:
 
 
 def _partial_days(community_ids, ranges) -> list[SimpleNamespace]:
-    """InsightDay-shaped rows of a few hours (the same rules as rollup.source), summed here."""
+    """InsightDay-shaped rows of a few hours (the same rules as rollup.source), grouped in SQL.
+    The posts are read by their creation index, each one's thread (live, in scope) and parent
+    author by their keys (a probe per post, once: a MATERIALIZED CTE): a join made PostgreSQL
+    hash every live thread, in parallel workers, for the two thousand posts of a partial day at
+    1M posts. Then grouped per day, author and person replied to, with both audiences."""
     if not ranges:
         return []
     live = [Thread.deleted_at.is_(None), Thread.merged_into_id.is_(None)]
@@ -169,22 +179,34 @@ def _partial_days(community_ids, ranges) -> list[SimpleNamespace]:
     def within(column):
         return or_(*[and_(column >= lower, column < upper) for lower, upper in ranges])
     rows = defaultdict(lambda: dict.fromkeys(rollup.COUNTS, 0))
-    for created_at, author_id in db.session.execute(
-            select(Thread.created_at, Thread.author_id).where(*live, within(Thread.created_at))):
-        rows[(created_at.date(), author_id)]["threads"] += 1
-    parent, recipient, replier = aliased(Post), aliased(User), aliased(User)
-    to_id = func.coalesce(parent.author_id, Thread.author_id)
-    for created_at, author_id, to, to_audience, author_audience in db.session.execute(
-            select(Post.created_at, Post.author_id, to_id, recipient.audience, replier.audience)
-            .select_from(Post).join(Thread, Thread.id == Post.thread_id)
-            .outerjoin(parent, parent.id == Post.parent_id)
-            .join(recipient, recipient.id == to_id).join(replier, replier.id == Post.author_id)
-            .where(*live, Post.deleted_at.is_(None), within(Post.created_at))):
-        day = created_at.date()
-        rows[(day, author_id)]["posts"] += 1
+    started_on = func.date(Thread.created_at)
+    for started, author_id, threads in db.session.execute(
+            select(started_on, Thread.author_id, func.count())
+            .where(*live, within(Thread.created_at)).group_by(started_on, Thread.author_id)):
+        rows[(_day(started), author_id)]["threads"] += threads
+    parent = aliased(Post)
+    thread_author = (select(Thread.author_id).where(Thread.id == Post.thread_id, *live)
+                     .scalar_subquery())
+    parent_author = select(parent.author_id).where(parent.id == Post.parent_id).scalar_subquery()
+    posts = (select(func.date(Post.created_at).label("day"), Post.author_id,
+                    thread_author.label("to_thread"), parent_author.label("to_parent"))
+             .where(Post.deleted_at.is_(None), within(Post.created_at))
+             .cte("partial_posts").prefix_with("MATERIALIZED"))
+    to_id = func.coalesce(posts.c.to_parent, posts.c.to_thread)
+    recipient, replier = aliased(User), aliased(User)
+    grouped = (select(posts.c.day, posts.c.author_id, to_id, replier.audience, recipient.audience,
+                      func.count())
+               .join(replier, replier.id == posts.c.author_id)
+               .join(recipient, recipient.id == to_id)
+               .where(posts.c.to_thread.is_not(None))  # its thread live and in scope
+               .group_by(posts.c.day, posts.c.author_id, to_id, replier.audience,
+                         recipient.audience))
+    for posted, author_id, to, author_audience, to_audience, count in db.session.execute(grouped):
+        posted = _day(posted)
+        rows[(posted, author_id)]["posts"] += count
         if to != author_id:
-            rows[(day, author_id)][f"replies_to_{to_audience}"] += 1
-            rows[(day, to)][f"replies_from_{author_audience}"] += 1
+            rows[(posted, author_id)][f"replies_to_{to_audience}"] += count
+            rows[(posted, to)][f"replies_from_{author_audience}"] += count
     return [SimpleNamespace(day=day, user_id=user_id, **counts)
             for (day, user_id), counts in rows.items()]
 
@@ -196,8 +218,12 @@ def _activity(stored, partial, community_ids, start, end, interval) -> list[dict
     step = 1 if interval == "day" else 7
     first = starts[0].date()
 
+    indexes: dict = {}  # a day (as the database answers it) -> its bucket
+
     def bucket(day) -> int:
-        return min(len(starts) - 1, (_day(day) - first).days // step)
+        if day not in indexes:
+            indexes[day] = min(len(starts) - 1, (_day(day) - first).days // step)
+        return indexes[day]
     thread_counts, post_counts, people_counts = Counter(), Counter(), Counter()
     joiners, partial_people = defaultdict(set), defaultdict(set)
     for row in partial:
@@ -208,23 +234,32 @@ def _activity(stored, partial, community_ids, start, end, interval) -> list[dict
             partial_people[index].add(row.user_id)
     if stored is not None:
         active = or_(InsightDay.threads > 0, InsightDay.posts > 0)
-        index = (case(*[(InsightDay.day < later.date(), index)
-                        for index, later in enumerate(starts[1:])], else_=len(starts) - 1)
-                 if len(starts) > 1 else literal(0))
-        days = (select(index.label("bucket"),
+        # The bucket as arithmetic on the day (a CASE of one branch per bucket cost 90
+        # comparisons a row for day buckets), then two hash aggregations: per bucket and person
+        # (the sums), per bucket (the people as rows): no sort for count(DISTINCT).
+        days = (select(_bucket_index(InsightDay.day, first, step).label("bucket"),
                        InsightDay.user_id, InsightDay.threads, InsightDay.posts)
                 .where(*stored, active).subquery())
+        per_person = (select(days.c.bucket, days.c.user_id,
+                             func.sum(days.c.threads).label("threads"),
+                             func.sum(days.c.posts).label("posts"))
+                      .group_by(days.c.bucket, days.c.user_id).subquery())
         for index, threads, posts, people in db.session.execute(
-                select(days.c.bucket, func.sum(days.c.threads), func.sum(days.c.posts),
-                       func.count(days.c.user_id.distinct())).group_by(days.c.bucket)):
-            thread_counts[index] += threads
-            post_counts[index] += posts
-            people_counts[index] = people
+                select(per_person.c.bucket, func.sum(per_person.c.threads),
+                       func.sum(per_person.c.posts), func.count())
+                .group_by(per_person.c.bucket)):
+            index = min(len(starts) - 1, index)
+            thread_counts[index] += int(threads)  # PostgreSQL's sum of a sum: numeric
+            post_counts[index] += int(posts)
+            people_counts[index] += people
         if partial_people:  # the first and last buckets: their stored people, to unite
-            for index, user_id in db.session.execute(
-                    select(days.c.bucket, days.c.user_id).distinct()
-                    .where(days.c.bucket.in_(list(partial_people)))):
-                partial_people[index].add(user_id)
+            for day, user_id in db.session.execute(
+                    select(InsightDay.day, InsightDay.user_id).distinct()
+                    .where(*stored, active, or_(*[
+                        and_(InsightDay.day >= (starts[index].date()),
+                             InsightDay.day < starts[index].date() + timedelta(days=step))
+                        for index in sorted(partial_people)]))):
+                partial_people[bucket(day)].add(user_id)
     for index, people in partial_people.items():
         people_counts[index] = len(people)
     member_day = func.date(Membership.created_at)
@@ -248,6 +283,16 @@ def _activity(stored, partial, community_ids, start, end, interval) -> list[dict
     return result
 
 
+def _bucket_index(day_column, first: date, step: int):
+    """Whole days from `first` to the row's day, divided by the bucket's length (integer
+    division on both engines: PostgreSQL's date - date is an integer, SQLite's julianday)."""
+    if db.session.get_bind().dialect.name == "sqlite":
+        days = cast(func.julianday(day_column) - func.julianday(first.isoformat()), Integer)
+    else:
+        days = cast(day_column - bindparam("first_day", first, type_=Date), Integer)
+    return days if step == 1 else days.op("/")(step)
+
+
 def _questions(questions, end) -> dict:
     """Response times and answer rate of the questions started in the window, in SQL: counts in
     one aggregate, then only the stays at the ranks the percentiles need (the middle one or two
@@ -263,35 +308,65 @@ def _questions(questions, end) -> dict:
         func.count(case((accepted, 1))), func.count(case((accepted, q.author_id)).distinct()),
     )).one()
     rate = round(answered / total, 3) if total else None
+    measures = {"first_reply_hours": (q.first_reply_at, replied, replies, reply_people),
+                "accepted_answer_hours": (q.answer_accepted_at, accepted, accepts,
+                                          accept_people)}
+    shown = {name: measure for name, measure in measures.items()
+             if measure[3] >= K_ANONYMITY and measure[2]}
+    if db.session.get_bind().dialect.name == "postgresql":
+        hours = _percentile_hours(questions, shown)
+    else:
+        hours = {name: _ranked_hours(questions, reached, condition, count)
+                 for name, (reached, condition, count, _) in shown.items()}
     return {
         "response_times": {
-            "first_reply_hours": _ranked_percentiles(questions, q.first_reply_at, replied,
-                                                     replies, reply_people),
-            "accepted_answer_hours": _ranked_percentiles(questions, q.answer_accepted_at,
-                                                         accepted, accepts, accept_people)},
+            name: ({"p50": round(statistics.median(hours[name][:2]), 2),
+                    "p90": round(hours[name][2], 2), "count": measure[2], "suppressed": False}
+                   if name in shown else
+                   {"p50": None, "p90": None, "count": None, "suppressed": True})
+            for name, measure in measures.items()},
         "answer_rate": {"questions": _k(total, authors), "rate": _k(rate, authors)},
     }
 
 
-def _ranked_percentiles(questions, reached, condition, count: int, people: int) -> dict:
-    """p50 (the median of the middle one or two) and p90 (statistics of _percentiles) of the hours
-    from each question's start to `reached`, reading only the rows at those ranks."""
-    if people < K_ANONYMITY or not count:
-        return {"p50": None, "p90": None, "count": None, "suppressed": True}
-    middle = {(count + 1) // 2, count // 2 + 1}
-    p90 = min(count - 1, int(round(0.9 * (count - 1)))) + 1
+def _p90_rank(count: int) -> int:
+    """The 1-based rank of p90 (statistics of _percentiles): the nearest rank to 0.9 (n - 1)."""
+    return min(count - 1, int(round(0.9 * (count - 1)))) + 1
+
+
+def _percentile_hours(questions, shown: dict) -> dict:
+    """PostgreSQL: every measure's lower and upper middle length and its p90 in one aggregate
+    over the window's questions: percentile_disc(f) is the first length (ascending) at rank
+    ceil(f n), so 0.5 ascending and descending are the ranks (n + 1) // 2 and n // 2 + 1, and
+    (r - 0.5) / n is rank r exactly (no float rounding across a rank)."""
+    if not shown:
+        return {}
     q = questions.c
-    if db.session.get_bind().dialect.name == "sqlite":
-        length = func.julianday(reached) - func.julianday(q.created_at)
-    else:
+    figures = []
+    for reached, condition, count, _ in shown.values():
         length = reached - q.created_at
+        figures += [func.percentile_disc(0.5).within_group(length.asc()).filter(condition),
+                    func.percentile_disc(0.5).within_group(length.desc()).filter(condition),
+                    func.percentile_disc((_p90_rank(count) - 0.5) / count)
+                    .within_group(length.asc()).filter(condition)]
+    row = db.session.execute(select(*figures)).one()
+    return {name: [value.total_seconds() / 3600 for value in row[3 * i:3 * i + 3]]
+            for i, name in enumerate(shown)}
+
+
+def _ranked_hours(questions, reached, condition, count: int) -> list[float]:
+    """SQLite: the hours from each question's start to `reached` at the two middle ranks and at
+    p90's, reading only the rows at those ranks."""
+    middle = [(count + 1) // 2, count // 2 + 1]
+    p90 = _p90_rank(count)
+    q = questions.c
+    length = func.julianday(reached) - func.julianday(q.created_at)
     ranked = select(q.created_at, reached.label("reached"), func.row_number().over(
         order_by=(length, q.id)).label("rank")).where(condition).subquery()
     hours = {rank: _hours(created, at) for created, at, rank in db.session.execute(
         select(ranked.c.created_at, ranked.c.reached, ranked.c.rank)
-        .where(ranked.c.rank.in_(sorted(middle | {p90}))))}
-    return {"p50": round(statistics.median(hours[rank] for rank in sorted(middle)), 2),
-            "p90": round(hours[p90], 2), "count": count, "suppressed": False}
+        .where(ranked.c.rank.in_(sorted({*middle, p90}))))}
+    return [hours[middle[0]], hours[middle[1]], hours[p90]]
 
 
 def _unanswered(live, end) -> list[dict]:
@@ -299,11 +374,13 @@ def _unanswered(live, end) -> list[dict]:
     age = case(*[(Thread.created_at > end - timedelta(days=days), key)
                  for key, days in UNANSWERED_AGES if days is not None],
                else_=UNANSWERED_AGES[-1][0])
-    rows = {key: (count, people) for key, count, people in db.session.execute(
-        select(age, func.count(), func.count(Thread.author_id.distinct()))
-        .where(*live, Thread.kind == ThreadKind.QUESTION, Thread.accepted_post_id.is_(None),
-               Thread.created_at < end)
-        .group_by(age))}
+    per_person = (select(age.label("age"), Thread.author_id, func.count().label("questions"))
+                  .where(*live, Thread.kind == ThreadKind.QUESTION,
+                         Thread.accepted_post_id.is_(None), Thread.created_at < end)
+                  .group_by(age, Thread.author_id).subquery())
+    rows = {key: (int(count), people) for key, count, people in db.session.execute(
+        select(per_person.c.age, func.sum(per_person.c.questions), func.count())
+        .group_by(per_person.c.age))}
     return [{"age": key, **_k(rows.get(key, (0, 0))[0], rows.get(key, (0, 0))[1])}
             for key, _ in UNANSWERED_AGES]
 
@@ -317,13 +394,19 @@ def _idea_funnel(live, end) -> list[dict]:
     # live ideas (ix_threads_live_ideas) even when the statement is prepared.
     ideas = (*live, Thread.kind == bindparam("idea", ThreadKind.IDEA.value, literal_execute=True),
              Thread.created_at < end)
-    counts = {status: (count, people) for status, count, people in db.session.execute(
-        select(Thread.status, func.count(), func.count(Thread.author_id.distinct()))
-        .where(*ideas).group_by(Thread.status))}
+    # Per status and author, then per status: two hash aggregations, no sort for DISTINCT.
+    per_person = (select(Thread.status, Thread.author_id, func.count().label("ideas"))
+                  .where(*ideas).group_by(Thread.status, Thread.author_id).subquery())
+    counts = {status: (int(count), people) for status, count, people in db.session.execute(
+        select(per_person.c.status, func.sum(per_person.c.ideas), func.count())
+        .group_by(per_person.c.status))}
     stays = (IdeaStatusChange.from_status, IdeaStatusChange.hours_in_status)
     left = (Thread.id == IdeaStatusChange.thread_id, *ideas, IdeaStatusChange.created_at < end)
     durations = defaultdict(list)
-    if db.session.get_bind().dialect.name == "postgresql":
+    middles = _middle_stays(end) if len(live) == 2 else None  # organisation-wide
+    if middles is not None:
+        durations.update(middles)
+    elif db.session.get_bind().dialect.name == "postgresql":
         hours = IdeaStatusChange.hours_in_status
         for status, lower, upper in db.session.execute(
                 select(IdeaStatusChange.from_status,
@@ -351,17 +434,76 @@ def _idea_funnel(live, end) -> list[dict]:
     return result
 
 
+def _middle_stays(end) -> dict | None:
+    """Organisation-wide, when every stored stay counts (no change at or after `to`, no live idea
+    created at or after it: the usual `to` = now), each status's one or two middle stays of live
+    ideas read at their ranks in the index (from_status, hours_in_status, id) (migration 0027)
+    with OFFSET, instead of joining 30,000 changes to their ideas and sorting them per status.
+    The stays of deleted or merged ideas (few; a partial index of removed threads) are counted
+    out: the r-th live stay is at overall rank r + (removed stays before it), so the rows at
+    overall ranks r .. r + removed hold it. Status changes exist only for ideas (the ideas
+    service writes them; a thread's kind never changes); stays not stored yet (NULL, bulk SQL
+    before `flask insights rebuild`) are left out, as percentile_disc does. None: the general
+    statement answers."""
+    changes = IdeaStatusChange
+    stored = changes.hours_in_status.is_not(None)
+    later = [select(changes.id).where(changes.created_at >= end),
+             select(Thread.id).where(Thread.deleted_at.is_(None), Thread.merged_into_id.is_(None),
+                                     Thread.kind == bindparam("idea", ThreadKind.IDEA.value,
+                                                              literal_execute=True),
+                                     Thread.created_at >= end)]
+    if any(db.session.scalar(query.limit(1)) is not None for query in later):
+        return None
+    removed = defaultdict(set)   # status -> (hours, id) of stays of deleted or merged ideas
+    for status, hours, change_id in db.session.execute(
+            select(changes.from_status, changes.hours_in_status, changes.id)
+            .join(Thread, Thread.id == changes.thread_id)
+            .where(or_(Thread.deleted_at.is_not(None), Thread.merged_into_id.is_not(None)),
+                   stored)):
+        removed[status].add((hours, change_id))
+    reads = []
+    for status, total in db.session.execute(
+            select(changes.from_status, func.count()).where(stored)
+            .group_by(changes.from_status)):
+        live = total - len(removed[status])
+        for rank in sorted({(live + 1) // 2, live // 2 + 1}) if live else ():
+            page = (select(changes.from_status, literal(rank).label("rank"),
+                           changes.hours_in_status, changes.id)
+                    .where(changes.from_status == status, stored)
+                    .order_by(changes.hours_in_status, changes.id)
+                    .offset(rank - 1).limit(len(removed[status]) + 1).subquery())
+            reads.append(select(page))
+    fetched = defaultdict(list)
+    if reads:
+        for status, rank, hours, change_id in db.session.execute(union_all(*reads)):
+            fetched[(status, rank)].append((hours, change_id))
+    middles = defaultdict(list)
+    for (status, rank), keys in sorted(fetched.items()):
+        out = removed[status]
+        for offset, key in enumerate(sorted(keys)):  # overall rank: rank + offset
+            if key not in out and offset == sum(1 for other in out if other < key):
+                middles[status].append(key[0])
+                break
+    return middles
+
+
 def _concerns(live, start, end) -> dict:
-    opened = and_(Concern.opened_at >= start, Concern.opened_at < end)
-    resolved = and_(Concern.resolved_at.is_not(None), Concern.resolved_at >= start,
-                    Concern.resolved_at < end)
-    still_open = Concern.state.in_(("open", "acknowledged"))
+    # Each concern's thread author read by its key (None: the thread is not live or in scope),
+    # once per concern (a MATERIALIZED CTE), rather than a join that hashed every live thread.
+    author = (select(Thread.author_id).where(Thread.id == Concern.thread_id, *live,
+                                             Thread.created_at < end)
+              .scalar_subquery().label("author_id"))
+    concerns = (select(Concern.opened_at, Concern.resolved_at, Concern.state, author)
+                .where(Concern.opened_at < end).cte("window_concerns").prefix_with("MATERIALIZED"))
+    c = concerns.c
+    opened = and_(c.opened_at >= start, c.opened_at < end)
+    resolved = and_(c.resolved_at.is_not(None), c.resolved_at >= start, c.resolved_at < end)
+    still_open = c.state.in_(("open", "acknowledged"))
     row = db.session.execute(
         select(*[figure for condition in (opened, resolved, still_open)
                  for figure in (func.count(case((condition, 1))),
-                                func.count(case((condition, Thread.author_id)).distinct()))])
-        .select_from(Concern).join(Thread, Thread.id == Concern.thread_id)
-        .where(*live, Thread.created_at < end, Concern.opened_at < end)).one()
+                                func.count(case((condition, c.author_id)).distinct()))])
+        .where(c.author_id.is_not(None))).one()
     return {"opened": _k(row[0], row[1]), "resolved": _k(row[2], row[3]),
             "open_now": _k(row[4], row[5])}
 
@@ -372,15 +514,21 @@ def _audience_flow(stored, partial) -> dict:
     days are summed per person in SQL (a row per person), then the partial days are added."""
     names = rollup.TO + rollup.FROM
     per_person = defaultdict(Counter)
-    if stored is not None:
-        for user_id, *sums in db.session.execute(
-                select(InsightDay.user_id, *[func.sum(getattr(InsightDay, name)) for name in names])
-                .where(*stored).group_by(InsightDay.user_id)):
+    audience_of = {}
+    if stored is not None:  # each person's sums with their audience (no second statement)
+        for user_id, audience, *sums in db.session.execute(
+                select(InsightDay.user_id, User.audience,
+                       *[func.sum(getattr(InsightDay, name)) for name in names])
+                .join(User, User.id == InsightDay.user_id)
+                .where(*stored).group_by(InsightDay.user_id, User.audience)):
             per_person[user_id].update(dict(zip(names, sums)))
+            audience_of[user_id] = audience
     for row in partial:
         per_person[row.user_id].update({name: getattr(row, name) for name in names})
-    audience_of = dict(db.session.execute(select(User.id, User.audience).where(
-        User.id.in_(list(per_person)))).all()) if per_person else {}
+    missing = sorted(set(per_person) - set(audience_of))  # people of the partial days only
+    if missing:
+        audience_of.update(db.session.execute(
+            select(User.id, User.audience).where(User.id.in_(missing))).all())
     audiences = [a.value for a in Audience]
     cells, gave, got = Counter(), Counter(), Counter()
     for user_id, sums in per_person.items():

@@ -36,6 +36,7 @@ CURRENT_ANSWER = f"accepted_post_id IS NOT NULL AND answer_obsolete_at IS NULL A
 OPEN_QUESTIONS = f"accepted_post_id IS NULL AND {LISTED}"
 LIVE_IDEAS = f"kind = 'idea' AND {LISTED}"  # the insights' idea funnel
 LIVE_QUESTIONS = f"kind = 'question' AND {LISTED}"
+REMOVED = "deleted_at IS NOT NULL OR merged_into_id IS NOT NULL"  # deleted or merged
 
 
 class Thread(db.Model):
@@ -66,6 +67,9 @@ class Thread(db.Model):
               postgresql_where=text(OPEN_QUESTIONS), sqlite_where=text(OPEN_QUESTIONS)),
         Index("ix_threads_live_ideas", "created_at", "id", "status", "author_id",
               postgresql_where=text(LIVE_IDEAS), sqlite_where=text(LIVE_IDEAS)),
+        # Deleted or merged threads (few): what the funnel's middle stays leave out (0027).
+        Index("ix_threads_removed", "id", postgresql_where=text(REMOVED),
+              sqlite_where=text(REMOVED)),
         # A window's questions with what response times and the answer rate read (0021).
         Index("ix_threads_live_questions", "created_at", "id", "author_id", "accepted_post_id",
               "answer_accepted_at",

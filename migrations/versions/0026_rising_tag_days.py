@@ -4,7 +4,7 @@ from the history, and a covering index of live threads' titles by time (the titl
 rising words read it alone)
 
 Revision ID: 0026
-Revises: 0023
+Revises: 0024
 Create Date: 2026-11-30 06:10:00
 
 Rows inserted later by bulk SQL that bypasses the application (benchmark seeding) are rebuilt by
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 
 revision = '0026'
-down_revision = '0023'
+down_revision = '0024'
 branch_labels = None
 depends_on = None
 

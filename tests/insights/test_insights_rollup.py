@@ -187,7 +187,7 @@ def _rows(app):
             InsightDay.community_id, InsightDay.day, InsightDay.user_id,
             *[getattr(InsightDay, name) for name in service.rollup.COUNTS])))
         facts = sorted(tuple(r) for r in db.session.execute(
-            select(ThreadFact.thread_id, ThreadFact.first_reply_at)))
+            select(ThreadFact.thread_id, ThreadFact.first_reply_at, ThreadFact.thread_created_at)))
         db.session.remove()
     return days, facts
 
@@ -201,6 +201,11 @@ def test_rebuild_produces_what_the_events_kept(app, talk):
     assert result.exit_code == 0, result.output
     assert "person-days" in result.output
     assert _rows(app) == (kept_days, kept_facts)
+    # Each fact carries its thread's start (what a window's response times select facts by).
+    with app.app_context():
+        started = dict(db.session.execute(select(Thread.id, Thread.created_at)).all())
+        db.session.remove()
+    assert all(fact[2] == started[fact[0]] for fact in kept_facts)
     _first_reply_moved_on_deletion(app)
     # The organisation's rows are the sum of the communities' rows.
     summed = defaultdict(lambda: [0] * len(service.rollup.COUNTS))

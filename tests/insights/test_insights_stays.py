@@ -12,6 +12,7 @@ from sqlalchemy import select, update
 from collab import time
 from collab.db import db
 from collab.ideas.models import IdeaStatusChange
+from collab.insights import service
 from collab.threads.models import Thread
 from tests.api.content import API, join, make_thread, set_status
 
@@ -91,3 +92,53 @@ def test_stored_stays_equal_the_pairing_and_the_medians_a_direct_computation(
         f"{API}/communities/eng/insights",
         query_string={"from": (start - timedelta(days=1)).isoformat()}).get_json()["idea_funnel"]}
     assert again == funnel
+
+
+def test_organisation_middle_stays_leave_out_removed_ideas(app, monkeypatch, make_user,
+                                                          make_community):
+    """Organisation-wide with `to` = now, the middle stays are read at their ranks in the index of
+    stays (service._middle_stays), less the stays of deleted and merged ideas: they must equal
+    the direct medians of live ideas, and what the general statement answers."""
+    start = (datetime.now(UTC) - timedelta(days=10)).replace(microsecond=0)
+    moment = [start]
+    monkeypatch.setattr(time, "now", lambda: moment[0])
+    owner = make_user("owner")
+    admin = make_user("root", is_admin=True)
+    for slug in ("eng", "ops"):
+        make_community(owner, slug)
+    rng = random.Random(11)
+    ideas = []
+    for i in range(26):
+        person = make_user(f"idea{i}")
+        slug = "eng" if i % 2 else "ops"
+        join(person, slug)
+        moment[0] = start + timedelta(minutes=5 * i, seconds=rng.randint(0, 59))
+        ideas.append((person, make_thread(person, slug, "idea", f"Idea {i}", "Do it.")))
+    # 20 leave "new" (6 stay), 10 of them leave review; the first movers spent the shortest time.
+    for status, movers in (("under_review", ideas[:20]), ("planned", ideas[:10])):
+        for _, idea in movers:
+            moment[0] += timedelta(hours=rng.randint(1, 40), minutes=rng.randint(0, 59))
+            set_status(owner, idea["id"], status)
+    moment[0] += timedelta(minutes=5)
+    # Removed ideas among the shortest and the longest stays in "new" and in review.
+    for person, idea in (ideas[0], ideas[19]):
+        assert person.delete(f"{API}/threads/{idea['id']}").status_code == 204
+    response = owner.post(f"{API}/threads/{ideas[1][1]['id']}/merge",
+                          json={"into": ideas[3][1]["id"]})
+    assert response.status_code == 200, response.get_json()
+    moment[0] += timedelta(minutes=5)
+
+    _, _, live_stays = _direct(app)
+    assert len(live_stays["new"]) == 17 and len(live_stays["under_review"]) == 8
+    with app.app_context():
+        assert service._middle_stays(time.now()) is not None  # the index path answers
+        db.session.remove()
+    query = {"interval": "week", "from": (start - timedelta(days=1)).isoformat()}
+    funnel = {row["status"]: row for row in admin.get(
+        f"{API}/insights", query_string=query).get_json()["idea_funnel"]}
+    for status in ("new", "under_review"):
+        assert funnel[status]["median_hours_in_status"] == round(
+            statistics.median(live_stays[status]), 2), status
+    monkeypatch.setattr(service, "_middle_stays", lambda end: None)  # the general statement
+    assert {row["status"]: row for row in admin.get(
+        f"{API}/insights", query_string=query).get_json()["idea_funnel"]} == funnel
