@@ -294,25 +294,35 @@ def _list_statement(viewer: User, sort: str, filters: tuple, after: list | None)
     return statement
 
 
-_TALLY_LABELS = tuple((audience.value, f"t{2 * i}", f"t{2 * i + 1}")
-                      for i, audience in enumerate(Audience))
+# Where list_statement's columns sit in a row: the thread's, the author's, the verifier's, the
+# tags, then per audience its up and down votes, then the caller's vote.
+_AUTHOR_AT = len(_LISTED_COLUMNS)
+_VERIFIER_AT = _AUTHOR_AT + len(_USER_REF_COLUMNS)
+_TAGS_AT = _VERIFIER_AT + len(_USER_REF_COLUMNS)
+_TALLIES = tuple((audience.value, _TAGS_AT + 1 + 2 * i, _TAGS_AT + 2 + 2 * i)
+                 for i, audience in enumerate(Audience))
+_MY_VOTE_AT = _TAGS_AT + 1 + 2 * len(Audience)
 
 
-def _listed_user(row, prefix: str) -> Columns | None:
-    if row[f"{prefix}id"] is None:
+def _listed_user(row, at: int) -> Columns | None:
+    if row[at] is None:
         return None
-    return Columns(**{name: row[f"{prefix}{name}"] for name in _USER_REF_COLUMNS})
+    user = Columns()
+    user.__dict__.update(zip(_USER_REF_COLUMNS, row[at:at + len(_USER_REF_COLUMNS)]))
+    return user
 
 
 def _listed_view(row, community: Columns) -> ThreadView:
-    thread = ListedThread(**{name: row[name] for name in _LISTED_COLUMNS})
+    """A page's row (by position: a list page reads 20 of them per request) as a ThreadView."""
+    thread = ListedThread()
+    thread.__dict__.update(zip(_LISTED_COLUMNS, row))
     thread.community = community
-    thread.author = _listed_user(row, "a_")
-    thread.answer_verified_by = _listed_user(row, "v_")
+    thread.author = _listed_user(row, _AUTHOR_AT)
+    thread.answer_verified_by = _listed_user(row, _VERIFIER_AT)
     tallies = {audience: {"up": row[up] or 0, "down": row[down] or 0}
-               for audience, up, down in _TALLY_LABELS}
-    tag_text = row["tag_list"]
-    return ThreadView(thread, row[f"t{2 * len(Audience)}"], tallies,
+               for audience, up, down in _TALLIES}
+    tag_text = row[_TAGS_AT]
+    return ThreadView(thread, row[_MY_VOTE_AT], tallies,
                       read_tags=sorted(tag_text.split(",")) if tag_text else [])
 
 
@@ -329,10 +339,10 @@ def list_threads(viewer: User, slug: str, args: dict) -> Page:
             filters.append("author_handle" if name == "author" and isinstance(value, str)
                            else name)
     statement = _list_statement(viewer, sort, tuple(filters), after)
-    rows = db.session.connection().execute(statement, parameters).mappings().all()
+    rows = db.session.connection().execute(statement, parameters).all()
     if not rows:
         find_visible_community(viewer, slug)
-    community = Columns(id=rows[0]["community_id"] if rows else None, slug=slug)
+    community = Columns(id=rows[0].community_id if rows else None, slug=slug)
     return page_of([_listed_view(row, community) for row in rows], SORT_KEYS[sort], args["limit"])
 
 
