@@ -6,7 +6,7 @@ them; the rules that change them live in collab.ideas.service.
 from dataclasses import dataclass, field
 
 from sqlalchemy import Integer, Select, and_, bindparam, case, func, literal_column, select, true
-from sqlalchemy.orm import aliased, contains_eager, joinedload, lazyload, load_only, undefer
+from sqlalchemy.orm import aliased, contains_eager, lazyload, load_only, undefer
 
 from collab import time
 from collab.answers.models import PostVote
@@ -169,42 +169,43 @@ _THREAD_STATEMENTS: dict[tuple, Select] = {}
 
 
 def _thread_statement(viewer: User) -> Select:
+    """A list page's row for one thread (_listed_view reads it), then its community's slug."""
     shape = viewer_shape(viewer)
     statement = _THREAD_STATEMENTS.get(shape)
     if statement is None:
         bound = bound_viewer(viewer)
         thread_id = bindparam("thread_id", type_=Integer)
+        threads = Thread.__table__
         tally = (select(Vote.thread_id, *_tally_columns(bound)).where(Vote.thread_id == thread_id)
                  .group_by(Vote.thread_id).subquery())
         tags = (select(func.aggregate_strings(ThreadTag.tag, literal_column("','")))
-                .where(ThreadTag.thread_id == Thread.id).scalar_subquery())
+                .where(ThreadTag.thread_id == threads.c.id).scalar_subquery())
+        author, verifier = aliased(User, name="a"), aliased(User, name="v")
         statement = _THREAD_STATEMENTS[shape] = (
-            select(Thread, tags, *tally.c[1:])
-            .join(Community, Community.id == Thread.community_id)
-            .outerjoin(tally, tally.c.thread_id == Thread.id)
-            .where(Thread.id == thread_id, Thread.deleted_at.is_(None), visible_communities(bound))
-            .options(contains_eager(Thread.community).options(*_SLUG_ONLY),
-                     joinedload(Thread.answer_verified_by), lazyload(Thread.tag_rows)))
+            select(*(threads.c[name] for name in _LISTED_COLUMNS),
+                   *(getattr(author, name) for name in _USER_REF_COLUMNS),
+                   *(getattr(verifier, name) for name in _USER_REF_COLUMNS),
+                   tags, *tally.c[1:], Community.slug)
+            .join(Community, Community.id == threads.c.community_id)
+            .join(author, author.id == threads.c.author_id)
+            .outerjoin(verifier, verifier.id == threads.c.answer_verified_by_id)
+            .outerjoin(tally, tally.c.thread_id == threads.c.id)
+            .where(threads.c.id == thread_id, threads.c.deleted_at.is_(None),
+                   visible_communities(bound)))
     return statement
 
 
 def get_thread(viewer: User, thread_id: int) -> ThreadView:
     """One statement: the visible thread, its community's slug, author, tags, tallies and the
-    caller's vote (an idea's status history is one more); nothing of the community's rules."""
-    row = db.session.execute(_thread_statement(viewer),
-                             {"thread_id": thread_id, **viewer_parameters(viewer)}).first()
+    caller's vote, as plain columns (no ORM object; an idea's status history is one more);
+    nothing of the community's rules."""
+    row = db.session.connection().execute(
+        _thread_statement(viewer), {"thread_id": thread_id, **viewer_parameters(viewer)}).first()
     if row is None:
         raise NotFound(f"No thread {thread_id}.")
-    thread, tag_text, *counts = row
-    tallies = _empty_tallies()
-    for i, audience in enumerate(Audience):
-        tallies[audience.value] = {"up": counts[2 * i] or 0, "down": counts[2 * i + 1] or 0}
-    return ThreadView(thread, counts[-1], tallies, status_history(thread),
-                      sorted(tag_text.split(",")) if tag_text else [])
-
-
-_SLUG_ONLY = (load_only(Community.id, Community.slug), lazyload(Community.audience_rows),
-              lazyload(Community.organization_rows))
+    view = _listed_view(row, Columns(id=row.community_id, slug=row[-1]))
+    view.status_history = status_history(view.thread)
+    return view
 
 
 class Columns:
@@ -215,8 +216,8 @@ class Columns:
 
 
 class ListedThread(Columns):
-    """A thread of a list page, as the columns its payload reads (`_LISTED_COLUMNS`), with
-    `community` (its id and the slug asked for), `author` and `answer_verified_by` (Columns of a
+    """A thread as a list page or GET /threads/{id} reads it: the columns its payload reads
+    (`_LISTED_COLUMNS`), with `community` (its id and slug), `author` and `answer_verified_by` (Columns of a
     user reference, or None). Its tags travel in the ThreadView (`read_tags`)."""
 
     @property
