@@ -714,10 +714,10 @@ def rss_mb(pid: int) -> float:
 
 def postmaster_pid(url: str) -> int:
     engine = create_engine(url)
-    with engine.connect() as connection:
+    with engine.connect() as connection:  # read while the backend lives: it exits on close
         backend = connection.execute(text("SELECT pg_backend_pid()")).scalar_one()
+        fields = Path(f"/proc/{backend}/stat").read_text().rsplit(")", 1)[1].split()
     engine.dispose()
-    fields = Path(f"/proc/{backend}/stat").read_text().rsplit(")", 1)[1].split()
     return int(fields[1])
 
 

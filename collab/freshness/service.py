@@ -54,7 +54,7 @@ def mark_obsolete(actor: User, post_id: int) -> threads.ThreadView:
     return threads.thread_view(actor, thread)
 
 
-def record_read(thread: Thread) -> None:
+def record_read(thread) -> None:
     """Note a read of a visible thread: one conditional UPDATE, at most once an hour per thread.
 
     No version bump and no ORM change (so the session events write no outbox row). Elasticsearch
@@ -77,8 +77,10 @@ def record_read(thread: Thread) -> None:
         db.session.add(OutboxRow(entity=OutboxEntity.THREAD, entity_id=thread.id, created_at=now,
                                  next_attempt_at=now, attempts=0))
         db.session.info[outbox.PENDING_KEY] = True
-    if result.rowcount == 1:  # what the database now holds, without marking the thread changed
-        set_committed_value(thread, "last_read_at", now)
+    if result.rowcount == 1 and isinstance(thread, Thread):  # what the database now holds,
+        set_committed_value(thread, "last_read_at", now)  # without marking the thread changed
+    elif result.rowcount == 1:  # a thread read as columns (collab.threads.service.ListedThread)
+        thread.last_read_at = now
     _commit_keeping_loaded()
 
 

@@ -5,10 +5,10 @@ from marshmallow import ValidationError, fields, validate
 
 from collab.freshness.rules import describe as describe_freshness
 from collab.freshness.schemas import AnswerFreshnessOut
-from collab.people.schemas import HANDLE_PATTERN, UserRef, shown_name
+from collab.people.schemas import DEACTIVATED_NAME, HANDLE_PATTERN, UserRef, shown_name
 from collab.schemas import MAX_ID, Id, PageArgs, StrictSchema, plain_name
 from collab.threads.models import ThreadKind, ThreadStatus
-from collab.threads.service import ThreadView
+from collab.threads.service import ListedThread, ThreadView
 
 MAX_TAGS = 10
 TAG_PATTERN = re.compile(r"^[a-z0-9\-_.+#]{1,40}$")
@@ -190,6 +190,8 @@ def _thread_out(schema: "ThreadOut", view) -> dict:
     """ThreadOut's fields as marshmallow serializes them (None stays None; ints, floats, strings
     and booleans coerced as its Integer, Float, String and Boolean fields do)."""
     thread = getattr(view, "thread", view)
+    if type(thread) is ListedThread:
+        return _listed_thread_out(schema, view, thread)
     return {
         "score": _number(int, view.score),
         "upvotes": _number(int, thread.upvotes),
@@ -218,6 +220,46 @@ def _thread_out(schema: "ThreadOut", view) -> dict:
         "accepted_post_id": _number(int, thread.accepted_post_id),
         "merged_into": _number(int, thread.merged_into_id),
         "answer_freshness": schema._answer_freshness(view),
+    }
+
+
+def _listed_thread_out(schema: "ThreadOut", view: ThreadView, thread: ListedThread) -> dict:
+    """_thread_out for a list page's thread (a page builds 20): its columns come from the database
+    typed as the model declares them (ints, floats, strings, booleans, aware datetimes; NOT NULL
+    where the model says so), so only the nullable ones are checked and nothing is coerced."""
+    upvotes, downvotes, author = thread.upvotes, thread.downvotes, thread.author
+    organization = author.organization
+    return {
+        "score": upvotes - downvotes,
+        "upvotes": upvotes,
+        "downvotes": downvotes,
+        "my_vote": view.my_vote,
+        "votes_by_audience": {audience: {"up": counts["up"], "down": counts["down"]}
+                              for audience, counts in view.votes_by_audience.items()},
+        "top_score": float(thread.top_score),
+        "trending_score": float(thread.trending_score),
+        "id": thread.id,
+        "community": thread.community.slug,
+        "community_id": thread.community_id,
+        "kind": thread.kind,
+        "title": thread.title,
+        "body": thread.body,
+        "tags": view.read_tags,
+        "status": thread.status,
+        "pinned": thread.pinned,
+        "locked": thread.locked,
+        "author": {"id": author.id, "handle": author.handle,
+                   "display_name": (DEACTIVATED_NAME if author.deactivated_at
+                                    else author.display_name),
+                   "audience": author.audience, "organization": organization},
+        "created_at": thread.created_at.isoformat(),
+        "updated_at": thread.updated_at.isoformat(),
+        "last_activity_at": thread.last_activity_at.isoformat(),
+        "reply_count": thread.reply_count,
+        "accepted_post_id": thread.accepted_post_id,
+        "merged_into": thread.merged_into_id,
+        "answer_freshness": (None if thread.accepted_post_id is None
+                             else schema._answer_freshness(view)),
     }
 
 

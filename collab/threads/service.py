@@ -6,7 +6,7 @@ them; the rules that change them live in collab.ideas.service.
 from dataclasses import dataclass, field
 
 from sqlalchemy import Integer, Select, and_, bindparam, case, func, literal_column, select, true
-from sqlalchemy.orm import aliased, contains_eager, joinedload, lazyload, load_only, undefer
+from sqlalchemy.orm import aliased, contains_eager, lazyload, load_only, undefer
 
 from collab import time
 from collab.answers.models import PostVote
@@ -170,42 +170,43 @@ _THREAD_STATEMENTS: dict[tuple, Select] = {}
 
 
 def _thread_statement(viewer: User) -> Select:
+    """A list page's row for one thread (_listed_view reads it), then its community's slug."""
     shape = viewer_shape(viewer)
     statement = _THREAD_STATEMENTS.get(shape)
     if statement is None:
         bound = bound_viewer(viewer)
         thread_id = bindparam("thread_id", type_=Integer)
+        threads = Thread.__table__
         tally = (select(Vote.thread_id, *_tally_columns(bound)).where(Vote.thread_id == thread_id)
                  .group_by(Vote.thread_id).subquery())
         tags = (select(func.aggregate_strings(ThreadTag.tag, literal_column("','")))
-                .where(ThreadTag.thread_id == Thread.id).scalar_subquery())
+                .where(ThreadTag.thread_id == threads.c.id).scalar_subquery())
+        author, verifier = aliased(User, name="a"), aliased(User, name="v")
         statement = _THREAD_STATEMENTS[shape] = (
-            select(Thread, tags, *tally.c[1:])
-            .join(Community, Community.id == Thread.community_id)
-            .outerjoin(tally, tally.c.thread_id == Thread.id)
-            .where(Thread.id == thread_id, Thread.deleted_at.is_(None), visible_communities(bound))
-            .options(contains_eager(Thread.community).options(*_SLUG_ONLY),
-                     joinedload(Thread.answer_verified_by), lazyload(Thread.tag_rows)))
+            select(*(threads.c[name] for name in _LISTED_COLUMNS),
+                   *(getattr(author, name) for name in _USER_REF_COLUMNS),
+                   *(getattr(verifier, name) for name in _USER_REF_COLUMNS),
+                   tags, *tally.c[1:], Community.slug)
+            .join(Community, Community.id == threads.c.community_id)
+            .join(author, author.id == threads.c.author_id)
+            .outerjoin(verifier, verifier.id == threads.c.answer_verified_by_id)
+            .outerjoin(tally, tally.c.thread_id == threads.c.id)
+            .where(threads.c.id == thread_id, threads.c.deleted_at.is_(None),
+                   visible_communities(bound)))
     return statement
 
 
 def get_thread(viewer: User, thread_id: int) -> ThreadView:
     """One statement: the visible thread, its community's slug, author, tags, tallies and the
-    caller's vote (an idea's status history is one more); nothing of the community's rules."""
-    row = db.session.execute(_thread_statement(viewer),
-                             {"thread_id": thread_id, **viewer_parameters(viewer)}).first()
+    caller's vote, as plain columns (no ORM object; an idea's status history is one more);
+    nothing of the community's rules."""
+    row = db.session.connection().execute(
+        _thread_statement(viewer), {"thread_id": thread_id, **viewer_parameters(viewer)}).first()
     if row is None:
         raise NotFound(f"No thread {thread_id}.")
-    thread, tag_text, *counts = row
-    tallies = _empty_tallies()
-    for i, audience in enumerate(Audience):
-        tallies[audience.value] = {"up": counts[2 * i] or 0, "down": counts[2 * i + 1] or 0}
-    return ThreadView(thread, counts[-1], tallies, status_history(thread),
-                      sorted(tag_text.split(",")) if tag_text else [])
-
-
-_SLUG_ONLY = (load_only(Community.id, Community.slug), lazyload(Community.audience_rows),
-              lazyload(Community.organization_rows))
+    view = _listed_view(row, Columns(id=row.community_id, slug=row[-1]))
+    view.status_history = status_history(view.thread)
+    return view
 
 
 class Columns:
@@ -216,8 +217,8 @@ class Columns:
 
 
 class ListedThread(Columns):
-    """A thread of a list page, as the columns its payload reads (`_LISTED_COLUMNS`), with
-    `community` (its id and the slug asked for), `author` and `answer_verified_by` (Columns of a
+    """A thread as a list page or GET /threads/{id} reads it: the columns its payload reads
+    (`_LISTED_COLUMNS`), with `community` (its id and slug), `author` and `answer_verified_by` (Columns of a
     user reference, or None). Its tags travel in the ThreadView (`read_tags`)."""
 
     @property
@@ -295,25 +296,35 @@ def _list_statement(viewer: User, sort: str, filters: tuple, after: list | None)
     return statement
 
 
-_TALLY_LABELS = tuple((audience.value, f"t{2 * i}", f"t{2 * i + 1}")
-                      for i, audience in enumerate(Audience))
+# Where list_statement's columns sit in a row: the thread's, the author's, the verifier's, the
+# tags, then per audience its up and down votes, then the caller's vote.
+_AUTHOR_AT = len(_LISTED_COLUMNS)
+_VERIFIER_AT = _AUTHOR_AT + len(_USER_REF_COLUMNS)
+_TAGS_AT = _VERIFIER_AT + len(_USER_REF_COLUMNS)
+_TALLIES = tuple((audience.value, _TAGS_AT + 1 + 2 * i, _TAGS_AT + 2 + 2 * i)
+                 for i, audience in enumerate(Audience))
+_MY_VOTE_AT = _TAGS_AT + 1 + 2 * len(Audience)
 
 
-def _listed_user(row, prefix: str) -> Columns | None:
-    if row[f"{prefix}id"] is None:
+def _listed_user(row, at: int) -> Columns | None:
+    if row[at] is None:
         return None
-    return Columns(**{name: row[f"{prefix}{name}"] for name in _USER_REF_COLUMNS})
+    user = Columns()
+    user.__dict__.update(zip(_USER_REF_COLUMNS, row[at:at + len(_USER_REF_COLUMNS)]))
+    return user
 
 
 def _listed_view(row, community: Columns) -> ThreadView:
-    thread = ListedThread(**{name: row[name] for name in _LISTED_COLUMNS})
+    """A page's row (by position: a list page reads 20 of them per request) as a ThreadView."""
+    thread = ListedThread()
+    thread.__dict__.update(zip(_LISTED_COLUMNS, row))
     thread.community = community
-    thread.author = _listed_user(row, "a_")
-    thread.answer_verified_by = _listed_user(row, "v_")
+    thread.author = _listed_user(row, _AUTHOR_AT)
+    thread.answer_verified_by = _listed_user(row, _VERIFIER_AT)
     tallies = {audience: {"up": row[up] or 0, "down": row[down] or 0}
-               for audience, up, down in _TALLY_LABELS}
-    tag_text = row["tag_list"]
-    return ThreadView(thread, row[f"t{2 * len(Audience)}"], tallies,
+               for audience, up, down in _TALLIES}
+    tag_text = row[_TAGS_AT]
+    return ThreadView(thread, row[_MY_VOTE_AT], tallies,
                       read_tags=sorted(tag_text.split(",")) if tag_text else [])
 
 
@@ -330,10 +341,10 @@ def list_threads(viewer: User, slug: str, args: dict) -> Page:
             filters.append("author_handle" if name == "author" and isinstance(value, str)
                            else name)
     statement = _list_statement(viewer, sort, tuple(filters), after)
-    rows = db.session.connection().execute(statement, parameters).mappings().all()
+    rows = db.session.connection().execute(statement, parameters).all()
     if not rows:
         find_visible_community(viewer, slug)
-    community = Columns(id=rows[0]["community_id"] if rows else None, slug=slug)
+    community = Columns(id=rows[0].community_id if rows else None, slug=slug)
     return page_of([_listed_view(row, community) for row in rows], SORT_KEYS[sort], args["limit"])
 
 

@@ -34,10 +34,14 @@ def test_fast_thread_payloads_equal_marshmallows(app, make_user, make_community)
     assert moderator.patch(f"{API}/threads/{pinned['id']}",
                            json={"pinned": True, "locked": True}).status_code == 200
     plain = make_thread(partner, "forum", "discussion")
+    leaver, admin = make_user("lea"), make_user("root", is_admin=True)
+    join(leaver, "forum")
+    left = make_thread(leaver, "forum", "discussion")
+    assert admin.post(f"{API}/users/{leaver.id}/deactivate").status_code == 200
 
     with app.app_context():
         viewer = db.session.get(User, partner.id)
-        ids = [idea["id"], question["id"], pinned["id"], plain["id"]]
+        ids = [idea["id"], question["id"], pinned["id"], plain["id"], left["id"]]
         details = [service.get_thread(viewer, thread_id) for thread_id in ids]
         page = service.list_threads(viewer, "forum", {"sort": "new", "limit": 20, "cursor": None})
         checked = 0
@@ -51,12 +55,14 @@ def test_fast_thread_payloads_equal_marshmallows(app, make_user, make_community)
             checked += 1
         by_id = {view.id: ThreadDetailOut().dump(view) for view in details}
         db.session.remove()
-    assert checked == 8
+    assert checked == 10
     # The payloads really carry what the comparison covers.
     assert by_id[idea["id"]]["status_history"][0]["to_status"] == "planned"
     assert by_id[idea["id"]]["my_vote"] == -1 and by_id[idea["id"]]["tags"] == ["alpha", "zeta"]
     assert by_id[question["id"]]["answer_freshness"]["state"] == "fresh"
     assert by_id[pinned["id"]]["pinned"] is True and by_id[pinned["id"]]["locked"] is True
+    assert by_id[left["id"]]["author"]["display_name"] == "Deactivated user"
+    assert by_id[idea["id"]]["author"]["organization"] == "acme"
 
 
 def test_other_objects_keep_marshmallows_dump():
