@@ -16,7 +16,7 @@ from sqlalchemy import (Date, Integer, and_, bindparam, case, cast, func, litera
 from sqlalchemy.orm import aliased
 
 from collab import time
-from collab.communities.models import Community, Membership, MembershipStatus
+from collab.communities.models import Membership, MembershipStatus
 from collab.concerns.models import Concern
 from collab.db import db
 from collab.errors import Forbidden, InvalidInput
@@ -26,7 +26,7 @@ from collab.insights.models import ORGANIZATION, InsightDay, ThreadFact
 from collab.people.models import Audience, User
 from collab.permissions import find_visible_community, require_moderator
 from collab.search import service as search_service
-from collab.threads.models import Post, Thread, ThreadKind, ThreadTag
+from collab.threads.models import Post, Thread, ThreadKind
 
 log = logging.getLogger(__name__)
 
