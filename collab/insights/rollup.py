@@ -29,7 +29,7 @@ COUNTS = ["threads", "posts", *TO, *FROM]
 KEY = ["community_id", "day", "user_id"]
 
 
-def _midnight(day: date) -> datetime:
+def midnight(day: date) -> datetime:
     return datetime.combine(day, datetime.min.time(), tzinfo=UTC)
 
 
@@ -155,7 +155,7 @@ def refresh_days(connection, cells: set[tuple[int, date]]) -> None:
     for community_id, day in sorted(cells):
         connection.execute(delete(InsightDay).where(InsightDay.community_id == community_id,
                                                     InsightDay.day == day))
-        _upsert(connection, source(_midnight(day), _midnight(day) + timedelta(days=1),
+        _upsert(connection, source(midnight(day), midnight(day) + timedelta(days=1),
                                    [community_id]))
     days = sorted({day for _, day in cells})
     if days:
@@ -253,7 +253,7 @@ def rebuild(progress: Callable[[int], None] | None = None) -> tuple[int, int]:
         day, end = span[0], span[1] + timedelta(days=1)
         while day < end:
             step = min(30, (end - day).days)
-            _upsert(connection, source(_midnight(day), _midnight(day + timedelta(days=step))))
+            _upsert(connection, source(midnight(day), midnight(day + timedelta(days=step))))
             day += timedelta(days=step)
             if progress:
                 progress(step)
@@ -295,12 +295,13 @@ THREAD_COLUMNS = {"deleted_at", "merged_into_id", "community_id", "created_at", 
 POST_COLUMNS = {"deleted_at", "created_at", "author_id", "thread_id", "parent_id"}
 
 
-def _values(item, name: str) -> set:
+def history_values(item, name: str) -> set:
+    """An attribute's values before and after the flush (the cells both touch)."""
     history = inspect(item).attrs[name].history
     return {v for v in (*history.added, *history.deleted, *history.unchanged) if v is not None}
 
 
-def _day(value) -> date:
+def utc_day(value) -> date:
     if isinstance(value, datetime):
         return value.astimezone(UTC).date() if value.tzinfo else value.date()
     return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
@@ -326,8 +327,8 @@ def _touched(session: Session, flush_context) -> None:
             changed = changed_columns(item) if dirty else THREAD_COLUMNS
             if not changed & THREAD_COLUMNS:
                 continue
-            cells |= {(c, _day(d)) for c in _values(item, "community_id")
-                      for d in _values(item, "created_at")}
+            cells |= {(c, utc_day(d)) for c in history_values(item, "community_id")
+                      for d in history_values(item, "created_at")}
             if dirty:
                 whole_threads.add(item.id)
                 if changed & {"author_id", "created_at"}:  # facts store both
@@ -336,9 +337,9 @@ def _touched(session: Session, flush_context) -> None:
             changed = changed_columns(item) if dirty else POST_COLUMNS
             if not changed & POST_COLUMNS:
                 continue
-            for thread_id in _values(item, "thread_id"):
+            for thread_id in history_values(item, "thread_id"):
                 thread_days.setdefault(thread_id, set()).update(
-                    _day(d) for d in _values(item, "created_at"))
+                    utc_day(d) for d in history_values(item, "created_at"))
                 facts.add(thread_id)
             if dirty and "author_id" in changed:
                 parents.add(item.id)
@@ -352,12 +353,12 @@ def _touched(session: Session, flush_context) -> None:
     if parents:
         for thread_id, created_at in connection.execute(
                 select(Post.thread_id, Post.created_at).where(Post.parent_id.in_(parents))):
-            thread_days.setdefault(thread_id, set()).add(_day(created_at))
+            thread_days.setdefault(thread_id, set()).add(utc_day(created_at))
     if whole_threads:
         for thread_id, day in connection.execute(
                 select(Post.thread_id, func.date(Post.created_at)).distinct()
                 .where(Post.thread_id.in_(whole_threads))):
-            thread_days.setdefault(thread_id, set()).add(_day(day))
+            thread_days.setdefault(thread_id, set()).add(utc_day(day))
     communities = _communities(session, connection, set(thread_days))
     for thread_id, days in thread_days.items():
         cells |= {(c, day) for c in communities.get(thread_id, ()) for day in days}
@@ -372,7 +373,7 @@ def _communities(session: Session, connection, thread_ids: set[int]) -> dict[int
     for thread_id in thread_ids:
         thread = session.identity_map.get(identity_key(Thread, thread_id))
         if thread is not None and "community_id" in thread.__dict__:
-            found[thread_id] = _values(thread, "community_id")
+            found[thread_id] = history_values(thread, "community_id")
         else:
             unknown.add(thread_id)
     if unknown:

@@ -13,7 +13,7 @@ per tag read a few rows per day and tag, and a tag's distinct authors read its a
   of those days from the same SQL source (`source`), as `rebuild` does for every day.
 """
 from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import (BindParameter, Index, Integer, String, bindparam, delete, event, func,
                         inspect, literal, select, true, union_all)
@@ -24,6 +24,7 @@ from sqlalchemy.orm.util import identity_key
 
 from collab.db import changed_columns, db
 from collab.insights.models import ORGANIZATION
+from collab.insights.rollup import THREAD_COLUMNS, history_values, midnight, utc_day
 from collab.threads.models import Thread, ThreadTag
 
 EVERYONE = 0  # user_id of a (community, day, tag)'s row summed over its authors
@@ -45,10 +46,6 @@ class InsightTagDay(db.Model):
     day: Mapped[date] = mapped_column(db.Date, primary_key=True)
     tag: Mapped[str] = mapped_column(String(40), primary_key=True)
     threads: Mapped[int] = mapped_column(Integer, default=0)
-
-
-def _midnight(day: date) -> datetime:
-    return datetime.combine(day, datetime.min.time(), tzinfo=UTC)
 
 
 def _live():
@@ -129,7 +126,7 @@ def refresh_days(connection, cells: set[tuple[int, date]]) -> None:
     for community_id, day in sorted(cells):
         connection.execute(delete(InsightTagDay).where(InsightTagDay.community_id == community_id,
                                                        InsightTagDay.day == day))
-        _upsert(connection, source(_midnight(day), _midnight(day) + timedelta(days=1),
+        _upsert(connection, source(midnight(day), midnight(day) + timedelta(days=1),
                                    [community_id]))
     days = sorted({day for _, day in cells})
     if days:
@@ -146,10 +143,10 @@ def rebuild(progress: Callable[[int], None] | None = None) -> int:
     first, last = connection.execute(select(func.min(Thread.created_at),
                                             func.max(Thread.created_at))).one()
     if first is not None:
-        day, end = _day(first), _day(last) + timedelta(days=1)
+        day, end = utc_day(first), utc_day(last) + timedelta(days=1)
         while day < end:
             step = min(365, (end - day).days)
-            _upsert(connection, source(_midnight(day), _midnight(day + timedelta(days=step))))
+            _upsert(connection, source(midnight(day), midnight(day + timedelta(days=step))))
             day += timedelta(days=step)
             if progress:
                 progress(step)
@@ -159,35 +156,21 @@ def rebuild(progress: Callable[[int], None] | None = None) -> int:
 
 # Session events: the threads and (community, day) cells a flush touches --------------------
 
-THREAD_COLUMNS = {"deleted_at", "merged_into_id", "community_id", "created_at", "author_id"}
-
-
-def _values(item, name: str) -> set:
-    history = inspect(item).attrs[name].history
-    return {v for v in (*history.added, *history.deleted, *history.unchanged) if v is not None}
-
-
-def _day(value) -> date:
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).date() if value.tzinfo else value.date()
-    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
-
-
 @event.listens_for(Session, "after_flush")
 def _touched(session: Session, flush_context) -> None:
     new_threads = {item.id for item in session.new if isinstance(item, Thread)}
     tagged_new, retagged, cells = set(), set(), set()
     for item in (*session.new, *session.dirty, *session.deleted):
         if isinstance(item, ThreadTag):
-            for thread_id in _values(item, "thread_id"):
+            for thread_id in history_values(item, "thread_id"):
                 (tagged_new if thread_id in new_threads else retagged).add(thread_id)
         elif isinstance(item, Thread) and item.id not in new_threads:
             if item in session.dirty and inspect(item).attrs.tag_rows.history.has_changes():
                 retagged.add(item.id)  # orphaned tag rows are deleted within the flush only
             if item in session.dirty and not changed_columns(item) & THREAD_COLUMNS:
                 continue
-            cells |= {(c, _day(d)) for c in _values(item, "community_id")
-                      for d in _values(item, "created_at")}
+            cells |= {(c, utc_day(d)) for c in history_values(item, "community_id")
+                      for d in history_values(item, "created_at")}
     if not (tagged_new or retagged or cells):
         return  # most writes (replies, votes, reads): nothing to do, no statement
     connection = session.connection()
@@ -197,12 +180,12 @@ def _touched(session: Session, flush_context) -> None:
     for thread_id in retagged:
         thread = session.identity_map.get(identity_key(Thread, thread_id))
         if thread is not None and {"community_id", "created_at"} <= thread.__dict__.keys():
-            cells |= {(c, _day(d)) for c in _values(thread, "community_id")
-                      for d in _values(thread, "created_at")}
+            cells |= {(c, utc_day(d)) for c in history_values(thread, "community_id")
+                      for d in history_values(thread, "created_at")}
         else:
             unknown.add(thread_id)
     if unknown:
-        cells |= {(community_id, _day(created_at)) for community_id, created_at in
+        cells |= {(community_id, utc_day(created_at)) for community_id, created_at in
                   connection.execute(select(Thread.community_id, Thread.created_at)
                                      .where(Thread.id.in_(unknown)))}
     refresh_days(connection, cells)
