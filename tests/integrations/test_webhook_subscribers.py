@@ -4,11 +4,12 @@ The deliveries written must be exactly those a direct reading of the active subs
 by event type, community filter and active flag, after subscriptions are created, changed,
 disabled and deleted between writes; and no write asks for the subscriptions a second time.
 """
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from collab.db import db
 from collab.webhooks.models import WebhookDelivery, WebhookSubscription
 from tests.api.content import API, join, make_thread
+from tests.api.test_write_statements import statements
 from tests.integrations.test_webhooks import subscribe
 
 
@@ -44,15 +45,7 @@ def test_vote_and_reply_deliveries_match_the_active_subscriptions(app, make_user
     idea = make_thread(owner, "lab", "idea")
     voter = make_user("vic")
     join(voter, "lab")
-    seen: list[str] = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        seen.append(" ".join(statement.split()))
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
+    with statements(app) as seen:
         value = 1
 
         def write_and_check(kind: str) -> None:
@@ -87,5 +80,3 @@ def test_vote_and_reply_deliveries_match_the_active_subscriptions(app, make_user
         assert owner.delete(f"{API}/webhooks/{only_votes['id']}").status_code == 204
         write_and_check("post.created")  # a deleted subscription: no delivery, no error
         write_and_check("vote.changed")
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
