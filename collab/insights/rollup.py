@@ -18,6 +18,7 @@ from sqlalchemy.orm.util import identity_key
 
 from collab.db import changed_columns, db
 from collab.ideas.models import IdeaStatusChange
+from collab.insights import periods
 from collab.insights.models import ORGANIZATION, InsightDay, ThreadFact
 from collab.people.models import Audience, User
 from collab.threads.models import Post, Thread
@@ -247,6 +248,7 @@ def rebuild(progress: Callable[[int], None] | None = None) -> tuple[int, int]:
     """Recompute both roll-ups from the whole history, a month of days at a time (progress in
     days); returns (day rows, thread facts)."""
     connection = db.session.connection()
+    periods.skip_triggers(connection)  # their tables are recomputed from the day rows below
     connection.execute(delete(InsightDay))
     span = _span(connection)
     if span:
@@ -258,6 +260,7 @@ def rebuild(progress: Callable[[int], None] | None = None) -> tuple[int, int]:
             if progress:
                 progress(step)
         _upsert(connection, _organization(None))
+    periods.recompute(connection)
     refresh_threads(connection, None)
     fill_stay_hours(connection)
     rows = connection.scalar(select(func.count()).select_from(InsightDay))

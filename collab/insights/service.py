@@ -13,7 +13,6 @@ from types import SimpleNamespace
 
 from sqlalchemy import (Date, Integer, and_, bindparam, case, cast, func, literal, or_,
                         select, union_all)
-from sqlalchemy.orm import aliased
 
 from collab import time
 from collab.communities.models import Membership, MembershipStatus
@@ -21,8 +20,8 @@ from collab.concerns.models import Concern
 from collab.db import db
 from collab.errors import Forbidden, InvalidInput
 from collab.ideas.models import IdeaStatusChange
-from collab.insights import rising, rollup
-from collab.insights.models import ORGANIZATION, InsightDay, ThreadFact
+from collab.insights import periods, rising, rollup
+from collab.insights.models import ThreadFact
 from collab.people.models import Audience, User
 from collab.permissions import find_visible_community, require_moderator
 from collab.search import service as search_service
@@ -136,9 +135,10 @@ def _day(value) -> date:
     return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
 
 
-def _split(community_ids, start, end) -> tuple[tuple | None, list]:
-    """The window as the roll-up's whole UTC days (a where clause on InsightDay, or None) and
-    person-day rows of its partial first and last days, straight from threads and posts."""
+def _split(community_ids, start, end) -> tuple[SimpleNamespace | None, list]:
+    """The window as the roll-up's whole UTC days (`stored`: its scope, first and last whole day,
+    the whole ISO weeks among them and the days around those weeks; or None) and InsightDay-shaped
+    rows of its partial first and last days (_partial_days)."""
     first_whole = start.replace(hour=0, minute=0, second=0, microsecond=0)
     if first_whole < start:
         first_whole += timedelta(days=1)
@@ -147,11 +147,9 @@ def _split(community_ids, start, end) -> tuple[tuple | None, list]:
         last_whole += timedelta(days=1)  # `to` is now (or later than the day's last row)
     if first_whole >= last_whole:
         return None, _partial_days(community_ids, [(start, end)])
-    scope = (InsightDay.community_id == ORGANIZATION if community_ids is None
-             else InsightDay.community_id.in_(community_ids))
-    stored = (scope, InsightDay.day >= first_whole.date(), InsightDay.day < last_whole.date())
-    return stored, _partial_days(community_ids, [(lower, upper) for lower, upper in (
-        (start, first_whole), (last_whole, end)) if lower < upper])
+    return (periods.Plan(community_ids, first_whole.date(), last_whole.date()),
+            _partial_days(community_ids, [(lower, upper) for lower, upper in (
+                (start, first_whole), (last_whole, end)) if lower < upper]))
 
 
 def _day_complete_at(end: datetime, midnight: datetime) -> bool:
@@ -165,102 +163,68 @@ def _day_complete_at(end: datetime, midnight: datetime) -> bool:
 
 
 def _partial_days(community_ids, ranges) -> list[SimpleNamespace]:
-    """InsightDay-shaped rows of a few hours (the same rules as rollup.source), grouped in SQL.
-    The posts are read by their creation index, each one's thread (live, in scope) and parent
-    author by their keys (a probe per post, once: a MATERIALIZED CTE): a join made PostgreSQL
-    hash every live thread, in parallel workers, for the two thousand posts of a partial day at
-    1M posts. Then grouped per day, author and person replied to, with both audiences."""
-    if not ranges:
-        return []
-    live = [Thread.deleted_at.is_(None), Thread.merged_into_id.is_(None)]
-    if community_ids is not None:
-        live.append(Thread.community_id.in_(community_ids))
-
-    def within(column):
-        return or_(*[and_(column >= lower, column < upper) for lower, upper in ranges])
-    rows = defaultdict(lambda: dict.fromkeys(rollup.COUNTS, 0))
-    started_on = func.date(Thread.created_at)
-    for started, author_id, threads in db.session.execute(
-            select(started_on, Thread.author_id, func.count())
-            .where(*live, within(Thread.created_at)).group_by(started_on, Thread.author_id)):
-        rows[(_day(started), author_id)]["threads"] += threads
-    parent = aliased(Post)
-    thread_author = (select(Thread.author_id).where(Thread.id == Post.thread_id, *live)
-                     .scalar_subquery())
-    parent_author = select(parent.author_id).where(parent.id == Post.parent_id).scalar_subquery()
-    posts = (select(func.date(Post.created_at).label("day"), Post.author_id,
-                    thread_author.label("to_thread"), parent_author.label("to_parent"))
-             .where(Post.deleted_at.is_(None), within(Post.created_at))
-             .cte("partial_posts").prefix_with("MATERIALIZED"))
-    to_id = func.coalesce(posts.c.to_parent, posts.c.to_thread)
-    recipient, replier = aliased(User), aliased(User)
-    grouped = (select(posts.c.day, posts.c.author_id, to_id, replier.audience, recipient.audience,
-                      func.count())
-               .join(replier, replier.id == posts.c.author_id)
-               .join(recipient, recipient.id == to_id)
-               .where(posts.c.to_thread.is_not(None))  # its thread live and in scope
-               .group_by(posts.c.day, posts.c.author_id, to_id, replier.audience,
-                         recipient.audience))
-    for posted, author_id, to, author_audience, to_audience, count in db.session.execute(grouped):
-        posted = _day(posted)
-        rows[(posted, author_id)]["posts"] += count
-        if to != author_id:
-            rows[(posted, author_id)][f"replies_to_{to_audience}"] += count
-            rows[(posted, to)][f"replies_from_{author_audience}"] += count
-    return [SimpleNamespace(day=day, user_id=user_id, **counts)
-            for (day, user_id), counts in rows.items()]
+    """InsightDay-shaped rows of a few hours (the same rules as rollup.source), per day and
+    person. Each range is cut at midnights; a piece longer than half its day is read as the
+    roll-up's row of the day less the posts and threads of the rest of the day (the shorter
+    read: both are exact), a shorter one straight from its threads and posts
+    (periods.direct_rows)."""
+    rows: dict = defaultdict(Counter)
+    for lower, upper in ranges:
+        while lower < upper:
+            midnight = lower.replace(hour=0, minute=0, second=0, microsecond=0)
+            next_midnight = midnight + timedelta(days=1)
+            piece = (lower, min(upper, next_midnight))
+            if piece[1] - piece[0] > timedelta(hours=12):
+                rest = [(a, b) for a, b in ((midnight, piece[0]), (piece[1], next_midnight))
+                        if a < b]
+                for key, counts in periods.day_rows(community_ids, midnight.date()).items():
+                    rows[key].update(counts)
+                for key, counts in periods.direct_rows(community_ids, rest).items():
+                    rows[key].subtract(counts)
+            else:
+                for key, counts in periods.direct_rows(community_ids, [piece]).items():
+                    rows[key].update(counts)
+            lower = piece[1]
+    return [SimpleNamespace(day=day, user_id=user_id,
+                            **{name: counts[name] for name in rollup.COUNTS})
+            for (day, user_id), counts in rows.items() if any(counts.values())]
 
 
 def _activity(stored, partial, community_ids, start, end, interval) -> list[dict]:
-    """Per bucket: sums and distinct active people grouped in SQL over the roll-up's days; the
-    partial first and last days add their people to those buckets' sets."""
+    """Per bucket: threads, posts, distinct active people. Day buckets: one stored totals row per
+    whole day (periods.InsightDayTotal). Week buckets: whole ISO weeks from the person-week rows
+    (periods.InsightWeek, counted in SQL); the weeks cut by the window's ends unite the people of
+    their whole days' rows (read per bucket and person) and of the partial days."""
     starts = _bucket_starts(start, end, interval)
     step = 1 if interval == "day" else 7
     first = starts[0].date()
 
-    indexes: dict = {}  # a day (as the database answers it) -> its bucket
-
     def bucket(day) -> int:
-        if day not in indexes:
-            indexes[day] = min(len(starts) - 1, (_day(day) - first).days // step)
-        return indexes[day]
+        return min(len(starts) - 1, (_day(day) - first).days // step)
     thread_counts, post_counts, people_counts = Counter(), Counter(), Counter()
-    joiners, partial_people = defaultdict(set), defaultdict(set)
+    joiners, mixed_people = defaultdict(set), defaultdict(set)
     for row in partial:
         if row.threads or row.posts:
             index = bucket(row.day)
             thread_counts[index] += row.threads
             post_counts[index] += row.posts
-            partial_people[index].add(row.user_id)
+            mixed_people[index].add(row.user_id)
     if stored is not None:
-        active = or_(InsightDay.threads > 0, InsightDay.posts > 0)
-        # The bucket as arithmetic on the day (a CASE of one branch per bucket cost 90
-        # comparisons a row for day buckets), then two hash aggregations: per bucket and person
-        # (the sums), per bucket (the people as rows): no sort for count(DISTINCT).
-        days = (select(_bucket_index(InsightDay.day, first, step).label("bucket"),
-                       InsightDay.user_id, InsightDay.threads, InsightDay.posts)
-                .where(*stored, active).subquery())
-        per_person = (select(days.c.bucket, days.c.user_id,
-                             func.sum(days.c.threads).label("threads"),
-                             func.sum(days.c.posts).label("posts"))
-                      .group_by(days.c.bucket, days.c.user_id).subquery())
-        for index, threads, posts, people in db.session.execute(
-                select(per_person.c.bucket, func.sum(per_person.c.threads),
-                       func.sum(per_person.c.posts), func.count())
-                .group_by(per_person.c.bucket)):
-            index = min(len(starts) - 1, index)
-            thread_counts[index] += int(threads)  # PostgreSQL's sum of a sum: numeric
-            post_counts[index] += int(posts)
+        if interval == "day":
+            totals = stored.day_totals()
+        else:
+            totals = stored.week_totals()
+            for day, user_id, threads, posts in stored.edge_people():
+                index = bucket(day)
+                thread_counts[index] += threads
+                post_counts[index] += posts
+                mixed_people[index].add(user_id)
+        for day, threads, posts, people in totals:
+            index = bucket(day)
+            thread_counts[index] += threads
+            post_counts[index] += posts
             people_counts[index] += people
-        if partial_people:  # the first and last buckets: their stored people, to unite
-            for day, user_id in db.session.execute(
-                    select(InsightDay.day, InsightDay.user_id).distinct()
-                    .where(*stored, active, or_(*[
-                        and_(InsightDay.day >= (starts[index].date()),
-                             InsightDay.day < starts[index].date() + timedelta(days=step))
-                        for index in sorted(partial_people)]))):
-                partial_people[bucket(day)].add(user_id)
-    for index, people in partial_people.items():
+    for index, people in mixed_people.items():
         people_counts[index] = len(people)
     member_day = func.date(Membership.created_at)
     joined = (select(member_day, Membership.user_id).distinct()
@@ -510,17 +474,15 @@ def _concerns(live, start, end) -> dict:
 
 def _audience_flow(stored, partial) -> dict:
     """Who replies to whom: replier audience → audience of the replied-to author; each cell's
-    people are the fewer of its distinct repliers and distinct people replied to. The roll-up's
-    days are summed per person in SQL (a row per person), then the partial days are added."""
+    people are the fewer of its distinct repliers and distinct people replied to. Each person's
+    sums over the window's whole ISO weeks (person-week rows) and its other whole days (day
+    rows) come with their audience in one statement (periods.Plan.person_sums), then the partial
+    days are added."""
     names = rollup.TO + rollup.FROM
     per_person = defaultdict(Counter)
     audience_of = {}
-    if stored is not None:  # each person's sums with their audience (no second statement)
-        for user_id, audience, *sums in db.session.execute(
-                select(InsightDay.user_id, User.audience,
-                       *[func.sum(getattr(InsightDay, name)) for name in names])
-                .join(User, User.id == InsightDay.user_id)
-                .where(*stored).group_by(InsightDay.user_id, User.audience)):
+    if stored is not None:
+        for user_id, audience, *sums in stored.person_sums(names):
             per_person[user_id].update(dict(zip(names, sums)))
             audience_of[user_id] = audience
     for row in partial:
