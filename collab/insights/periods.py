@@ -10,11 +10,11 @@ days) and, for day buckets, one totals row per day (instead of every person-day)
 from collections import Counter, defaultdict
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import (Date, Integer, and_, case, cast, delete, func, literal, or_, select, text,
-                        union_all)
+from sqlalchemy import (Date, Integer, and_, bindparam, case, cast, delete, func, literal, or_,
+                        select, text, union_all)
 from sqlalchemy.orm import Mapped, aliased, mapped_column
 
-from collab.db import db
+from collab.db import UTCDateTime, db
 from collab.insights.models import ORGANIZATION, InsightDay
 from collab.people.models import Audience, User
 from collab.threads.models import Post, Thread
@@ -187,51 +187,76 @@ def day_rows(community_ids, day: date) -> dict:
     return rows
 
 
-def direct_rows(community_ids, ranges: list[tuple[datetime, datetime]]) -> dict:
-    """{(day, person): Counter of COUNTS} of the live threads and posts created in the ranges (the
-    rules of rollup.source), grouped per day and person in SQL. The posts are read by their
-    creation index, each one's thread (live, in scope) and parent author probed by key once (a
-    MATERIALIZED CTE; a join made PostgreSQL hash every live thread), then each post counts for
-    its author (posts, replies to the audience of the person replied to) and for that person
-    (replies from the author's audience)."""
-    rows = defaultdict(Counter)
-    if not ranges:
-        return rows
-    live = [Thread.deleted_at.is_(None), Thread.merged_into_id.is_(None)]
-    if community_ids is not None:
-        live.append(Thread.community_id.in_(community_ids))
+_built: dict = {}
 
-    def within(column):
-        return or_(*[and_(column >= lower, column < upper) for lower, upper in ranges])
+
+def _direct_statements(dialect: str, scoped: bool):
+    """Built once per database and scope shape (a community bound as `community`, or every
+    community), with the range bound as `lower` and `upper`: building them cost more of this
+    process's CPU than PostgreSQL spent running them."""
+    key = (dialect, scoped)
+    if key in _built:
+        return _built[key]
+    lower, upper = bindparam("lower", type_=UTCDateTime), bindparam("upper", type_=UTCDateTime)
+    live = [Thread.deleted_at.is_(None), Thread.merged_into_id.is_(None)]
+    if scoped:
+        live.append(Thread.community_id == bindparam("community", type_=Integer))
     started_on = func.date(Thread.created_at)
-    for started, author_id, threads in db.session.execute(
-            select(started_on, Thread.author_id, func.count())
-            .where(*live, within(Thread.created_at)).group_by(started_on, Thread.author_id)):
-        rows[(_date(started), author_id)]["threads"] += threads
-    parent = aliased(Post)
-    thread_author = (select(Thread.author_id).where(Thread.id == Post.thread_id, *live)
-                     .scalar_subquery())
-    parent_author = select(parent.author_id).where(parent.id == Post.parent_id).scalar_subquery()
-    posts = (select(func.date(Post.created_at).label("day"), Post.author_id,
-                    thread_author.label("to_thread"), parent_author.label("to_parent"))
-             .where(Post.deleted_at.is_(None), within(Post.created_at))
+    threads = (select(started_on, Thread.author_id, func.count())
+               .where(*live, Thread.created_at >= lower, Thread.created_at < upper)
+               .group_by(started_on, Thread.author_id))
+    # The range's posts from the creation index alone (it covers them, migration 0030), then
+    # each distinct thread probed once by key (live, in scope: its author; a join made
+    # PostgreSQL hash every live thread), each parent's author by key.
+    posts = (select(func.date(Post.created_at).label("day"), Post.author_id, Post.thread_id,
+                    Post.parent_id)
+             .where(Post.deleted_at.is_(None), Post.created_at >= lower, Post.created_at < upper)
              .cte("partial_posts").prefix_with("MATERIALIZED"))
-    p = posts.c
-    to_id = func.coalesce(p.to_parent, p.to_thread)
-    other = to_id != p.author_id
+    ids = select(posts.c.thread_id).distinct().subquery("partial_thread_ids")
+    owners = (select(ids.c.thread_id, select(Thread.author_id)
+                     .where(Thread.id == ids.c.thread_id, *live).scalar_subquery()
+                     .label("author_id"))
+              .cte("partial_threads").prefix_with("MATERIALIZED"))
+    parent = aliased(Post)
+    parent_author = (select(parent.author_id).where(parent.id == posts.c.parent_id)
+                     .scalar_subquery())
+    # The replied-to person: the parent post's author, or the thread's.
+    to_id = case((posts.c.parent_id.is_not(None), parent_author), else_=owners.c.author_id)
+    p = (select(posts.c.day, posts.c.author_id, to_id.label("to_id"))
+         .join(owners, owners.c.thread_id == posts.c.thread_id)
+         .where(owners.c.author_id.is_not(None))
+         .cte("partial_replies").prefix_with("MATERIALIZED")).c
+    other = p.to_id != p.author_id
     recipient, replier = aliased(User), aliased(User)
     zero = literal(0)
-    audiences = AUDIENCES
     given = (select(p.day, p.author_id.label("user_id"), func.count().label("posts"),
                     *[func.sum(case((and_(other, recipient.audience == a), 1), else_=0))
-                      for a in audiences], *[zero for _ in audiences])
-             .join(recipient, recipient.id == to_id).where(p.to_thread.is_not(None))
-             .group_by(p.day, p.author_id))
-    received = (select(p.day, to_id.label("user_id"), zero,
-                       *[zero for _ in audiences],
-                       *[func.sum(case((replier.audience == a, 1), else_=0)) for a in audiences])
-                .join(replier, replier.id == p.author_id).where(p.to_thread.is_not(None), other)
-                .group_by(p.day, to_id))
-    for day, user_id, *counts in db.session.execute(union_all(given, received)):
-        rows[(_date(day), user_id)].update(dict(zip(COUNTS[1:], (int(c) for c in counts))))
+                      for a in AUDIENCES], *[zero for _ in AUDIENCES])
+             .join(recipient, recipient.id == p.to_id).group_by(p.day, p.author_id))
+    received = (select(p.day, p.to_id.label("user_id"), zero, *[zero for _ in AUDIENCES],
+                       *[func.sum(case((replier.audience == a, 1), else_=0)) for a in AUDIENCES])
+                .join(replier, replier.id == p.author_id).where(other)
+                .group_by(p.day, p.to_id))
+    _built[key] = (threads, union_all(given, received))
+    return _built[key]
+
+
+def direct_rows(community_ids, ranges: list[tuple[datetime, datetime]]) -> dict:
+    """{(day, person): Counter of COUNTS} of the live threads and posts created in the ranges (the
+    rules of rollup.source), grouped per day and person in SQL: each post counts for its author
+    (posts, replies to the audience of the person replied to) and for that person (replies from
+    the author's audience)."""
+    rows = defaultdict(Counter)
+    if community_ids is not None and len(community_ids) != 1:
+        raise ValueError("insights read one community or the organisation")
+    threads, posts = _direct_statements(db.session.get_bind().dialect.name,
+                                        community_ids is not None)
+    for lower, upper in ranges:
+        bound = {"lower": lower, "upper": upper}
+        if community_ids is not None:
+            bound["community"] = community_ids[0]
+        for started, author_id, count in db.session.execute(threads, bound):
+            rows[(_date(started), author_id)]["threads"] += count
+        for day, user_id, *counts in db.session.execute(posts, bound):
+            rows[(_date(day), user_id)].update(dict(zip(COUNTS[1:], (int(c) for c in counts))))
     return rows

@@ -12,7 +12,9 @@ every change of an `insight_days` row (the session events' upserts, refreshes, c
 deleted user, bulk SQL), so the stored rows always equal the day rows' sums; the totals' trigger
 skips updates that change neither threads nor posts (replies received). `SET LOCAL
 collab.insights_bulk = 'on'` (PostgreSQL) skips them for `flask insights rebuild`, which then
-recomputes both tables from the day rows (collab/insights/periods.py).
+recomputes both tables from the day rows (collab/insights/periods.py). The posts' creation
+index also covers each post's parent and deletion (PostgreSQL: INCLUDE), so a window's partial
+day reads its posts from the index alone.
 """
 from alembic import op
 import sqlalchemy as sa
@@ -163,9 +165,15 @@ def upgrade():
     op.execute("INSERT INTO insight_day_totals SELECT community_id, day, sum(threads), "
                "sum(posts), sum(CASE WHEN threads > 0 OR posts > 0 THEN 1 ELSE 0 END) "
                "FROM insight_days GROUP BY community_id, day")
+    # A window's partial day reads its posts from this index alone (PostgreSQL: index-only).
+    op.drop_index('ix_posts_created', table_name='posts')
+    op.create_index('ix_posts_created', 'posts', ['created_at', 'thread_id', 'author_id'],
+                    postgresql_include=['parent_id', 'deleted_at'])
 
 
 def downgrade():
+    op.drop_index('ix_posts_created', table_name='posts')
+    op.create_index('ix_posts_created', 'posts', ['created_at', 'thread_id', 'author_id'])
     if op.get_bind().dialect.name == 'postgresql':
         for trigger in ('insight_days_weeks', 'insight_days_totals_insert_delete',
                         'insight_days_totals_update'):
