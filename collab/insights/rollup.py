@@ -10,7 +10,7 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import (BindParameter, Integer, and_, bindparam, case, delete, event, false, func,
-                        inspect, literal, select, true, union_all)
+                        inspect, literal, or_, select, true, union_all)
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, aliased
@@ -144,8 +144,9 @@ def add_new(connection, thread_ids: list[int], post_ids: list[int],
 
 def _organization(days: list[date] | None):
     """The organisation's rows: each person's day summed over every community."""
-    statement = (select(literal(ORGANIZATION), InsightDay.day, InsightDay.user_id,
-                        *[func.sum(getattr(InsightDay, name)) for name in COUNTS])
+    statement = (select(literal(ORGANIZATION).label("community_id"), InsightDay.day,
+                        InsightDay.user_id,
+                        *[func.sum(getattr(InsightDay, name)).label(name) for name in COUNTS])
                  .where(InsightDay.community_id != ORGANIZATION)
                  .group_by(InsightDay.day, InsightDay.user_id))
     return statement if days is None else statement.where(InsightDay.day.in_(days))
@@ -154,15 +155,36 @@ def _organization(days: list[date] | None):
 def refresh_days(connection, cells: set[tuple[int, date]]) -> None:
     """Recompute the (community, day) cells and the organisation's rows of their days."""
     for community_id, day in sorted(cells):
-        connection.execute(delete(InsightDay).where(InsightDay.community_id == community_id,
-                                                    InsightDay.day == day))
-        _upsert(connection, source(midnight(day), midnight(day) + timedelta(days=1),
-                                   [community_id]))
+        _replace(connection, [InsightDay.community_id == community_id, InsightDay.day == day],
+                 source(midnight(day), midnight(day) + timedelta(days=1), [community_id]))
     days = sorted({day for _, day in cells})
     if days:
-        connection.execute(delete(InsightDay).where(InsightDay.community_id == ORGANIZATION,
-                                                    InsightDay.day.in_(days)))
-        _upsert(connection, _organization(days))
+        _replace(connection, [InsightDay.community_id == ORGANIZATION, InsightDay.day.in_(days)],
+                 _organization(days))
+
+
+def _replace(connection, scope: list, statement) -> None:
+    """The rows in `scope` become `statement`'s: rows it no longer has are deleted, rows whose
+    counts changed are overwritten, the others are left alone, so the stored periods' triggers
+    (collab/insights/periods.py) fire only for what changed (a reply's deletion changes a few of
+    the day's ~150 organisation rows). PostgreSQL: one statement (a data-modifying WITH)."""
+    table = InsightDay.__table__
+    dialect = connection.dialect.name
+    fresh = statement.cte("fresh").prefix_with("MATERIALIZED") if dialect == "postgresql" \
+        else statement.subquery("fresh")
+    gone = delete(InsightDay).where(*scope, ~select(fresh.c.user_id).where(
+        fresh.c.community_id == InsightDay.community_id, fresh.c.day == InsightDay.day,
+        fresh.c.user_id == InsightDay.user_id).exists())
+    insert = (postgresql_insert if dialect == "postgresql" else sqlite_insert)(InsightDay)
+    insert = insert.from_select(KEY + COUNTS, select(fresh).where(true()))
+    upsert = insert.on_conflict_do_update(
+        index_elements=KEY, set_={name: insert.excluded[name] for name in COUNTS},
+        where=or_(*[table.c[name] != insert.excluded[name] for name in COUNTS]))
+    if dialect == "postgresql":
+        connection.execute(upsert.add_cte(gone.cte("gone")))
+    else:
+        connection.execute(gone)
+        connection.execute(upsert)
 
 
 def _facts(thread_ids):
