@@ -71,6 +71,13 @@ def _postgresql():
         f"""CREATE FUNCTION insight_days_totals() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN
             IF current_setting('collab.insights_bulk', true) = 'on' THEN RETURN NULL; END IF;
+            IF TG_OP = 'UPDATE' AND NOT ({moved}) THEN  -- a reply: one statement
+                UPDATE insight_day_totals SET threads = threads + NEW.threads - OLD.threads,
+                    posts = posts + NEW.posts - OLD.posts,
+                    people = people + {active.format(row="NEW")} - {active.format(row="OLD")}
+                WHERE {totals_key.format(row="NEW")};
+                IF FOUND THEN RETURN NULL; END IF;
+            END IF;
             IF TG_OP <> 'INSERT' THEN
                 UPDATE insight_day_totals SET threads = threads - OLD.threads,
                     posts = posts - OLD.posts, people = people - {active.format(row="OLD")}
