@@ -168,10 +168,10 @@ def upgrade():
     week = WEEK[dialect].format(day="day")
     op.execute(f"INSERT INTO insight_weeks SELECT community_id, {week}, user_id, "
                f"{', '.join(f'sum({n})' for n in COUNTS)} FROM insight_days "
-               f"GROUP BY community_id, {week}, user_id")
+               f"GROUP BY community_id, {week}, user_id ORDER BY 1, 2, 3")  # pages by key
     op.execute("INSERT INTO insight_day_totals SELECT community_id, day, sum(threads), "
                "sum(posts), sum(CASE WHEN threads > 0 OR posts > 0 THEN 1 ELSE 0 END) "
-               "FROM insight_days GROUP BY community_id, day")
+               "FROM insight_days GROUP BY community_id, day ORDER BY 1, 2")
     # A window's partial day reads its posts from this index alone (PostgreSQL: index-only).
     op.drop_index('ix_posts_created', table_name='posts')
     op.create_index('ix_posts_created', 'posts', ['created_at', 'thread_id', 'author_id'],
