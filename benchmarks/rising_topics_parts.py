@@ -71,10 +71,13 @@ def main() -> None:
                         service._database_rising.__code__.co_varnames else \
                         service._database_rising(live, community_ids, start, end)
                 if hasattr(service, "_rising_words"):
-                    code = service._rising_words.__code__.co_varnames
+                    code = service._rising_words.__code__
+                    names = code.co_varnames[:code.co_argcount]
                     parts["_rising_words"] = (
-                        (lambda: service._rising_words(live, community_ids, start, end))
-                        if "community_ids" in code[:service._rising_words.__code__.co_argcount]
+                        (lambda: service._rising_words(community_ids, start, end))
+                        if names[0] == "community_ids"
+                        else (lambda: service._rising_words(live, community_ids, start, end))
+                        if "community_ids" in names
                         else (lambda: service._rising_words(live, start, end)))
                 for name, function in parts.items():
                     walls, cpus = _timed(function, args.repeat)
