@@ -275,9 +275,15 @@ def words(community_ids: list[int] | None, start: datetime, end: datetime) -> li
     params = {"start": start, "end": end, "background": RISING_BACKGROUND}
     if community_ids is not None:
         params["community_ids"] = list(community_ids)
-    # Plain tuples (author, title, whether it is the window's), newest first: comparing plain
-    # tuples is C; comparing rows (or reading their attributes) cost more than the words did.
-    latest = tuple(map(tuple, connection.execute(_built[key], params).all()))
+    # The driver's plain tuples (author, title, whether it is the window's), newest first, not
+    # SQLAlchemy rows: comparing these is C (comparing rows, or reading their attributes, cost
+    # more than the words did), and the collector untracks them at its first pass instead of
+    # promoting 5,000 rows a request towards full collections (~0.1-0.2 s pauses, README).
+    result = connection.execute(_built[key], params)
+    try:
+        latest = tuple(result.cursor.fetchall())
+    finally:
+        result.close()
     # The words are a pure function of these rows (and the sample's size): memoised by them, so
     # a request whose samples are the ones of an earlier request in this process (no thread
     # written, edited, moved or removed in between, the usual case) only compares them.
