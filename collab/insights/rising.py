@@ -14,13 +14,14 @@ by the title itself (exact: the key is the text), the samples' word frequencies 
 import functools
 from collections import Counter, defaultdict
 from contextlib import contextmanager
+from itertools import chain
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import (Date, Float, Integer, and_, bindparam, case, cast, func,
                         literal, or_, select, text, union_all)
 
 from collab.db import db
-from collab.expertise.service import significant_words
+from collab.expertise.service import jlh, text_words
 from collab.insights.models import ORGANIZATION
 from collab.insights import tag_days
 from collab.insights.tag_days import EVERYONE, InsightTagDay
@@ -257,12 +258,15 @@ def _people(scope, live, days, ranges, tags: list[str]) -> dict[str, int]:
                                    .group_by(columns[0])).all())
 
 
-def _words_of(title: str) -> frozenset[str]:
+def _words_of(title: str) -> tuple[frozenset[str], frozenset[str]]:
+    """A title's words (queries.words: whose authors are counted) and the words significant_words
+    counts it once for (expertise.text_words): a pure function of the text, memoised by it."""
     words = _title_words.get(title)
     if words is None:
         if len(_title_words) >= TITLE_WORDS_KEPT:
             _title_words.clear()
-        words = _title_words[title] = frozenset(queries.words(title))
+        words = _title_words[title] = (frozenset(queries.words(title)),
+                                       frozenset(text_words(title)))
     return words
 
 
@@ -316,10 +320,12 @@ def _significant(latest: tuple, sample: int) -> tuple[dict, ...]:
         return ()
     authors_by_word = defaultdict(set)
     for author_id, title, _ in current:
-        for word in _words_of(title):
+        for word in _words_of(title)[0]:
             authors_by_word[word].add(author_id)
-    found = [w for w in significant_words([row[1] for row in current],
-                                          [row[1] for row in latest], RISING * 3)
+    mine = Counter(chain.from_iterable(_words_of(row[1])[1] for row in current))
+    everyone = Counter(chain.from_iterable(_words_of(row[1])[1] for row in latest))
+    # significant_words of the two samples' titles, their words counted from the memo above.
+    found = [w for w in jlh(mine, everyone, len(current), len(latest), RISING * 3)
              if len(authors_by_word[w["term"]]) >= K_ANONYMITY][:RISING]
     return tuple({**w, "background": None, "people": len(authors_by_word[w["term"]])}
                  for w in found)
