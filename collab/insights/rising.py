@@ -3,13 +3,15 @@
 Tags: threads per tag in the window [from, to) against the window of equal length before it
 (plus-one smoothed ratio), summed from the tag roll-up's whole UTC days (collab/insights/
 tag_days.py, EVERYONE's rows) plus the few partial days at the windows' edges read from threads;
-each tag's distinct authors in the window (k-anonymity) are counted only for the candidates, from
-the roll-up's author rows and the partial days' threads, in one statement.
+each tag's distinct authors in the window (k-anonymity) are counted only for the best candidates,
+from the roll-up's author rows and the partial days' threads: all in one statement, built once per
+process (README, "Rising topics at 1M posts, round 2").
 
 Words of titles: the JLH heuristic of significant_words, the window's latest RISING_SAMPLE titles
 against the latest RISING_BACKGROUND up to `to`: one backward read of a covering index (the
-window's latest titles are the first of the latest up to `to`); each title's words are memoised
-by the title itself (exact: the key is the text), the samples' word frequencies by the samples.
+window's latest titles are the first of the latest up to `to`), as the driver's plain tuples. The
+words are a pure function of those rows: memoised by the rows themselves (exact: the key is what
+was read, nothing to invalidate), and each title's words by the title's text.
 """
 import functools
 import sys
