@@ -56,6 +56,20 @@ def _timed(function, repeat: int) -> tuple[list[float], list[float], float | Non
     return walls, cpus, None if backend is None else backend * 1000 / repeat
 
 
+def _missed(function):
+    """`function` after the words' memos of the samples are emptied (as after a write), the
+    per-title words kept: what a request costs when a thread was written since the last one."""
+    def call():
+        from collab.expertise import service as expertise
+        from collab.insights import rising
+        for memo in (getattr(rising, "_significant", None),
+                     getattr(expertise, "_document_frequency", None)):
+            if memo is not None:
+                memo.cache_clear()
+        return function()
+    return call
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database", required=True)
@@ -105,6 +119,8 @@ def main() -> None:
                         else (lambda: service._rising_words(live, community_ids, start, end))
                         if "community_ids" in names
                         else (lambda: service._rising_words(live, start, end)))
+                if hasattr(service, "_rising_words"):
+                    parts["_rising_words (miss)"] = _missed(parts["_rising_words"])
                 for name, function in parts.items():
                     walls, cpus, backend = _timed(function, args.repeat)
                     print(f"{engine} {scope:12} {name:18} wall {statistics.median(walls):7.1f} / "
