@@ -279,6 +279,11 @@ def _sampled_words(viewer: User, person: User, limit: int) -> list[dict]:
     return significant_words(mine, background, limit)
 
 
+def text_words(text: str) -> set[str]:
+    """The words a text counts once for in significant_words (stop words left out)."""
+    return {w for w in _WORD.findall(text.lower()) if w not in queries.ENGLISH_STOP_WORDS}
+
+
 @functools.lru_cache(maxsize=8)
 def _document_frequency(texts: tuple[str, ...]) -> Counter:
     """In how many of `texts` each word occurs (stop words left out). Memoised by the texts
@@ -287,8 +292,7 @@ def _document_frequency(texts: tuple[str, ...]) -> Counter:
     time. Callers must not change the Counter."""
     counts = Counter()
     for text in texts:
-        counts.update({w for w in _WORD.findall(text.lower())
-                       if w not in queries.ENGLISH_STOP_WORDS})
+        counts.update(text_words(text))
     return counts
 
 
@@ -297,13 +301,20 @@ def significant_words(foreground: list[str], background: list[str], limit: int) 
     Elasticsearch's default significance heuristic), each counted once per text."""
     if not foreground or not background:
         return []
-    mine, everyone = _document_frequency(tuple(foreground)), _document_frequency(tuple(background))
+    return jlh(_document_frequency(tuple(foreground)), _document_frequency(tuple(background)),
+               len(foreground), len(background), limit)
+
+
+def jlh(mine: Counter, everyone: Counter, foreground: int, background: int,
+        limit: int) -> list[dict]:
+    """significant_words from the texts' document frequencies (`mine` of the `foreground`
+    texts, `everyone` of the `background` ones), for callers that count them their own way."""
     scored = []
     for word, count in mine.items():
         if count < 2:
             continue
-        foreground_rate = count / len(foreground)
-        background_rate = max(everyone[word], count) / max(len(background), len(foreground))
+        foreground_rate = count / foreground
+        background_rate = max(everyone[word], count) / max(background, foreground)
         if foreground_rate <= background_rate:
             continue
         score = (foreground_rate - background_rate) * (foreground_rate / background_rate)

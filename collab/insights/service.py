@@ -525,11 +525,11 @@ def _database_rising(live, community_ids, start, end) -> dict:
     """Tags: threads in the window against the window of equal length before (plus-one
     smoothed), summed from the roll-up's days; words: _rising_words."""
     return {"tags": rising.tags(community_ids, start, end),
-            "terms": _rising_words(live, start, end)}
+            "terms": _rising_words(community_ids, start, end)}
 
 
-def _rising_words(live, start, end) -> list[dict]:
+def _rising_words(community_ids, start, end) -> list[dict]:
     """Words of titles: the JLH heuristic of significant_words, the window's latest RISING_SAMPLE
     titles against the latest RISING_BACKGROUND up to `to` (Elasticsearch's background set,
     sampled as its `sampler` does), each used by at least K_ANONYMITY authors."""
-    return rising.words(live, start, end)
+    return rising.words(community_ids, start, end)

@@ -78,9 +78,18 @@ def _rising_direct(app, community_id, start, end) -> list[dict]:
 
 def _check(app, owner, admin, communities, moments):
     """Stored rows = direct rows = rebuilt rows; rising tags = a direct count, for windows
-    starting and ending mid-day (and on midnights), organisation-wide and per community."""
+    starting and ending mid-day (and on midnights), organisation-wide and per community, through
+    the one statement (the API) and through the chunked reads that follow it when its first
+    CANDIDATES candidates hold fewer than RISING shown tags (here: one candidate a chunk)."""
     kept = _stored(app)
     assert +kept == +_direct(app)
+    with app.app_context(), pytest.MonkeyPatch.context() as patch:
+        patch.setattr(rising, "CANDIDATES", 1)
+        for start, end in moments:
+            for community_id in (None, *communities.values()):
+                assert (rising.tags(None if community_id is None else [community_id], start, end)
+                        == _rising_direct(app, community_id, start, end))
+        db.session.remove()
     for start, end in moments:
         body = admin.get(f"{API}/insights", query_string={
             "from": start.isoformat(), "to": end.isoformat()}).get_json()
@@ -170,7 +179,8 @@ def test_rising_words_equal_the_two_samples(app, clock, make_user, make_communit
     """The one read of the latest titles up to `to` (the window's sample its first rows) gives
     the words of the two separate samples: the window's latest titles against the latest up to
     `to`, each word used by at least 5 authors of the window's; small samples, so the window's
-    sample is cut in the longer windows and not in the shortest."""
+    sample is cut in the longer windows and not in the shortest. The words are memoised by the
+    rows read: after titles are edited and a thread deleted they are the new samples' words."""
     monkeypatch.setattr(rising, "RISING_SAMPLE", 12)
     monkeypatch.setattr(rising, "RISING_BACKGROUND", 30)
     owner = make_user("owner")
@@ -179,35 +189,88 @@ def test_rising_words_equal_the_two_samples(app, clock, make_user, make_communit
     for person in people:
         join(person, "eng")
     first = clock[0]
+    made = []
     for day in range(6):
         for i, person in enumerate(people):
             clock[0] = first + timedelta(days=day, hours=i)
             word = "outage" if day >= 4 else "billing"
-            make_thread(person, "eng", "discussion", f"{word} report {day} {i % 3}", "Body.")
+            made.append(make_thread(person, "eng", "discussion", f"{word} report {day} {i % 3}",
+                                    "Body."))
     clock[0] = first + timedelta(days=6)
     end = clock[0]
-    for start in (end - timedelta(days=2, hours=3), end - timedelta(hours=30),
-                  end - timedelta(days=9)):
+
+    def expected(start):
+        live = [Thread.deleted_at.is_(None), Thread.merged_into_id.is_(None)]
+        current = db.session.execute(
+            select(Thread.author_id, Thread.title)
+            .where(*live, Thread.created_at >= start, Thread.created_at < end)
+            .order_by(Thread.created_at.desc(), Thread.id.desc()).limit(12)).all()
+        background = list(db.session.scalars(
+            select(Thread.title).where(*live, Thread.created_at < end)
+            .order_by(Thread.created_at.desc(), Thread.id.desc()).limit(30)))
+        authors = defaultdict(set)
+        for author_id, title in current:
+            for word in set(title.lower().split()):
+                authors[word].add(author_id)
+        return [{**w, "background": None, "people": len(authors[w["term"]])}
+                for w in significant_words([t for _, t in current], background, 30)
+                if len(authors[w["term"]]) >= 5][:rising.RISING]
+
+    windows = (end - timedelta(days=2, hours=3), end - timedelta(hours=30),
+               end - timedelta(days=9))
+    for start in windows:
         with app.app_context():
-            live = [Thread.deleted_at.is_(None), Thread.merged_into_id.is_(None)]
-            current = db.session.execute(
-                select(Thread.author_id, Thread.title)
-                .where(*live, Thread.created_at >= start, Thread.created_at < end)
-                .order_by(Thread.created_at.desc(), Thread.id.desc()).limit(12)).all()
-            background = list(db.session.scalars(
-                select(Thread.title).where(*live, Thread.created_at < end)
-                .order_by(Thread.created_at.desc(), Thread.id.desc()).limit(30)))
-            authors = defaultdict(set)
-            for author_id, title in current:
-                for word in set(title.lower().split()):
-                    authors[word].add(author_id)
-            expected = [{**w, "background": None, "people": len(authors[w["term"]])}
-                        for w in significant_words([t for _, t in current], background, 30)
-                        if len(authors[w["term"]]) >= 5][:rising.RISING]
-            assert rising.words(live, start, end) == expected
+            assert rising.words(None, start, end) == expected(start)
             db.session.remove()
     with app.app_context():
-        live = [Thread.deleted_at.is_(None), Thread.merged_into_id.is_(None)]
-        found = rising.words(live, end - timedelta(days=2, hours=3), end)
+        hits = rising._significant.cache_info().hits
+        found = rising.words(None, windows[0], end)
+        assert rising._significant.cache_info().hits == hits + 1  # the same rows: memoised
         db.session.remove()
     assert [w["term"] for w in found][:1] == ["outage"]
+
+    # New titles (an author's edit through the API, ORM writes) and a deleted thread.
+    response = people[6].patch(f"{API}/threads/{made[-1]['id']}",
+                               json={"title": "invoice report 5"})
+    assert response.status_code == 200, response.get_json()
+    assert people[5].delete(f"{API}/threads/{made[-2]['id']}").status_code == 204
+    with app.app_context():
+        for thread in db.session.scalars(select(Thread).where(Thread.title.like("outage%"))):
+            thread.title = thread.title.replace("outage", "invoice")
+        db.session.commit()
+        for start in windows:
+            assert rising.words(None, start, end) == expected(start)
+        found = rising.words(None, windows[0], end)
+        db.session.remove()
+    assert [w["term"] for w in found][:1] == ["invoice"]
+
+
+def test_rising_tags_leave_out_candidates_of_fewer_than_five_people(app, clock, make_user,
+                                                                    make_community):
+    """A tag used in many threads by one person ranks first and is left out (k-anonymity); the
+    tag of five people after it is shown, in the one statement and in the chunked reads."""
+    owner = make_user("owner")
+    admin = make_user("root", is_admin=True)
+    community_id = make_community(owner, "eng")["id"]
+    people = [make_user(f"k{i}") for i in range(5)]
+    for person in people:
+        join(person, "eng")
+    first = clock[0]
+    for i in range(9):
+        clock[0] = first + timedelta(hours=i)
+        make_thread(people[0], "eng", "discussion", f"Solo {i}", "Body.", tags=["solo"])
+    for i, person in enumerate(people):
+        clock[0] = first + timedelta(days=1, hours=i)
+        make_thread(person, "eng", "discussion", f"Team {i}", "Body.", tags=["team"])
+    clock[0] = first + timedelta(days=2)
+    start, end = first - timedelta(hours=2), clock[0]
+    body = admin.get(f"{API}/insights", query_string={
+        "from": start.isoformat(), "to": end.isoformat()}).get_json()
+    expected = [{"tag": "team", "count": 5, "background": 0, "score": 6.0, "people": 5}]
+    assert body["rising_topics"]["tags"] == expected == _rising_direct(app, None, start, end)
+    with app.app_context(), pytest.MonkeyPatch.context() as patch:
+        for candidates in (1, 2, 50):
+            patch.setattr(rising, "CANDIDATES", candidates)
+            assert rising.tags(None, start, end) == expected
+            assert rising.tags([community_id], start, end) == expected
+        db.session.remove()
