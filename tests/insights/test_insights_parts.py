@@ -18,6 +18,7 @@ from collab.concerns.models import Concern
 from collab.db import db
 from collab.ideas.models import IdeaStatusChange
 from collab.insights import service
+from collab.insights.models import ThreadFact
 from collab.threads.models import Post, Thread
 from tests.api.content import API, join, make_post, make_thread, promote, set_status
 
@@ -50,6 +51,7 @@ def history(app, monkeypatch, make_user, make_community):
                 moment[0] += timedelta(minutes=7)
                 angry.append((person, make_thread(person, "eng" if i % 4 else "ops",
                                                   "discussion", f"Broken {day}-{i}", ANGRY)))
+                make_post(people[(i + 3) % 14], angry[-1][1]["id"], "Looking into it.")
             if day in (0, 3, 6):
                 moment[0] += timedelta(minutes=5)
                 slug = "eng" if i % 2 else "ops"
@@ -243,3 +245,28 @@ def test_question_idea_and_concern_figures_equal_a_direct_computation(app, histo
     # The comparison saw figures, not only suppressed cells.
     assert all(shown[name] >= 3 for name in ("response times", "medians", "unanswered",
                                              "concerns")), dict(shown)
+
+
+def test_question_facts_are_marked_by_the_trigger_and_after_a_rebuild(app, history):
+    """Every first-reply fact says whether its thread is a question (a trigger at its insert,
+    migration 0031): after replies and after `flask insights rebuild` (which deletes and inserts
+    every fact); the response times then still equal the direct computation."""
+    def marks():
+        with app.app_context():
+            rows = db.session.execute(select(ThreadFact.question, Thread.kind).join(
+                Thread, Thread.id == ThreadFact.thread_id)).all()
+            db.session.remove()
+        return rows
+    before = marks()
+    assert len(before) > 20 and {kind for _, kind in before} >= {"question", "discussion"}
+    assert all(bool(question) == (kind == "question") for question, kind in before)
+    with app.app_context():
+        service.rebuild()
+        db.session.commit()
+        db.session.remove()
+    assert sorted(marks()) == sorted(before)
+    lower, upper = history["start"] - timedelta(days=1), time.now()
+    body = history["admin"].get(f"{API}/insights", query_string={
+        "interval": "week", "from": lower.isoformat(), "to": upper.isoformat()}).get_json()
+    want = _direct(app, None, lower, upper)["response_times"]
+    assert body["response_times"] == want and not want["first_reply_hours"]["suppressed"]
