@@ -26,21 +26,24 @@ depends_on = None
 
 LIVE_IDEAS = "kind = 'idea' AND deleted_at IS NULL AND merged_into_id IS NULL"
 STORED = "hours_in_status IS NOT NULL"
-QUESTION_OF_FACT = ("EXISTS (SELECT 1 FROM threads WHERE threads.id = {fact}.thread_id "
+QUESTION_OF_FACT = ("EXISTS (SELECT 1 FROM threads WHERE threads.id = NEW.thread_id "
                     "AND threads.kind = 'question')")
+# After a fact's first insert only: an upsert that updates the row (a later reply) does not fire
+# it, so a reply costs nothing more; a question's first fact is updated once.
 POSTGRES_TRIGGER = f"""
 CREATE FUNCTION insight_fact_question() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    NEW.question := {QUESTION_OF_FACT.format(fact="NEW")};
-    RETURN NEW;
+    IF {QUESTION_OF_FACT} THEN
+        UPDATE insight_thread_facts SET question = true WHERE thread_id = NEW.thread_id;
+    END IF;
+    RETURN NULL;
 END $$;
-CREATE TRIGGER insight_fact_question BEFORE INSERT ON insight_thread_facts
+CREATE TRIGGER insight_fact_question AFTER INSERT ON insight_thread_facts
     FOR EACH ROW EXECUTE FUNCTION insight_fact_question();
 """
-# SQLite: after the insert only (an upsert that updates does not fire it).
 SQLITE_TRIGGER = f"""
 CREATE TRIGGER insight_fact_question AFTER INSERT ON insight_thread_facts
-WHEN {QUESTION_OF_FACT.format(fact="NEW")}
+WHEN {QUESTION_OF_FACT}
 BEGIN
     UPDATE insight_thread_facts SET question = 1 WHERE thread_id = NEW.thread_id;
 END
