@@ -1,7 +1,7 @@
 """Votes on ideas and the history of idea status changes."""
 from datetime import datetime
 
-from sqlalchemy import Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from collab import time
@@ -33,8 +33,11 @@ class IdeaStatusChange(db.Model):
     __table_args__ = (Index("ix_idea_status_changes_thread", "thread_id", "id"),
                       # The digest's latest moves: a backward scan from now (migration 0017).
                       Index("ix_idea_status_changes_created", "created_at", "id"),
-                      # The funnel's middle stays per status, read at their ranks (0027).
-                      Index("ix_idea_status_changes_stays", "from_status", "hours_in_status", "id"))
+                      # The funnel's middle stays per status, one ordered read (0031).
+                      Index("ix_idea_status_changes_medians", "from_status", "hours_in_status",
+                            "created_at", "thread_id",
+                            postgresql_where=text("hours_in_status IS NOT NULL"),
+                            sqlite_where=text("hours_in_status IS NOT NULL")))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     thread_id: Mapped[int] = mapped_column(ForeignKey("threads.id", ondelete="CASCADE"))

@@ -5,7 +5,7 @@ writing transaction; `flask insights rebuild` recomputes them from the same hist
 """
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, Index, Integer
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, false, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from collab.db import UTCDateTime, db
@@ -41,9 +41,10 @@ class ThreadFact(db.Model):
     """When a thread was first replied to by someone other than its author (live replies)."""
 
     __tablename__ = "insight_thread_facts"
-    # A window's facts by their thread's start (response times: migration 0027).
-    __table_args__ = (Index("ix_insight_thread_facts_created", "thread_created_at", "thread_id",
-                            "first_reply_at"),)
+    # A window's question facts by their thread's start (response times: migrations 0027, 0031).
+    __table_args__ = (Index("ix_insight_thread_facts_questions", "thread_created_at", "thread_id",
+                            "first_reply_at", postgresql_where=text("question"),
+                            sqlite_where=text("question")),)
 
     thread_id: Mapped[int] = mapped_column(ForeignKey("threads.id", ondelete="CASCADE"),
                                            primary_key=True, autoincrement=False)
@@ -51,3 +52,6 @@ class ThreadFact(db.Model):
     # The thread's created_at, copied (a thread's start does not change; if it did, the session
     # events recompute the fact).
     thread_created_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # Whether the thread is a question: set by a database trigger at the fact's insert from the
+    # thread's kind (which never changes; migration 0031), whatever statement inserts it.
+    question: Mapped[bool] = mapped_column(Boolean, server_default=false())

@@ -12,7 +12,8 @@ from datetime import UTC, date, datetime, timedelta
 from types import SimpleNamespace
 
 from sqlalchemy import (Date, Integer, and_, bindparam, case, cast, func, literal, or_,
-                        select, union_all)
+                        select, true)
+from sqlalchemy.dialects.postgresql import array
 
 from collab import time
 from collab.communities.models import Membership, MembershipStatus
@@ -20,7 +21,7 @@ from collab.concerns.models import Concern
 from collab.db import db
 from collab.errors import Forbidden, InvalidInput
 from collab.ideas.models import IdeaStatusChange
-from collab.insights import periods, rising, rollup
+from collab.insights import figures, periods, rising, rollup
 from collab.insights.models import ThreadFact
 from collab.people.models import Audience, User
 from collab.permissions import find_visible_community, require_moderator
@@ -105,11 +106,11 @@ def _insights(community_ids: list[int] | None, start: datetime, end: datetime,
     if community_ids is not None:
         live.append(Thread.community_id.in_(community_ids))
     # The window's questions (an index range; the kind inline, so PostgreSQL's plans use the
-    # partial index of live questions) joined to the facts of threads started in the window (a
-    # range of the facts' index, migration 0027): hashing every thread's fact for a few thousand
-    # questions cost most of the response times at 1M posts.
-    in_window = and_(ThreadFact.thread_id == Thread.id, ThreadFact.thread_created_at >= start,
-                     ThreadFact.thread_created_at < end)
+    # partial index of live questions) joined to the facts of questions started in the window (a
+    # range of the partial index of question facts, migrations 0027 and 0031): hashing every
+    # thread's fact for a few thousand questions cost most of the response times at 1M posts.
+    in_window = and_(ThreadFact.thread_id == Thread.id, ThreadFact.question,
+                     ThreadFact.thread_created_at >= start, ThreadFact.thread_created_at < end)
     questions = (select(Thread.id, Thread.author_id, Thread.created_at, Thread.accepted_post_id,
                         Thread.answer_accepted_at, ThreadFact.first_reply_at)
                  .outerjoin(ThreadFact, in_window)
@@ -258,27 +259,33 @@ def _bucket_index(day_column, first: date, step: int):
 
 
 def _questions(questions, end) -> dict:
-    """Response times and answer rate of the questions started in the window, in SQL: counts in
-    one aggregate, then only the stays at the ranks the percentiles need (the middle one or two
-    and the 90th) come back, not every question (thousands per window organisation-wide)."""
+    """Response times and answer rate of the questions started in the window, in SQL: on
+    PostgreSQL one statement (collab/insights/figures.py: counts, distinct people per measure
+    and every percentile, each measure sorted once); on SQLite counts in one aggregate, then only
+    the rows at the ranks the percentiles need (the middle one or two and the 90th) come back."""
     q = questions.c
     replied = and_(q.first_reply_at.is_not(None), q.first_reply_at < end)
     accepted = and_(q.accepted_post_id.is_not(None), q.answer_accepted_at.is_not(None),
                     q.answer_accepted_at < end)
-    (total, authors, answered, replies, reply_people, accepts,
-     accept_people) = db.session.execute(select(
-        func.count(), func.count(q.author_id.distinct()), func.count(q.accepted_post_id),
-        func.count(case((replied, 1))), func.count(case((replied, q.author_id)).distinct()),
-        func.count(case((accepted, 1))), func.count(case((accepted, q.author_id)).distinct()),
-    )).one()
+    postgres = db.session.get_bind().dialect.name == "postgresql"
+    if postgres:
+        (total, authors, answered, replies, reply_people, accepts, accept_people,
+         *percentiles) = figures.question_figures(questions, end)
+    else:
+        (total, authors, answered, replies, reply_people, accepts,
+         accept_people) = db.session.execute(select(
+            func.count(), func.count(q.author_id.distinct()), func.count(q.accepted_post_id),
+            func.count(case((replied, 1))), func.count(case((replied, q.author_id)).distinct()),
+            func.count(case((accepted, 1))), func.count(case((accepted, q.author_id)).distinct()),
+        )).one()
     rate = round(answered / total, 3) if total else None
     measures = {"first_reply_hours": (q.first_reply_at, replied, replies, reply_people),
                 "accepted_answer_hours": (q.answer_accepted_at, accepted, accepts,
                                           accept_people)}
     shown = {name: measure for name, measure in measures.items()
              if measure[3] >= K_ANONYMITY and measure[2]}
-    if db.session.get_bind().dialect.name == "postgresql":
-        hours = _percentile_hours(questions, shown)
+    if postgres:
+        hours = dict(zip(measures, percentiles))
     else:
         hours = {name: _ranked_hours(questions, reached, condition, count)
                  for name, (reached, condition, count, _) in shown.items()}
@@ -296,26 +303,6 @@ def _questions(questions, end) -> dict:
 def _p90_rank(count: int) -> int:
     """The 1-based rank of p90 (statistics of _percentiles): the nearest rank to 0.9 (n - 1)."""
     return min(count - 1, int(round(0.9 * (count - 1)))) + 1
-
-
-def _percentile_hours(questions, shown: dict) -> dict:
-    """PostgreSQL: every measure's lower and upper middle length and its p90 in one aggregate
-    over the window's questions: percentile_disc(f) is the first length (ascending) at rank
-    ceil(f n), so 0.5 ascending and descending are the ranks (n + 1) // 2 and n // 2 + 1, and
-    (r - 0.5) / n is rank r exactly (no float rounding across a rank)."""
-    if not shown:
-        return {}
-    q = questions.c
-    figures = []
-    for reached, condition, count, _ in shown.values():
-        length = reached - q.created_at
-        figures += [func.percentile_disc(0.5).within_group(length.asc()).filter(condition),
-                    func.percentile_disc(0.5).within_group(length.desc()).filter(condition),
-                    func.percentile_disc((_p90_rank(count) - 0.5) / count)
-                    .within_group(length.asc()).filter(condition)]
-    row = db.session.execute(select(*figures)).one()
-    return {name: [value.total_seconds() / 3600 for value in row[3 * i:3 * i + 3]]
-            for i, name in enumerate(shown)}
 
 
 def _ranked_hours(questions, reached, condition, count: int) -> list[float]:
@@ -351,43 +338,49 @@ def _unanswered(live, end) -> list[dict]:
 
 def _idea_funnel(live, end) -> list[dict]:
     """Count per status, and the median time ideas spent in each status they left, from each
-    change's stored stay (idea_status_changes.hours_in_status): PostgreSQL returns each status's
-    lower and upper middle stays (percentile_disc, ascending and descending), SQLite ranks the
-    stays (window functions); either way only the middle one or two come back."""
-    # The kind inline (not a parameter), so PostgreSQL's plans may use the partial index of
-    # live ideas (ix_threads_live_ideas) even when the statement is prepared.
+    change's stored stay (idea_status_changes.hours_in_status). Organisation-wide on PostgreSQL
+    both in one statement read in index order (_organisation_funnel); otherwise the counts
+    grouped per status and author, then PostgreSQL returns each status's lower and upper middle
+    stays (percentile_disc with two fractions, one sort), SQLite ranks the stays (window
+    functions); either way only the middle one or two come back."""
+    # The kind inline (not a parameter), so PostgreSQL's plans may use the partial indexes of
+    # live ideas (ix_threads_live_ideas, ix_threads_live_idea_authors) even when prepared.
     ideas = (*live, Thread.kind == bindparam("idea", ThreadKind.IDEA.value, literal_execute=True),
              Thread.created_at < end)
-    # Per status and author, then per status: two hash aggregations, no sort for DISTINCT.
-    per_person = (select(Thread.status, Thread.author_id, func.count().label("ideas"))
-                  .where(*ideas).group_by(Thread.status, Thread.author_id).subquery())
-    counts = {status: (int(count), people) for status, count, people in db.session.execute(
-        select(per_person.c.status, func.sum(per_person.c.ideas), func.count())
-        .group_by(per_person.c.status))}
-    stays = (IdeaStatusChange.from_status, IdeaStatusChange.hours_in_status)
-    left = (Thread.id == IdeaStatusChange.thread_id, *ideas, IdeaStatusChange.created_at < end)
+    postgres = db.session.get_bind().dialect.name == "postgresql"
     durations = defaultdict(list)
-    middles = _middle_stays(end) if len(live) == 2 else None  # organisation-wide
-    if middles is not None:
+    if postgres and len(live) == 2:  # organisation-wide
+        counts, middles = _organisation_funnel(ideas, end)
         durations.update(middles)
-    elif db.session.get_bind().dialect.name == "postgresql":
-        hours = IdeaStatusChange.hours_in_status
-        for status, lower, upper in db.session.execute(
-                select(IdeaStatusChange.from_status,
-                       func.percentile_disc(0.5).within_group(hours.asc()),
-                       func.percentile_disc(0.5).within_group(hours.desc()))
-                .join(Thread, left[0]).where(*left[1:]).group_by(IdeaStatusChange.from_status)):
-            durations[status] = [lower, upper]
     else:
-        ranked = select(*stays, func.row_number().over(
-            partition_by=stays[0], order_by=(stays[1], IdeaStatusChange.id)).label("rank"),
-            func.count().over(partition_by=stays[0]).label("stays")).join(
-            Thread, left[0]).where(*left[1:]).subquery()
-        for status, hours in db.session.execute(
-                select(ranked.c.from_status, ranked.c.hours_in_status)
-                .where(ranked.c.rank >= (ranked.c.stays + 1) // 2,
-                       ranked.c.rank <= ranked.c.stays // 2 + 1)):
-            durations[status].append(hours)
+        counts = _funnel_counts(ideas)
+        stays = (IdeaStatusChange.from_status, IdeaStatusChange.hours_in_status)
+        if postgres:
+            # Each idea's changes probed by its index (ix_idea_status_changes_thread): OFFSET 0
+            # keeps the lateral subquery a probe per idea, where a join hashed all 30,000
+            # changes of every community for the 500 ideas of one (1M posts).
+            left_by = (select(*stays).where(IdeaStatusChange.thread_id == Thread.id,
+                                            IdeaStatusChange.created_at < end)
+                       .offset(0).lateral("left_by"))
+            middle = func.percentile_disc(array([literal(figures.LOWER),
+                                                 literal(figures.UPPER)]))
+            for status, hours in db.session.execute(
+                    select(left_by.c.from_status, middle.within_group(left_by.c.hours_in_status))
+                    .select_from(Thread).join(left_by, true()).where(*ideas)
+                    .group_by(left_by.c.from_status)):
+                durations[status] = list(hours or ())  # None: no stay stored
+        else:
+            left = (Thread.id == IdeaStatusChange.thread_id, *ideas,
+                    IdeaStatusChange.created_at < end)
+            ranked = select(*stays, func.row_number().over(
+                partition_by=stays[0], order_by=(stays[1], IdeaStatusChange.id)).label("rank"),
+                func.count().over(partition_by=stays[0]).label("stays")).join(
+                Thread, left[0]).where(*left[1:]).subquery()
+            for status, hours in db.session.execute(
+                    select(ranked.c.from_status, ranked.c.hours_in_status)
+                    .where(ranked.c.rank >= (ranked.c.stays + 1) // 2,
+                           ranked.c.rank <= ranked.c.stays // 2 + 1)):
+                durations[status].append(hours)
     result = []
     for status in IDEA_STATUSES:
         count, people = counts.get(status, (0, 0))
@@ -398,67 +391,40 @@ def _idea_funnel(live, end) -> list[dict]:
     return result
 
 
-def _middle_stays(end) -> dict | None:
-    """Organisation-wide, when every stored stay counts (no change at or after `to`, no live idea
-    created at or after it: the usual `to` = now), each status's one or two middle stays of live
-    ideas read at their ranks in the index (from_status, hours_in_status, id) (migration 0027)
-    with OFFSET, instead of joining 30,000 changes to their ideas and sorting them per status.
-    The stays of deleted or merged ideas (few; a partial index of removed threads) are counted
-    out: the r-th live stay is at overall rank r + (removed stays before it), so the rows at
-    overall ranks r .. r + removed hold it. Status changes exist only for ideas (the ideas
-    service writes them; a thread's kind never changes); stays not stored yet (NULL, bulk SQL
-    before `flask insights rebuild`) are left out, as percentile_disc does. None: the general
-    statement answers."""
-    changes = IdeaStatusChange
-    stored = changes.hours_in_status.is_not(None)
-    later = [select(changes.id).where(changes.created_at >= end),
-             select(Thread.id).where(Thread.deleted_at.is_(None), Thread.merged_into_id.is_(None),
-                                     Thread.kind == bindparam("idea", ThreadKind.IDEA.value,
-                                                              literal_execute=True),
-                                     Thread.created_at >= end)]
-    if any(db.session.scalar(query.limit(1)) is not None for query in later):
-        return None
-    removed = defaultdict(set)   # status -> (hours, id) of stays of deleted or merged ideas
-    for status, hours, change_id in db.session.execute(
-            select(changes.from_status, changes.hours_in_status, changes.id)
-            .join(Thread, Thread.id == changes.thread_id)
-            .where(or_(Thread.deleted_at.is_not(None), Thread.merged_into_id.is_not(None)),
-                   stored)):
-        removed[status].add((hours, change_id))
-    reads = []
-    for status, total in db.session.execute(
-            select(changes.from_status, func.count()).where(stored)
-            .group_by(changes.from_status)):
-        live = total - len(removed[status])
-        for rank in sorted({(live + 1) // 2, live // 2 + 1}) if live else ():
-            page = (select(changes.from_status, literal(rank).label("rank"),
-                           changes.hours_in_status, changes.id)
-                    .where(changes.from_status == status, stored)
-                    .order_by(changes.hours_in_status, changes.id)
-                    .offset(rank - 1).limit(len(removed[status]) + 1).subquery())
-            reads.append(select(page))
-    fetched = defaultdict(list)
-    if reads:
-        for status, rank, hours, change_id in db.session.execute(union_all(*reads)):
-            fetched[(status, rank)].append((hours, change_id))
-    middles = defaultdict(list)
-    for (status, rank), keys in sorted(fetched.items()):
-        out = removed[status]
-        for offset, key in enumerate(sorted(keys)):  # overall rank: rank + offset
-            if key not in out and offset == sum(1 for other in out if other < key):
-                middles[status].append(key[0])
-                break
-    return middles
+def _funnel_counts(ideas) -> dict:
+    """{status: (ideas, distinct authors)}: per status and author, then per status (two
+    aggregations, no sort for DISTINCT)."""
+    per_person = (select(Thread.status, Thread.author_id, func.count().label("ideas"))
+                  .where(*ideas).group_by(Thread.status, Thread.author_id).subquery())
+    return {status: (int(count), people) for status, count, people in db.session.execute(
+        select(per_person.c.status, func.sum(per_person.c.ideas), func.count())
+        .group_by(per_person.c.status))}
+
+
+def _organisation_funnel(ideas, end) -> tuple[dict, dict]:
+    """PostgreSQL, every community, any `to`: the counts grouped in the order of a partial index
+    of live ideas (status, author_id, created_at), and each status's middle stays of live ideas
+    from one ordered read of the index of stored stays (migration 0031; collab/insights/
+    figures.py). Before: six statements, one hashing 25,000 ideas, one counting 30,000 stays,
+    then reads at their ranks with OFFSET, and only when `to` was now."""
+    return _funnel_counts(ideas), figures.middle_stays(end)
 
 
 def _concerns(live, start, end) -> dict:
-    # Each concern's thread author read by its key (None: the thread is not live or in scope),
-    # once per concern (a MATERIALIZED CTE), rather than a join that hashed every live thread.
+    """Concerns opened and resolved in the window, and open at `to`, with their thread authors.
+    Only the concerns that one of the three figures counts are read (opened or resolved in the
+    window, or still open: ~1,500 of 2,000 at 1M posts), each one's thread author by its key
+    (None: the thread is not live or in scope), once per concern (a MATERIALIZED CTE), rather
+    than a join that hashed every live thread."""
     author = (select(Thread.author_id).where(Thread.id == Concern.thread_id, *live,
                                              Thread.created_at < end)
               .scalar_subquery().label("author_id"))
+    counted = or_(Concern.opened_at >= start,
+                  and_(Concern.resolved_at >= start, Concern.resolved_at < end),
+                  Concern.state.in_(("open", "acknowledged")))
     concerns = (select(Concern.opened_at, Concern.resolved_at, Concern.state, author)
-                .where(Concern.opened_at < end).cte("window_concerns").prefix_with("MATERIALIZED"))
+                .where(Concern.opened_at < end, counted)
+                .cte("window_concerns").prefix_with("MATERIALIZED"))
     c = concerns.c
     opened = and_(c.opened_at >= start, c.opened_at < end)
     resolved = and_(c.resolved_at.is_not(None), c.resolved_at >= start, c.resolved_at < end)

@@ -67,6 +67,9 @@ class Thread(db.Model):
               postgresql_where=text(OPEN_QUESTIONS), sqlite_where=text(OPEN_QUESTIONS)),
         Index("ix_threads_live_ideas", "created_at", "id", "status", "author_id",
               postgresql_where=text(LIVE_IDEAS), sqlite_where=text(LIVE_IDEAS)),
+        # The funnel's counts per status and author, grouped in index order (migration 0031).
+        Index("ix_threads_live_idea_authors", "status", "author_id", "created_at",
+              postgresql_where=text(LIVE_IDEAS), sqlite_where=text(LIVE_IDEAS)),
         # Deleted or merged threads (few): what the funnel's middle stays leave out (0027).
         Index("ix_threads_removed", "id", postgresql_where=text(REMOVED),
               sqlite_where=text(REMOVED)),

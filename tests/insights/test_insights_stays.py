@@ -7,12 +7,13 @@ import statistics
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import select, update
 
 from collab import time
 from collab.db import db
 from collab.ideas.models import IdeaStatusChange
-from collab.insights import service
+from collab.insights import figures
 from collab.threads.models import Thread
 from tests.api.content import API, join, make_thread, set_status
 
@@ -96,9 +97,10 @@ def test_stored_stays_equal_the_pairing_and_the_medians_a_direct_computation(
 
 def test_organisation_middle_stays_leave_out_removed_ideas(app, monkeypatch, make_user,
                                                           make_community):
-    """Organisation-wide with `to` = now, the middle stays are read at their ranks in the index of
-    stays (service._middle_stays), less the stays of deleted and merged ideas: they must equal
-    the direct medians of live ideas, and what the general statement answers."""
+    """Organisation-wide, PostgreSQL reads each status's middle stays from the index of stored
+    stays (figures.middle_stays, migration 0031), less the stays of deleted and merged ideas:
+    they must be the middle stays of live ideas, and the medians (both engines) their medians,
+    for `to` = now and before the last changes."""
     start = (datetime.now(UTC) - timedelta(days=10)).replace(microsecond=0)
     moment = [start]
     monkeypatch.setattr(time, "now", lambda: moment[0])
@@ -131,7 +133,12 @@ def test_organisation_middle_stays_leave_out_removed_ideas(app, monkeypatch, mak
     _, _, live_stays = _direct(app)
     assert len(live_stays["new"]) == 17 and len(live_stays["under_review"]) == 8
     with app.app_context():
-        assert service._middle_stays(time.now()) is not None  # the index path answers
+        if db.session.get_bind().dialect.name == "postgresql":
+            middles = figures.middle_stays(time.now())
+            for status in ("new", "under_review"):
+                ordered, count = sorted(live_stays[status]), len(live_stays[status])
+                assert middles[status] == pytest.approx(
+                    [ordered[(count + 1) // 2 - 1], ordered[count // 2]], abs=1e-6), status
         db.session.remove()
     query = {"interval": "week", "from": (start - timedelta(days=1)).isoformat()}
     funnel = {row["status"]: row for row in admin.get(
@@ -139,6 +146,31 @@ def test_organisation_middle_stays_leave_out_removed_ideas(app, monkeypatch, mak
     for status in ("new", "under_review"):
         assert funnel[status]["median_hours_in_status"] == round(
             statistics.median(live_stays[status]), 2), status
-    monkeypatch.setattr(service, "_middle_stays", lambda end: None)  # the general statement
-    assert {row["status"]: row for row in admin.get(
-        f"{API}/insights", query_string=query).get_json()["idea_funnel"]} == funnel
+    # Before the review moves (a `to` in the past): only the stays left by then count.
+    moves = sorted(change.created_at for change in _changes(app) if change.to_status == "planned")
+    query["to"] = (moves[0] - timedelta(seconds=1)).isoformat()
+    funnel = {row["status"]: row for row in admin.get(
+        f"{API}/insights", query_string=query).get_json()["idea_funnel"]}
+    assert funnel["under_review"]["median_hours_in_status"] is None  # none had left review
+    assert funnel["new"]["median_hours_in_status"] == round(statistics.median(
+        live_new_before(app, moves[0])), 2)
+
+
+def _changes(app) -> list:
+    with app.app_context():
+        changes = db.session.scalars(select(IdeaStatusChange)).all()
+        db.session.expunge_all()
+        db.session.remove()
+    return changes
+
+
+def live_new_before(app, moment) -> list[float]:
+    """Hours in `new` of live ideas that left it before `moment`."""
+    with app.app_context():
+        rows = db.session.execute(
+            select(IdeaStatusChange.created_at, Thread.created_at)
+            .join(Thread, Thread.id == IdeaStatusChange.thread_id)
+            .where(IdeaStatusChange.from_status == "new", IdeaStatusChange.created_at < moment,
+                   Thread.deleted_at.is_(None), Thread.merged_into_id.is_(None))).all()
+        db.session.remove()
+    return [(left - created).total_seconds() / 3600 for left, created in rows]
