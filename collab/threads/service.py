@@ -12,7 +12,7 @@ from collab import time
 from collab.answers.models import PostVote
 from collab.audit import service as audit
 from collab.communities.models import Community, Membership
-from collab.db import commit_keeping, db
+from collab.db import commit_keeping, db, read_connection
 from collab.errors import Conflict, Forbidden, InvalidInput, NotFound
 from collab.ideas import ranking
 from collab.ideas.models import IdeaStatusChange, Vote
@@ -237,14 +237,14 @@ _LIST_FILTERS = ("kind", "status", "author", "tag")
 _LIST_STATEMENTS: dict[tuple, Select] = {}
 
 
-def _list_statement(viewer: User, sort: str, filters: tuple, after: list | None) -> Select:
+def _list_statement(viewer: User, sort: str, filters: tuple, after: list | None,
+                    dialect: str) -> Select:
     """The page with everything its payloads carry, in one statement: the page of threads (the
     visible community's id computed inside it, so the index of the order serves it), then per
     thread its author, the answer's verifier, its tags and its tallies by audience with the
     caller's vote (from the thread's own votes). Values are bound at execution (`slug`, the
     page's (pagination.page_parameters), the filters and `permissions.viewer_parameters`); the
     statement is built once per shape of caller, sort, set of filters and shape of page."""
-    dialect = db.session.get_bind().dialect.name
     key = (dialect, viewer_shape(viewer), sort, filters, page_shape(after))
     statement = _LIST_STATEMENTS.get(key)
     if statement is not None:
@@ -340,8 +340,11 @@ def list_threads(viewer: User, slug: str, args: dict) -> Page:
             value = parameters[name] = args[name]
             filters.append("author_handle" if name == "author" and isinstance(value, str)
                            else name)
-    statement = _list_statement(viewer, sort, tuple(filters), after)
-    rows = db.session.connection().execute(statement, parameters).all()
+    # Core execution on the request's read connection (collab.db.read_connection): a list
+    # page needs no ORM session (collab.auth.READS_WITHOUT_SESSION).
+    connection = read_connection()
+    statement = _list_statement(viewer, sort, tuple(filters), after, connection.dialect.name)
+    rows = connection.execute(statement, parameters).all()
     if not rows:
         find_visible_community(viewer, slug)
     community = Columns(id=rows[0].community_id if rows else None, slug=slug)
