@@ -55,7 +55,7 @@ READS_WITHOUT_TRANSACTION = frozenset({
 # Of those, the reads whose statements are all Core on collab.db.read_connection(): they run on
 # one connection of the engine, without an ORM session (collab.db.open_read_connection).
 READS_WITHOUT_SESSION = frozenset({
-    "communities.list_communities", "people.me", "threads.list_threads"})
+    "communities.list_communities", "people.me", "threads.list_threads", "threads.get_thread"})
 
 
 def current_user() -> User:

@@ -199,13 +199,15 @@ def _thread_statement(viewer: User) -> Select:
 def get_thread(viewer: User, thread_id: int) -> ThreadView:
     """One statement: the visible thread, its community's slug, author, tags, tallies and the
     caller's vote, as plain columns (no ORM object; an idea's status history is one more);
-    nothing of the community's rules."""
-    row = db.session.connection().execute(
+    nothing of the community's rules. Core statements on the request's read connection
+    (collab.db.read_connection): no ORM session (collab.auth.READS_WITHOUT_SESSION)."""
+    connection = read_connection()
+    row = connection.execute(
         _thread_statement(viewer), {"thread_id": thread_id, **viewer_parameters(viewer)}).first()
     if row is None:
         raise NotFound(f"No thread {thread_id}.")
     view = _listed_view(row, Columns(id=row.community_id, slug=row[-1]))
-    view.status_history = status_history(view.thread)
+    view.status_history = _read_status_history(connection, view.thread)
     return view
 
 
@@ -349,6 +351,28 @@ def list_threads(viewer: User, slug: str, args: dict) -> Page:
         find_visible_community(viewer, slug)
     community = Columns(id=rows[0].community_id if rows else None, slug=slug)
     return page_of([_listed_view(row, community) for row in rows], SORT_KEYS[sort], args["limit"])
+
+
+_STATUS_CHANGE_COLUMNS = ("id", "from_status", "to_status", "note", "created_at")
+# status_history's rows as columns (StatusChangeOut's), with the actor's user reference.
+_STATUS_HISTORY = (
+    select(*(IdeaStatusChange.__table__.c[name] for name in _STATUS_CHANGE_COLUMNS),
+           *(User.__table__.c[name] for name in _USER_REF_COLUMNS))
+    .join(User.__table__, User.__table__.c.id == IdeaStatusChange.__table__.c.actor_id)
+    .where(IdeaStatusChange.__table__.c.thread_id == bindparam("thread_id", type_=Integer))
+    .order_by(IdeaStatusChange.__table__.c.id))
+
+
+def _read_status_history(connection, thread) -> list[Columns]:
+    """status_history() as plain columns (what StatusChangeOut reads), by a Core statement."""
+    if thread.kind != ThreadKind.IDEA:
+        return []
+    history = []
+    for row in connection.execute(_STATUS_HISTORY, {"thread_id": thread.id}):
+        change = Columns(**dict(zip(_STATUS_CHANGE_COLUMNS, row)))
+        change.actor = _listed_user(row, len(_STATUS_CHANGE_COLUMNS))
+        history.append(change)
+    return history
 
 
 # Write rules -----------------------------------------------------------------
