@@ -350,7 +350,10 @@ def list_threads(viewer: User, slug: str, args: dict) -> Page:
     if not rows:
         find_visible_community(viewer, slug)
     community = Columns(id=rows[0].community_id if rows else None, slug=slug)
-    return page_of([_listed_view(row, community) for row in rows], SORT_KEYS[sort], args["limit"])
+    limit = args["limit"]
+    # The row after the page only tells page_of there is more: no view of it.
+    return page_of([_listed_view(row, community) for row in rows[:limit]] + rows[limit:],
+                   SORT_KEYS[sort], limit)
 
 
 _STATUS_CHANGE_COLUMNS = ("id", "from_status", "to_status", "note", "created_at")
