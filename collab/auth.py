@@ -54,7 +54,8 @@ READS_WITHOUT_TRANSACTION = frozenset({
     "threads.get_thread", "threads.list_threads", "communities.list_communities", "people.me"})
 # Of those, the reads whose statements are all Core on collab.db.read_connection(): they run on
 # one connection of the engine, without an ORM session (collab.db.open_read_connection).
-READS_WITHOUT_SESSION = frozenset({"communities.list_communities", "people.me"})
+READS_WITHOUT_SESSION = frozenset({
+    "communities.list_communities", "people.me", "threads.list_threads", "threads.get_thread"})
 
 
 def current_user() -> User:
@@ -91,8 +92,10 @@ def current_scopes() -> frozenset[str]:
 def _authenticate() -> None:
     # Requests may share an app context (a test client inside a CLI command): nobody's caller
     # outlives their request.
-    g.pop("caller", None)
-    g.pop("user", None)
+    context = g._get_current_object()
+    context.pop("caller", None)
+    context.pop("user", None)
+    context.pop("token_hash", None)
     req = request._get_current_object()  # one context lookup, not one per attribute
     path = req.path
     if not path.startswith(API_PREFIX):
@@ -112,7 +115,8 @@ def _authenticate() -> None:
         connection = read_without_transaction()
     # Core execution on the session's connection (the session's own steps add nothing to a
     # Core statement but CPU).
-    found = connection.execute(_TOKEN_LOOKUP, {"token_hash": hash_token(token.strip())}).first()
+    token_hash = hash_token(token.strip())
+    found = connection.execute(_TOKEN_LOOKUP, {"token_hash": token_hash}).first()
     if found is None:
         raise Unauthorized("The token is unknown or revoked.")
     *columns, token_scopes, expires_at = found
@@ -121,9 +125,10 @@ def _authenticate() -> None:
         raise Unauthorized("The token has expired.")
     if caller.deactivated_at is not None:
         raise Unauthorized("The account is deactivated.")
-    g.caller, g.token_scopes = caller, scopes.parse(token_scopes)
+    token_scopes = scopes.parse(token_scopes)
+    context.caller, context.token_scopes, context.token_hash = caller, token_scopes, token_hash
     needed = scopes.required_scope(endpoint, req.method)
-    if endpoint is not None and needed not in g.token_scopes:
+    if endpoint is not None and needed not in token_scopes:
         raise Forbidden(f"This token lacks the '{needed}' scope.",
                         errors={"scope": [f"Requires '{needed}'."]})
 

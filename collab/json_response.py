@@ -24,3 +24,17 @@ class OrjsonProvider(DefaultJSONProvider):
             return orjson.dumps(obj, default=self.default, option=option).decode()
         except (orjson.JSONEncodeError, TypeError):
             return super().dumps(obj, **kwargs)
+
+    def response(self, *args, **kwargs):
+        """Flask's response, its body as orjson wrote it (bytes, the newline appended by orjson):
+        Flask's own went bytes → str → str + newline → bytes, three copies of a page."""
+        indent = (self.compact is None and self._app.debug) or self.compact is False
+        option = (BASE | orjson.OPT_INDENT_2) if indent else BASE
+        if self.sort_keys:
+            option |= orjson.OPT_SORT_KEYS
+        try:
+            body = orjson.dumps(self._prepare_response_obj(args, kwargs), default=self.default,
+                                option=option | orjson.OPT_APPEND_NEWLINE)
+        except (orjson.JSONEncodeError, TypeError):
+            return super().response(*args, **kwargs)
+        return self._app.response_class(body, mimetype=self.mimetype)

@@ -9,7 +9,6 @@ storage and fixed-window strategy (what Flask-Limiter runs underneath): Flask-Li
 per-request resolution of decorated, default and exempt limits was about a fifth of the CPU of a
 GET /me (issue 13). Counters, keys per caller and headers are as they were.
 """
-import hashlib
 import logging
 import threading
 import time as clock
@@ -119,25 +118,29 @@ def _limit(text: str) -> RateLimitItem:
     return parse(text)
 
 
-def _caller() -> str:
-    """The token (hashed) when authenticated, else the client's address."""
-    header = request.headers.get("Authorization", "")
-    if "caller" in g and header:
-        return "token:" + hashlib.sha256(header.encode()).hexdigest()[:24]
-    return "ip:" + (request.remote_addr or "unknown")
+def _caller(req, context) -> str:
+    """The token (hashed: authentication's hash of it) when authenticated, else the client's
+    address."""
+    token_hash = context.get("token_hash")
+    if token_hash is not None:
+        return "token:" + token_hash[:24]
+    return "ip:" + (req.remote_addr or "unknown")
 
 
 def _check() -> None:
     """The caller's read or write budget, then the endpoint's stricter limit if it has one; the
     first one exceeded answers 429. Runs after authentication (limits are per token)."""
-    g.pop("rate_limit", None)  # an app context may outlive a request (a CLI's test client)
-    config = current_app.config
-    endpoint = request.endpoint
+    # One lookup per context proxy: each attribute of a proxy looks its context up again.
+    context, req = g._get_current_object(), request._get_current_object()
+    app = current_app._get_current_object()
+    context.pop("rate_limit", None)  # an app context may outlive a request (a CLI's test client)
+    config = app.config
+    endpoint = req.endpoint
     if endpoint is None or not config.get("RATELIMIT_ENABLED", True):
         return
-    limits: RateLimits = current_app.extensions[EXTENSION]
-    caller = _caller()
-    budget = "read" if request.method in READ_METHODS else "write"
+    limits: RateLimits = app.extensions[EXTENSION]
+    caller = _caller(req, context)
+    budget = "read" if req.method in READ_METHODS else "write"
     checks = [(config["RATELIMIT_READS" if budget == "read" else "RATELIMIT_WRITES"], budget)]
     strict = STRICT.get(endpoint)
     if strict is not None:
@@ -149,7 +152,7 @@ def _check() -> None:
         except Exception:  # the storage (Redis) is down: serve rather than fail
             log.exception("rate limit storage failed; request not limited")
             return
-        g.rate_limit = (item.amount, remaining, reset_in)
+        context.rate_limit = (item.amount, remaining, reset_in)
         if not allowed:
             raise TooManyRequests(f"Rate limit exceeded: {item}.", retry_after=reset_in)
 

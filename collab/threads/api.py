@@ -3,7 +3,7 @@ from collab.auth import current_caller, current_user
 from collab.blueprints import Blueprint
 from collab.challenges import service as challenges
 from collab.freshness import service as freshness
-from collab.schemas import page_schema
+from collab.schemas import direct_page, page_schema
 from collab.threads import service
 from collab.threads.schemas import (
     PostCreate,
@@ -19,7 +19,7 @@ from collab.threads.schemas import (
 
 blueprint = Blueprint("threads", __name__, description="Threads and posts")
 
-ThreadPage = page_schema(ThreadOut, "ThreadPage")
+ThreadPage = direct_page(page_schema(ThreadOut, "ThreadPage"), ThreadOut)
 PostPage = page_schema(PostOut, "PostPage")
 
 

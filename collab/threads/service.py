@@ -12,7 +12,7 @@ from collab import time
 from collab.answers.models import PostVote
 from collab.audit import service as audit
 from collab.communities.models import Community, Membership
-from collab.db import commit_keeping, db
+from collab.db import commit_keeping, db, read_connection
 from collab.errors import Conflict, Forbidden, InvalidInput, NotFound
 from collab.ideas import ranking
 from collab.ideas.models import IdeaStatusChange, Vote
@@ -199,13 +199,15 @@ def _thread_statement(viewer: User) -> Select:
 def get_thread(viewer: User, thread_id: int) -> ThreadView:
     """One statement: the visible thread, its community's slug, author, tags, tallies and the
     caller's vote, as plain columns (no ORM object; an idea's status history is one more);
-    nothing of the community's rules."""
-    row = db.session.connection().execute(
+    nothing of the community's rules. Core statements on the request's read connection
+    (collab.db.read_connection): no ORM session (collab.auth.READS_WITHOUT_SESSION)."""
+    connection = read_connection()
+    row = connection.execute(
         _thread_statement(viewer), {"thread_id": thread_id, **viewer_parameters(viewer)}).first()
     if row is None:
         raise NotFound(f"No thread {thread_id}.")
     view = _listed_view(row, Columns(id=row.community_id, slug=row[-1]))
-    view.status_history = status_history(view.thread)
+    view.status_history = _read_status_history(connection, view.thread)
     return view
 
 
@@ -237,14 +239,14 @@ _LIST_FILTERS = ("kind", "status", "author", "tag")
 _LIST_STATEMENTS: dict[tuple, Select] = {}
 
 
-def _list_statement(viewer: User, sort: str, filters: tuple, after: list | None) -> Select:
+def _list_statement(viewer: User, sort: str, filters: tuple, after: list | None,
+                    dialect: str) -> Select:
     """The page with everything its payloads carry, in one statement: the page of threads (the
     visible community's id computed inside it, so the index of the order serves it), then per
     thread its author, the answer's verifier, its tags and its tallies by audience with the
     caller's vote (from the thread's own votes). Values are bound at execution (`slug`, the
     page's (pagination.page_parameters), the filters and `permissions.viewer_parameters`); the
     statement is built once per shape of caller, sort, set of filters and shape of page."""
-    dialect = db.session.get_bind().dialect.name
     key = (dialect, viewer_shape(viewer), sort, filters, page_shape(after))
     statement = _LIST_STATEMENTS.get(key)
     if statement is not None:
@@ -340,12 +342,40 @@ def list_threads(viewer: User, slug: str, args: dict) -> Page:
             value = parameters[name] = args[name]
             filters.append("author_handle" if name == "author" and isinstance(value, str)
                            else name)
-    statement = _list_statement(viewer, sort, tuple(filters), after)
-    rows = db.session.connection().execute(statement, parameters).all()
+    # Core execution on the request's read connection (collab.db.read_connection): a list
+    # page needs no ORM session (collab.auth.READS_WITHOUT_SESSION).
+    connection = read_connection()
+    statement = _list_statement(viewer, sort, tuple(filters), after, connection.dialect.name)
+    rows = connection.execute(statement, parameters).all()
     if not rows:
         find_visible_community(viewer, slug)
     community = Columns(id=rows[0].community_id if rows else None, slug=slug)
-    return page_of([_listed_view(row, community) for row in rows], SORT_KEYS[sort], args["limit"])
+    limit = args["limit"]
+    # The row after the page only tells page_of there is more: no view of it.
+    return page_of([_listed_view(row, community) for row in rows[:limit]] + rows[limit:],
+                   SORT_KEYS[sort], limit)
+
+
+_STATUS_CHANGE_COLUMNS = ("id", "from_status", "to_status", "note", "created_at")
+# status_history's rows as columns (StatusChangeOut's), with the actor's user reference.
+_STATUS_HISTORY = (
+    select(*(IdeaStatusChange.__table__.c[name] for name in _STATUS_CHANGE_COLUMNS),
+           *(User.__table__.c[name] for name in _USER_REF_COLUMNS))
+    .join(User.__table__, User.__table__.c.id == IdeaStatusChange.__table__.c.actor_id)
+    .where(IdeaStatusChange.__table__.c.thread_id == bindparam("thread_id", type_=Integer))
+    .order_by(IdeaStatusChange.__table__.c.id))
+
+
+def _read_status_history(connection, thread) -> list[Columns]:
+    """status_history() as plain columns (what StatusChangeOut reads), by a Core statement."""
+    if thread.kind != ThreadKind.IDEA:
+        return []
+    history = []
+    for row in connection.execute(_STATUS_HISTORY, {"thread_id": thread.id}):
+        change = Columns(**dict(zip(_STATUS_CHANGE_COLUMNS, row)))
+        change.actor = _listed_user(row, len(_STATUS_CHANGE_COLUMNS))
+        history.append(change)
+    return history
 
 
 # Write rules -----------------------------------------------------------------

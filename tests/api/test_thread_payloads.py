@@ -7,7 +7,9 @@ import marshmallow
 from collab.db import db
 from collab.people.models import User
 from collab.threads import service
-from collab.threads.schemas import ThreadDetailOut, ThreadOut
+from collab.threads.api import ThreadPage
+from collab.threads.models import Thread
+from collab.threads.schemas import StatusChangeOut, ThreadDetailOut, ThreadOut
 from tests.api.content import API, join, make_post, make_thread, promote, vote
 
 
@@ -54,6 +56,19 @@ def test_fast_thread_payloads_equal_marshmallows(app, make_user, make_community)
             assert ThreadOut().dump(view) == _marshmallow_dump(ThreadOut(), view)
             checked += 1
         by_id = {view.id: ThreadDetailOut().dump(view) for view in details}
+        # GET /threads/{id} reads an idea's history as columns: as the ORM's status_history.
+        assert by_id[idea["id"]]["status_history"] == StatusChangeOut(many=True).dump(
+            service.status_history(db.session.get(Thread, idea["id"])))
+        # The page envelope, dumped directly (collab.schemas.direct_page): a first page with a
+        # cursor, and a last one.
+        pages = [service.list_threads(viewer, "forum", {"sort": sort, "limit": limit,
+                                                         "cursor": None})
+                 for sort, limit in (("top", 2), ("new", 20))]
+        assert pages[0].next_cursor is not None and pages[1].next_cursor is None
+        for listed in pages:
+            fast = ThreadPage().dump(listed)
+            assert fast == marshmallow.Schema.dump(ThreadPage(), listed)
+            assert list(fast) == ["items", "next_cursor"] and fast["items"]
         db.session.remove()
     assert checked == 10
     # The payloads really carry what the comparison covers.

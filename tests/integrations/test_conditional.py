@@ -23,6 +23,9 @@ def test_etag_and_if_none_match(thread, resource):
     first = alice.get(url)
     etag = first.headers["ETag"]
     assert first.status_code == 200 and etag.startswith('"')
+    # An unconditional GET answers as werkzeug's make_conditional does: dated, with its length.
+    assert first.headers["Date"].endswith(" GMT")
+    assert first.headers["Content-Length"] == str(len(first.get_data()))
     same = alice.get(url, headers={"If-None-Match": etag})
     assert same.status_code == 304 and same.get_data() == b""
     assert alice.get(url, headers={"If-None-Match": '"other"'}).status_code == 200
