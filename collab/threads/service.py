@@ -11,6 +11,7 @@ from sqlalchemy.orm import aliased, contains_eager, lazyload, load_only, undefer
 from collab import time
 from collab.answers.models import PostVote
 from collab.audit import service as audit
+from collab.concerns import remembered as concerns
 from collab.communities.models import Community, Membership
 from collab.db import commit_keeping, db
 from collab.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -411,9 +412,11 @@ def _change_statement(actor: User) -> Select:
         # An alias, so the membership subqueries of the visibility filter stay uncorrelated.
         mine = aliased(Membership)
         statement = _CHANGE_STATEMENTS[shape] = (
-            select(Thread, mine, subscribers.active_column()).join(Community, Community.id == Thread.community_id)
+            select(Thread, mine, subscribers.active_column(), *concerns.COLUMNS)
+            .join(Community, Community.id == Thread.community_id)
             .outerjoin(mine, and_(mine.community_id == Thread.community_id,
                                   mine.user_id == bound.id))
+            .outerjoin(concerns.TABLE, concerns.join_condition(Thread.id))
             .where(Thread.id == bindparam("thread_id", type_=Integer),
                    Thread.deleted_at.is_(None), visible_communities(bound))
             .options(contains_eager(Thread.community).options(*_WRITE_RULES_ONLY),
@@ -431,7 +434,8 @@ def find_thread_to_change(actor: User, thread_id: int) -> Thread:
     remembered for the transaction (permissions.remember_membership), so the write rules look it
     up no more; its tags, author and the community's audiences and allow-list stay unloaded
     until something asks. The active webhook subscriptions come along too, for the write's
-    deliveries (webhooks.subscribers). The statement is built once per shape of caller. SQLite
+    deliveries (webhooks.subscribers), and the thread's concern, for scoring a new reply
+    (concerns.remembered). The statement is built once per shape of caller. SQLite
     has no row lock: there the caller reads the thread again after its first write
     (reread_thread).
     """
@@ -439,9 +443,11 @@ def find_thread_to_change(actor: User, thread_id: int) -> Thread:
                              {"thread_id": thread_id, **viewer_parameters(actor)}).first()
     if row is None:
         raise NotFound(f"No thread {thread_id}.")
-    thread, membership, subscriptions = row
+    thread, membership, subscriptions, *concern = row
+    session = db.session()
     remember_membership(actor, thread.community_id, membership)
-    subscribers.remember(db.session(), subscriptions)
+    subscribers.remember(session, subscriptions)
+    concerns.remember(session, thread.id, *concern)
     return thread
 
 
