@@ -18,6 +18,8 @@ import json
 import os
 import pstats
 import random
+import re
+import subprocess
 import sys
 import tempfile
 import time
@@ -36,9 +38,16 @@ def main() -> None:
     parser.add_argument("--people", type=int, default=40)
     parser.add_argument("--profile", choices=("vote", "posts"))
     parser.add_argument("--kinds", default="vote,posts")
+    parser.add_argument("--instructions", type=int, metavar="N",
+                        help="count the app's instructions per write over N writes of each kind "
+                             "under callgrind (a figure the machine's load does not move)")
+    parser.add_argument("--callgrind-child", help=argparse.SUPPRESS)
     parser.add_argument("--statements", action="store_true",
                         help="print the SQL statements of one write of each kind, and stop")
     args = parser.parse_args()
+    if args.instructions and not args.callgrind_child:
+        count_instructions(args)
+        return
     sys.path.insert(0, str(ROOT))
     os.environ.update({"COLLAB_ENV": "production", "SECRET_KEY": "write-paths-cpu",
                        "DATABASE_URL": args.database, "AUTO_MIGRATE": "0", "SEARCH_OUTBOX": "on",
@@ -120,6 +129,12 @@ def main() -> None:
         return
     for kind in kinds:
         run(kind, 30)  # warm-up: statement caches, prepared statements
+    if args.callgrind_child:
+        pid = str(os.getpid())
+        subprocess.run(["callgrind_control", "-i", "on", pid], capture_output=True, check=True)
+        run(args.callgrind_child, args.instructions)
+        subprocess.run(["callgrind_control", "-i", "off", pid], capture_output=True, check=True)
+        return
     if args.profile:
         profile = cProfile.Profile(time.process_time)
         profile.enable()
@@ -139,6 +154,25 @@ def main() -> None:
             print(f"  round {round_number + 1} {kind:5s} {per_write:6.2f} ms", flush=True)
     for kind in kinds:
         print(f"  best  {kind:5s} {best[kind]:6.2f} ms CPU per write")
+
+
+def count_instructions(args) -> None:
+    """Each kind in a child under callgrind, instrumented only around its N measured writes."""
+    print(f"tree {ROOT}: app instructions per write (callgrind, {args.instructions} writes)")
+    workdir = tempfile.mkdtemp(prefix="write-paths-callgrind-")
+    for kind in args.kinds.split(","):
+        print(f"  {kind}: under callgrind (a few minutes)...", file=sys.stderr, flush=True)
+        run = subprocess.run(
+            ["valgrind", "--tool=callgrind", "--instr-atstart=no",
+             f"--callgrind-out-file={workdir}/callgrind.{kind}", sys.executable, __file__,
+             "--database", args.database, "--people", str(args.people), "--kinds", kind,
+             "--instructions", str(args.instructions), "--callgrind-child", kind],
+            capture_output=True, text=True)
+        collected = re.search(r"Collected : (\d+)", run.stderr)
+        if run.returncode or not collected:
+            raise SystemExit(f"{kind}: callgrind failed\n{run.stderr[-2000:]}")
+        per_write = int(collected.group(1)) / args.instructions
+        print(f"  {kind:5s} {per_write / 1e6:6.2f} M instructions per write", flush=True)
 
 
 if __name__ == "__main__":
