@@ -100,8 +100,10 @@ def _votes(actor: User, thread: Thread) -> tuple[Vote | None, dict[str, dict[str
     session = db.session()
     tallies = {a.value: {"up": 0, "down": 0} for a in Audience}
     mine = None
-    with session.no_autoflush:
-        rows = session.execute(_VOTES, {"thread_id": thread.id, "user_id": actor.id}).all()
+    # On the session's connection (Core): the ORM's execution path added nothing to plain
+    # columns but its overhead, and no flush is due here (SQLite's path flushed already).
+    rows = session.connection().execute(_VOTES, {"thread_id": thread.id,
+                                                 "user_id": actor.id}).all()
     for audience, value, count, holds_mine, my_id, cast_at in rows:
         if holds_mine:
             count -= 1
