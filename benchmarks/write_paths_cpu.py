@@ -3,6 +3,8 @@ the load of a shared machine moves far less than wrk's, to compare two trees of 
 
     python3 benchmarks/write_paths_cpu.py --database postgresql+psycopg://postgres@127.0.0.1:54420/collab_api_bench \\
         --writes 400 [--profile vote] [--rounds 3]
+    python3 benchmarks/write_paths_cpu.py --database ... --instructions 30   # callgrind, per write
+    python3 benchmarks/write_paths_cpu.py --database ... --statements        # one write's SQL
 
 Run it from each tree (it imports `collab` from the tree that holds it) on a database
 `benchmarks/api_benchmark.py` seeded. Every request goes through the whole WSGI app (auth, rate
@@ -10,7 +12,10 @@ limits, JSON) with the Flask test client, as API tokens of people who may write;
 the person's vote on an open idea (so every request writes), each reply goes to a thread the person
 may reply in. It prints the process's CPU time per write (the app's only: the database's CPU is
 another process's) per round, and the best round; `--profile vote|posts` prints cProfile's top
-functions of one more round instead. Counters stay exact: these are ordinary writes.
+functions (CPU time) of one more round instead. On a shared machine CPU time per write drifts
+with the load; `--instructions N` counts the app's instructions per write under callgrind
+(instrumented only around N writes of each kind, after a warm-up), which it does not move.
+Counters stay exact: these are ordinary writes.
 """
 import argparse
 import cProfile
