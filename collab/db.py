@@ -3,10 +3,12 @@ from datetime import UTC, datetime
 
 from flask import current_app, g, has_app_context
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import DateTime, MetaData, event, inspect
+from sqlalchemy import DateTime, MetaData, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.pool import Pool
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, Session
+from sqlalchemy.orm.attributes import instance_state
+from sqlalchemy.orm.base import PASSIVE_NO_INITIALIZE
 from sqlalchemy.types import TypeDecorator
 
 NAMING_CONVENTION = {
@@ -125,11 +127,42 @@ def changed_columns(obj) -> set[str]:
 
     Only attributes set since the row was loaded (the state's committed_state) can have one, so
     only those are looked at, not every column of the mapper (writes run this per listener).
+    Between a flush's writes and its end (after_flush listeners: the histories stay as they were
+    until after_flush_postexec) the answer is kept per object, as half a dozen listeners ask.
     """
-    state = inspect(obj)
+    state = instance_state(obj)
+    committed = state.committed_state
+    if not committed:
+        return set()
+    session = state.session
+    memo = session.info.get(CHANGED_COLUMNS_KEY) if session is not None else None
+    if memo is not None:
+        found = memo.get(state)
+        if found is not None:
+            return set(found)
     columns = state.mapper.column_attrs
-    return {key for key in state.committed_state
-            if key in columns and state.attrs[key].history.has_changes()}
+    manager, dict_ = state.manager, state.dict
+    found = {key for key in committed if key in columns and manager[key].impl.get_history(
+        state, dict_, PASSIVE_NO_INITIALIZE).has_changes()}
+    if memo is not None:
+        memo[state] = frozenset(found)
+    return found
+
+
+CHANGED_COLUMNS_KEY = "collab_changed_columns"
+
+
+@event.listens_for(Session, "after_flush")
+def _keep_changed_columns(session, flush_context) -> None:
+    """Registered before every feature's after_flush listener (they import this module)."""
+    session.info[CHANGED_COLUMNS_KEY] = {}
+
+
+@event.listens_for(Session, "after_flush_postexec")
+@event.listens_for(Session, "before_flush")
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_changed_columns(session, *args) -> None:
+    session.info.pop(CHANGED_COLUMNS_KEY, None)
 
 
 def listen_as_outbox(session_class, collect, write, pending_key: str, wake_extension: str,

@@ -68,12 +68,14 @@ class _Changes:
         self.posts: set[int] = set()  # their versions are bumped; their threads are rebuilt
         self.communities: set[int] = set()
         self.authors: set[int] = set()  # users whose name or audience documents carry
+        # Threads whose version a service's own UPDATE bumped already (thread_versioned)
+        self.versioned: set[int] = set()
 
     def __bool__(self) -> bool:
         return bool(self.threads or self.posts or self.communities or self.authors)
 
     def update(self, other: "_Changes") -> None:
-        for name in ("threads", "posts", "communities", "authors"):
+        for name in ("threads", "posts", "communities", "authors", "versioned"):
             getattr(self, name).update(getattr(other, name))
 
 
@@ -136,6 +138,31 @@ def _collect_flush(session: Session, changes: _Changes | None) -> _Changes | Non
     return changes
 
 
+CHANGES_KEY = f"{PENDING_KEY}_changes"  # where listen_as_outbox keeps a transaction's changes
+
+
+def thread_versioned(session: Session, thread_id: int) -> bool:
+    """A service writes the thread's row itself, in a Core UPDATE (threads.service.write_counters):
+    the thread's document is queued as for an ORM change, and its version is bumped by that
+    UPDATE, once per transaction, instead of by the outbox. Returns whether this is the
+    transaction's first (the caller's UPDATE then adds 1 to the version)."""
+    held = session.info.get(CHANGES_KEY)
+    root = session.get_transaction()
+    changes = held[1] if held is not None and held[0] is root else None
+    if changes is None:
+        changes = _Changes()
+        session.info[CHANGES_KEY] = (root, changes)
+    first = thread_id not in changes.versioned
+    changes.threads.add(thread_id)
+    changes.versioned.add(thread_id)
+    return first
+
+
+def _versioned(session: Session) -> set[int]:
+    held = session.info.get(CHANGES_KEY)
+    return held[1].versioned if held is not None and held[0] is session.get_transaction() else set()
+
+
 def _fold_versions(session: Session) -> list:
     """Before the commit's flush: bump the version of threads and posts it writes anyway.
 
@@ -143,12 +170,15 @@ def _fold_versions(session: Session) -> list:
     Returns the objects bumped (a new one has its id only after the flush).
     """
     folded = []
+    versioned = _versioned(session)
     for obj in session.new:
         if isinstance(obj, (Thread, Post)):
             obj.version = (obj.version or 1) + 1  # the column's default, bumped
             folded.append(obj)
     for obj in session.dirty:
         if isinstance(obj, (Thread, Post)):
+            if isinstance(obj, Thread) and obj.id in versioned:
+                continue  # bumped by the service's own UPDATE
             columns = changed_columns(obj)
             if "version" in columns:
                 continue
@@ -172,7 +202,7 @@ def _write(session: Session, changes: _Changes, folded: list | None) -> bool:
         changes.threads.update(connection.scalars(
             select(threads.c.id).where(threads.c.author_id.in_(changes.authors))
             .union(select(posts.c.thread_id).where(posts.c.author_id.in_(changes.authors)))))
-    bumped_threads = {obj.id for obj in folded or () if isinstance(obj, Thread)}
+    bumped_threads = {obj.id for obj in folded or () if isinstance(obj, Thread)} | changes.versioned
     bumped_posts = {obj.id for obj in folded or () if isinstance(obj, Post)}
     if changes.threads - bumped_threads:
         connection.execute(update(threads).where(threads.c.id.in_(changes.threads - bumped_threads))

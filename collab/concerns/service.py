@@ -14,7 +14,7 @@ from collab import time
 from collab.communities.models import Community
 from collab.db import db
 from collab.errors import Conflict, InvalidInput, NotFound
-from collab.concerns import classifier
+from collab.concerns import classifier, remembered
 from collab.concerns.models import Concern, ConcernFlag, ConcernState
 from collab.pagination import Page, SortKey, paginate
 from collab.people.models import User
@@ -72,18 +72,21 @@ def _record(session: Session, thread_id: int, assessment: classifier.Assessment,
             flags: int | None, community_id: int | None = None) -> None:
     """Raise the concern's score (never lower it), or open a concern at the threshold."""
     connection = session.connection()
+    known = remembered.take(session, thread_id) if flags is None else remembered.UNKNOWN
+    if known is None and assessment.score < classifier.THRESHOLD:
+        return  # no concern when the thread was read, and none to open: nothing to write
+    if known is not None and known is not remembered.UNKNOWN:
+        if _update(connection, known, assessment, known[2], snapshot=True):
+            return
     row = connection.execute(_CONCERN_OF_THREAD, {"thread_id": thread_id}).first()
     flag_count = flags if flags is not None else (row.flags if row else 0)
-    score = round(assessment.score + classifier.FLAG_WEIGHT * flag_count, 4)
-    now = time.now()
     if row is not None:
-        reasons = sorted(set(filter(None, row.reasons.split(","))) | set(assessment.risk_terms))
-        connection.execute(update(Concern).where(Concern.id == row.id).values(
-            score=max(score, row.score), flags=flag_count, reasons=",".join(reasons),
-            updated_at=now))
+        _update(connection, tuple(row), assessment, flag_count)
         return
+    score = round(assessment.score + classifier.FLAG_WEIGHT * flag_count, 4)
     if score < classifier.THRESHOLD:
         return
+    now = time.now()
     if community_id is None:  # the thread is not loaded in the session
         community_id = connection.execute(select(Thread.community_id)
                                           .where(Thread.id == thread_id)).scalar_one()
@@ -94,6 +97,34 @@ def _record(session: Session, thread_id: int, assessment: classifier.Assessment,
     concern_opened.send(session, concern_id=concern_id, community_id=community_id,
                         thread_id=thread_id, score=score, reasons=list(assessment.risk_terms),
                         opened_at=now, reopened=False)
+
+
+def _update_statement(snapshot: bool):
+    """Raise a concern by id; `snapshot`: only while it holds the score, flags and reasons read."""
+    statement = update(Concern).where(Concern.id == bindparam("concern_id", type_=Integer))
+    if snapshot:
+        statement = statement.where(Concern.score == bindparam("stored_score"),
+                                    Concern.flags == bindparam("stored_flags"),
+                                    Concern.reasons == bindparam("stored_reasons"))
+    return statement.values(score=bindparam("score"), flags=bindparam("flags"),
+                            reasons=bindparam("reasons"), updated_at=bindparam("updated_at"))
+
+
+_UPDATES = {snapshot: _update_statement(snapshot) for snapshot in (False, True)}  # built once
+
+
+def _update(connection, row: tuple, assessment: classifier.Assessment, flag_count: int,
+            snapshot: bool = False) -> bool:
+    """Raise the concern `row` (id, score, flags, reasons); with `snapshot` (read earlier in the
+    transaction, remembered.py) only if it still holds what `row` says. Returns whether it did."""
+    concern_id, stored_score, stored_flags, stored_reasons = row
+    score = round(assessment.score + classifier.FLAG_WEIGHT * flag_count, 4)
+    reasons = sorted(set(filter(None, stored_reasons.split(","))) | set(assessment.risk_terms))
+    result = connection.execute(_UPDATES[snapshot], {
+        "concern_id": concern_id, "stored_score": stored_score, "stored_flags": stored_flags,
+        "stored_reasons": stored_reasons, "score": max(score, stored_score),
+        "flags": flag_count, "reasons": ",".join(reasons), "updated_at": time.now()})
+    return not snapshot or result.rowcount == 1
 
 
 # Flags ---------------------------------------------------------------------------------

@@ -29,6 +29,7 @@ from collab.threads.service import (
     require_thread_moderator,
     status_history,
     thread_view,
+    write_counters,
 )
 
 S = ThreadStatus
@@ -99,8 +100,10 @@ def _votes(actor: User, thread: Thread) -> tuple[Vote | None, dict[str, dict[str
     session = db.session()
     tallies = {a.value: {"up": 0, "down": 0} for a in Audience}
     mine = None
-    with session.no_autoflush:
-        rows = session.execute(_VOTES, {"thread_id": thread.id, "user_id": actor.id}).all()
+    # On the session's connection (Core): the ORM's execution path added nothing to plain
+    # columns but its overhead, and no flush is due here (SQLite's path flushed already).
+    rows = session.connection().execute(_VOTES, {"thread_id": thread.id,
+                                                 "user_id": actor.id}).all()
     for audience, value, count, holds_mine, my_id, cast_at in rows:
         if holds_mine:
             count -= 1
@@ -146,12 +149,14 @@ def _set_vote(actor: User, thread: Thread, value: int | None) -> ThreadView:
     if changed:
         if row_locks():
             write()
-        thread.upvotes = sum(t["up"] for t in tallies.values())
-        thread.downvotes = sum(t["down"] for t in tallies.values())
-        thread.top_score = ranking.wilson_lower_bound(thread.upvotes, thread.downvotes)
+        upvotes = sum(t["up"] for t in tallies.values())
+        downvotes = sum(t["down"] for t in tallies.values())
+        counters = {"upvotes": upvotes, "downvotes": downvotes,
+                    "top_score": ranking.wilson_lower_bound(upvotes, downvotes)}
         if value is not None and value > 0:
-            thread.trending_score = ranking.add_activity(thread.trending_score,
-                                                         ranking.UPVOTE_WEIGHT, now)
+            counters["trending_score"] = ranking.add_activity(thread.trending_score,
+                                                              ranking.UPVOTE_WEIGHT, now)
+        write_counters(thread, **counters)
     commit_keeping(thread)
     return ThreadView(thread, value, tallies)
 
