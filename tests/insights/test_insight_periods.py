@@ -15,7 +15,8 @@ from collab.insights.models import InsightDay
 from collab.people.models import User
 from collab.threads.models import Post, Thread
 from tests.api.content import API
-from tests.insights.test_insights_rollup import AUDIENCES, _direct, clock, talk  # noqa: F401
+from tests.insights.test_insights_rollup import (  # noqa: F401
+    _direct, check_activity_and_flow, clock, talk)
 
 COUNTS = periods.COUNTS
 
@@ -55,27 +56,7 @@ def _assert_kept(app):
 def _check(body, direct):
     """Activity and audience flow (what the periods serve) equal the direct computation."""
     activity, flow, _ = direct
-    assert len(body["activity"]) == len(activity)
-    unsuppressed = 0
-    for got, want in zip(body["activity"], activity):
-        if want["active_people"] >= 5:
-            unsuppressed += 1
-            assert {k: got[k] for k in want} == want
-        else:
-            assert got["suppressed"] is True and got["posts"] is None
-    cells = 0
-    for source in AUDIENCES:
-        for target in AUDIENCES:
-            count, people = flow.get((source, target), (0, 0))
-            cell = body["audience_flow"]["matrix"][source][target]
-            if count and people >= 5:
-                cells += 1
-                assert (cell["value"], cell["people"]) == (count, people)
-            elif count:
-                assert cell["suppressed"] is True and cell["value"] is None
-            else:
-                assert cell["value"] == 0
-    return unsuppressed, cells
+    return check_activity_and_flow(body, activity, flow)
 
 
 def _windows(talk):
