@@ -122,6 +122,24 @@ def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
         cursor.close()
 
 
+def keep_for_transaction(session: Session, key: str, value) -> None:
+    """Keep `value` in the session under `key` for its current transaction only: what a statement
+    of this transaction read, reused later in it and never after it ends."""
+    session.info[key] = (session.get_transaction(), value)
+
+
+def kept_for_transaction(session: Session, key: str):
+    """What keep_for_transaction kept under `key` in the current transaction, or None (also when
+    it was kept in a transaction that has ended: then it is dropped)."""
+    held = session.info.get(key)
+    if held is None:
+        return None
+    if held[0] is not session.get_transaction():
+        session.info.pop(key, None)
+        return None
+    return held[1]
+
+
 def changed_columns(obj) -> set[str]:
     """The columns of `obj` with a pending change (their attribute history), for flush listeners.
 

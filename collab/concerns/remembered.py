@@ -9,6 +9,7 @@ serves once, in the transaction that read it.
 from sqlalchemy.orm import Session
 
 from collab.concerns.models import Concern
+from collab.db import keep_for_transaction, kept_for_transaction
 
 KEY = "collab_concerns_remembered"
 TABLE = Concern.__table__
@@ -25,20 +26,15 @@ def join_condition(thread_id_column):
 def remember(session: Session, thread_id: int, concern_id, score, flags, reasons) -> None:
     """What the thread's statement read of its concern (concern_id None: it has none)."""
     row = None if concern_id is None else (concern_id, score, flags, reasons)
-    held = session.info.get(KEY)
-    transaction = session.get_transaction()
-    if held is None or held[0] is not transaction:
-        held = session.info[KEY] = (transaction, {})
-    held[1][thread_id] = row
+    rows = kept_for_transaction(session, KEY)
+    if rows is None:
+        rows = {}
+        keep_for_transaction(session, KEY, rows)
+    rows[thread_id] = row
 
 
 def take(session: Session, thread_id: int):
     """The concern row (id, score, flags, reasons) or None read earlier in this transaction, once;
     UNKNOWN when it was not read (or was already used)."""
-    held = session.info.get(KEY)
-    if held is None:
-        return UNKNOWN
-    if held[0] is not session.get_transaction():  # read in a transaction that ended
-        session.info.pop(KEY, None)
-        return UNKNOWN
-    return held[1].pop(thread_id, UNKNOWN)
+    rows = kept_for_transaction(session, KEY)
+    return UNKNOWN if rows is None else rows.pop(thread_id, UNKNOWN)

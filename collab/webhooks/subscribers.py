@@ -11,6 +11,7 @@ changes a subscription forgets them (`forget`), and reads again.
 from sqlalchemy import String, cast, func, literal_column
 from sqlalchemy.orm import Session
 
+from collab.db import keep_for_transaction, kept_for_transaction
 from collab.webhooks.models import WebhookSubscription
 
 ACTIVE_KEY = "webhook_subscriptions_active"
@@ -39,18 +40,12 @@ def parse(text: str | None) -> list[tuple[int, str, int | None]]:
 
 def remember(session: Session, text: str | None) -> None:
     """The active subscriptions read in this transaction (active_column's value)."""
-    session.info[ACTIVE_KEY] = (session.get_transaction(), parse(text))
+    keep_for_transaction(session, ACTIVE_KEY, parse(text))
 
 
 def remembered(session: Session) -> list | None:
     """The active subscriptions read earlier in this transaction, or None (ask the database)."""
-    held = session.info.get(ACTIVE_KEY)
-    if held is None:
-        return None
-    if held[0] is not session.get_transaction():  # read in a transaction that ended
-        session.info.pop(ACTIVE_KEY, None)
-        return None
-    return held[1]
+    return kept_for_transaction(session, ACTIVE_KEY)
 
 
 def forget(session: Session) -> None:
