@@ -7,9 +7,9 @@ import marshmallow
 from collab.db import db
 from collab.people.models import User
 from collab.threads import service
-from collab.threads.api import ThreadPage
+from collab.threads.api import PostPage, ThreadPage
 from collab.threads.models import Thread
-from collab.threads.schemas import StatusChangeOut, ThreadDetailOut, ThreadOut
+from collab.threads.schemas import PostOut, StatusChangeOut, ThreadDetailOut, ThreadOut
 from tests.api.content import API, join, make_post, make_thread, promote, vote
 
 
@@ -85,3 +85,60 @@ def test_other_objects_keep_marshmallows_dump():
     bare = SimpleNamespace(id=5, title="A", tags=["x"], pinned=False, accepted_post_id=None)
     assert ThreadOut().dump(bare) == {"id": 5, "title": "A", "tags": ["x"], "pinned": False,
                                       "accepted_post_id": None, "answer_freshness": None}
+
+
+def test_fast_post_payloads_equal_marshmallows(app, make_user, make_community):
+    """PostOut's direct dump equals marshmallow's for a new reply (what POST .../posts answers),
+    replies read back (votes, parent, accepted answer, a deactivated author's), and the HTTP
+    answers carry exactly that."""
+    owner, member = make_user("olga"), make_user("pat", audience="partner", organization="acme")
+    make_community(owner, "forum", audiences=["employee", "partner"])
+    join(member, "forum")
+    question = make_thread(owner, "forum", "question")
+    answer = make_post(member, question["id"], "Like this.")
+    nested = make_post(owner, question["id"], "Thanks.", parent_id=answer["id"])
+    assert owner.post(f"{API}/posts/{answer['id']}/accept").status_code == 200
+    assert owner.put(f"{API}/posts/{answer['id']}/vote", json={"value": 1}).status_code == 200
+    leaver, admin = make_user("lea"), make_user("root", is_admin=True)
+    join(leaver, "forum")
+    left = make_post(leaver, question["id"], "Bye.")
+    assert admin.post(f"{API}/users/{leaver.id}/deactivate").status_code == 200
+
+    with app.app_context():
+        viewer = db.session.get(User, owner.id)
+        created = service.create_post(viewer, question["id"], {"body": "One more.",
+                                                               "parent_id": answer["id"]})
+        views = [created] + [service.get_post(viewer, post["id"])
+                             for post in (answer, nested, left)]
+        views += service.list_posts(viewer, question["id"], {"limit": 20, "cursor": None}).items
+        dumps = []
+        for view in views:
+            fast = PostOut().dump(view)
+            assert fast == _marshmallow_dump(PostOut(), view)
+            assert list(fast) == list(_marshmallow_dump(PostOut(), view))
+            dumps.append(fast)
+        page = service.list_posts(viewer, question["id"], {"limit": 20, "cursor": None})
+        assert PostPage().dump(page) == marshmallow.Schema.dump(PostPage(), page)
+        db.session.remove()
+    assert len(dumps) == 8
+    by_id = {dump["id"]: dump for dump in dumps}
+    assert by_id[answer["id"]]["accepted"] is True and by_id[answer["id"]]["upvotes"] == 1
+    assert by_id[answer["id"]]["my_vote"] == 1 and by_id[answer["id"]]["score"] == 1
+    assert by_id[nested["id"]]["parent_id"] == answer["id"]
+    assert by_id[left["id"]]["author"]["display_name"] == "Deactivated user"
+    assert dumps[0]["parent_id"] == answer["id"] and dumps[0]["accepted"] is False
+    # Over HTTP: a new reply's answer is the marshmallow dump of the same post read back.
+    response = member.post(f"{API}/threads/{question['id']}/posts", json={"body": "Over HTTP."})
+    assert response.status_code == 201
+    with app.app_context():
+        viewer = db.session.get(User, member.id)
+        read_back = marshmallow.Schema.dump(PostOut(), service.get_post(viewer,
+                                                                        response.json["id"]))
+        db.session.remove()
+    assert response.json == read_back and response.json["author"]["organization"] == "acme"
+
+
+def test_other_objects_keep_marshmallows_post_dump():
+    """Anything but a PostView goes through marshmallow unchanged."""
+    bare = SimpleNamespace(id=5, body="A", accepted=True)
+    assert PostOut().dump(bare) == {"id": 5, "body": "A", "accepted": True}
