@@ -9,8 +9,9 @@ thread's start, which a window's response times select them by) likewise.
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import (BindParameter, Integer, and_, bindparam, case, delete, event, false, func,
-                        inspect, literal, or_, select, true, union_all)
+from sqlalchemy import (BindParameter, Integer, String, and_, bindparam, case, delete, event,
+                        false, func, inspect, literal, literal_column, or_, select, true,
+                        union_all)
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, aliased
@@ -34,6 +35,12 @@ def midnight(day: date) -> datetime:
     return datetime.combine(day, datetime.min.time(), tzinfo=UTC)
 
 
+def _text(value: str):
+    """A constant string in the SQL (an audience: letters only)."""
+    assert value.isalpha()
+    return literal_column(f"'{value}'", String)
+
+
 def source(lower: datetime | None, upper: datetime | None,
            community_ids: list[int] | None = None, added: tuple[list, list] | None = None):
     """(community_id, day, user_id, *COUNTS) of live threads and posts created in [lower, upper)
@@ -53,9 +60,11 @@ def source(lower: datetime | None, upper: datetime | None,
             return [target.in_(ids)]
         return [c for c in (column >= lower if lower else None,
                             column < upper if upper else None) if c is not None]
-    zero = literal(0)
+    # Constants written into the SQL, not bound: a reply's roll-up statement bound 22 of them
+    # at every execution (SQLAlchemy's parameters and psycopg's dumping of each).
+    zero, one = literal_column("0", Integer), literal_column("1", Integer)
     started = (select(Thread.community_id, func.date(Thread.created_at).label("day"),
-                      Thread.author_id.label("user_id"), literal(1).label("threads"),
+                      Thread.author_id.label("user_id"), one.label("threads"),
                       *[zero.label(name) for name in COUNTS[1:]])
                .where(*live, *within(Thread.created_at)))
     parent, recipient, replier = aliased(Post), aliased(User), aliased(User)
@@ -63,8 +72,9 @@ def source(lower: datetime | None, upper: datetime | None,
     other = Post.author_id != to_id
     replies = (select(Thread.community_id, func.date(Post.created_at).label("day"),
                       Post.author_id.label("user_id"), zero.label("threads"),
-                      literal(1).label("posts"),
-                      *[case((and_(other, recipient.audience == a), 1), else_=0).label(name)
+                      one.label("posts"),
+                      *[case((and_(other, recipient.audience == _text(a)), one), else_=zero)
+                        .label(name)
                         for a, name in zip(AUDIENCES, TO)],
                       *[zero.label(name) for name in FROM])
                .select_from(Post).join(Thread, Thread.id == Post.thread_id)
@@ -73,7 +83,7 @@ def source(lower: datetime | None, upper: datetime | None,
                .where(*live, Post.deleted_at.is_(None), *within(Post.created_at)))
     received = (select(Thread.community_id, func.date(Post.created_at).label("day"),
                        to_id.label("user_id"), *[zero.label(name) for name in COUNTS[:2] + TO],
-                       *[case((replier.audience == a, 1), else_=0).label(name)
+                       *[case((replier.audience == _text(a), one), else_=zero).label(name)
                          for a, name in zip(AUDIENCES, FROM)])
                 .select_from(Post).join(Thread, Thread.id == Post.thread_id)
                 .outerjoin(parent, parent.id == Post.parent_id)
@@ -112,7 +122,8 @@ def _add_new_statement(dialect: str, one_post: bool = False):
         added = ((None, bindparam("post_id", type_=Integer)) if one_post else
                  (bindparam("thread_ids", expanding=True), bindparam("post_ids", expanding=True)))
         rows = source(None, None, added=added).subquery()
-        both = union_all(select(rows), select(literal(ORGANIZATION), rows.c.day, rows.c.user_id,
+        organization = literal_column(str(int(ORGANIZATION)), Integer)
+        both = union_all(select(rows), select(organization, rows.c.day, rows.c.user_id,
                                               *[func.sum(rows.c[name]) for name in COUNTS])
                          .group_by(rows.c.day, rows.c.user_id)).subquery()
         _built[key] = _upsert_statement(dialect, select(both).where(true()), add=True)
