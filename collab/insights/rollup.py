@@ -121,7 +121,11 @@ def _add_new_statement(dialect: str, one_post: bool = False):
     if key not in _built:
         added = ((None, bindparam("post_id", type_=Integer)) if one_post else
                  (bindparam("thread_ids", expanding=True), bindparam("post_ids", expanding=True)))
-        rows = source(None, None, added=added).subquery()
+        rows = source(None, None, added=added)
+        # Read twice (the communities' rows, and the organisation's summed from them): a CTE,
+        # which PostgreSQL computes once, instead of a subquery it evaluated twice (a reply's
+        # roll-up statement took about a fifth less time).
+        rows = rows.cte("added") if dialect == "postgresql" else rows.subquery()
         organization = literal_column(str(int(ORGANIZATION)), Integer)
         both = union_all(select(rows), select(organization, rows.c.day, rows.c.user_id,
                                               *[func.sum(rows.c[name]) for name in COUNTS])
