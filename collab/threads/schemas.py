@@ -129,8 +129,8 @@ class VotesOut(VoteTally):
     def dump(self, obj, *, many=None):
         """What marshmallow dumps, built directly for a ThreadView (a vote's answer: its dump was
         about a twentieth of a PUT /threads/{id}/vote's CPU), like ThreadOut.dump; anything else,
-        and the schema with `only` or `exclude`, marshmallow's way. tests/api/test_thread_payloads.py
-        compares both outputs."""
+        and the schema with `only` or `exclude`, marshmallow's way.
+        tests/api/test_thread_payloads.py compares both outputs."""
         many = self.many if many is None else many
         if many or self.only or self.exclude or type(self) is not VotesOut \
                 or type(obj) is not ThreadView:
@@ -341,8 +341,8 @@ class PostOut(StrictSchema):
     def dump(self, obj, *, many=None):
         """What marshmallow dumps, built directly for a PostView (a reply's answer: its dump was
         about a twentieth of a POST /threads/{id}/posts' CPU), like ThreadOut.dump; anything else,
-        and the schema with `only` or `exclude`, marshmallow's way. tests/api/test_thread_payloads.py
-        compares both outputs."""
+        and the schema with `only` or `exclude`, marshmallow's way.
+        tests/api/test_thread_payloads.py compares both outputs."""
         many = self.many if many is None else many
         if many or self.only or self.exclude or type(self) is not PostOut \
                 or type(obj) is not PostView:
