@@ -14,15 +14,19 @@ from sqlalchemy import (
     and_,
     bindparam,
     case,
+    cast,
     desc,
     false,
     func,
+    join,
     literal,
     literal_column,
     or_,
     select,
     text,
+    String,
     union,
+    union_all,
 )
 
 from collab.challenges.models import ChallengeIdea
@@ -554,32 +558,44 @@ class DatabaseSearch:
 
 
 def _excluded_threads(dialect: str, text_query: QueryText) -> Select | None:
-    """Threads an excluded word or phrase touches: in the title, body, a tag or a live post."""
+    """Threads an excluded word or phrase touches: in the title, body, a tag or a live post
+    (SQLite's FTS5 tables; PostgreSQL checks each candidate thread, _pg_not_excluded)."""
     excluded = [" ".join(words(value)) for value in text_query.excluded if words(value)]
     if not excluded:
         return None
     tags = select(ThreadTag.thread_id).where(ThreadTag.tag.in_(
         sorted({value.lower() for value in text_query.excluded} | set(excluded))))
-    if dialect == "sqlite":
-        expression = " OR ".join(_fts5_string(value) for value in excluded)
-        in_threads = select(literal_column("thread_id")).select_from(text(
-            "SELECT rowid AS thread_id FROM threads_fts WHERE threads_fts MATCH :fts_not_threads")
-            .bindparams(fts_not_threads=expression).columns(thread_id=Thread.id.type)
-            .subquery("excluded_threads"))
-        in_posts = select(literal_column("thread_id")).select_from(text(
-            "SELECT posts.thread_id AS thread_id FROM posts_fts JOIN posts ON posts.id = "
-            "posts_fts.rowid WHERE posts_fts MATCH :fts_not_posts AND posts.deleted_at IS NULL")
-            .bindparams(fts_not_posts=expression).columns(thread_id=Thread.id.type)
-            .subquery("excluded_posts"))
-    else:
-        query = None
-        for index, value in enumerate(text_query.excluded):
-            part = func.phraseto_tsquery(ENGLISH, bindparam(f"not_{index}", value))
-            query = part if query is None else func.tsquery_or(query, part)
-        in_threads = select(Thread.id).where(PG_THREAD_VECTOR.op("@@")(query))
-        in_posts = select(Post.thread_id).where(PG_POST_VECTOR.op("@@")(query),
-                                                Post.deleted_at.is_(None))
+    expression = " OR ".join(_fts5_string(value) for value in excluded)
+    in_threads = select(literal_column("thread_id")).select_from(text(
+        "SELECT rowid AS thread_id FROM threads_fts WHERE threads_fts MATCH :fts_not_threads")
+        .bindparams(fts_not_threads=expression).columns(thread_id=Thread.id.type)
+        .subquery("excluded_threads"))
+    in_posts = select(literal_column("thread_id")).select_from(text(
+        "SELECT posts.thread_id AS thread_id FROM posts_fts JOIN posts ON posts.id = "
+        "posts_fts.rowid WHERE posts_fts MATCH :fts_not_posts AND posts.deleted_at IS NULL")
+        .bindparams(fts_not_posts=expression).columns(thread_id=Thread.id.type)
+        .subquery("excluded_posts"))
     return in_threads.union(in_posts, tags)
+
+
+def _pg_not_excluded(text_query: QueryText) -> ColumnElement | None:
+    """No excluded word or phrase in the thread's title, body, tags or live posts: checked on
+    each candidate thread (its own vector, its tags and posts by index), so the work follows the
+    filtered threads instead of reading every post an excluded word touches."""
+    excluded = [" ".join(words(value)) for value in text_query.excluded if words(value)]
+    if not excluded:
+        return None
+    tags = sorted({value.lower() for value in text_query.excluded} | set(excluded))
+    query = None
+    for index, value in enumerate(text_query.excluded):
+        part = func.phraseto_tsquery(ENGLISH, bindparam(f"not_{index}", value))
+        query = part if query is None else func.tsquery_or(query, part)
+    return and_(
+        ~PG_THREAD_VECTOR.op("@@")(query),
+        ~select(ThreadTag.thread_id).where(ThreadTag.thread_id == Thread.id,
+                                           ThreadTag.tag.in_(tags)).exists(),
+        ~select(Post.id).where(Post.thread_id == Thread.id, Post.deleted_at.is_(None),
+                               PG_POST_VECTOR.op("@@")(query)).exists())
 
 
 def _tag_hits(text_query: QueryText) -> Select | None:
@@ -596,11 +612,11 @@ def _tag_hits(text_query: QueryText) -> Select | None:
 def database_search(dialect: str, text_query: QueryText, filters: Filters,
                     visible_ids: Select) -> DatabaseSearch:
     conditions = _thread_filters(filters, visible_ids)
-    excluded = _excluded_threads(dialect, text_query)
-    if excluded is not None:
-        conditions.append(Thread.id.not_in(excluded))
     tag_hits = _tag_hits(text_query)
     if dialect == "sqlite":
+        excluded = _excluded_threads(dialect, text_query)
+        if excluded is not None:
+            conditions.append(Thread.id.not_in(excluded))
         expression = fts5_expression(text_query)
         if expression is None:
             ranked = select(Thread.id.label("thread_id"), literal_column("0.0").label("rank"))
@@ -627,22 +643,32 @@ def database_search(dialect: str, text_query: QueryText, filters: Filters,
         ranked = (select(Thread.id.label("thread_id"), best.c.rank)
                   .join(best, best.c.thread_id == Thread.id).where(*conditions))
         return DatabaseSearch(dialect, text_query, ranked, fts5=expression)
+    not_excluded = _pg_not_excluded(text_query)
+    if not_excluded is not None:
+        conditions.append(not_excluded)
     query = pg_tsquery(text_query)
     if query is None:
         ranked = select(Thread.id.label("thread_id"), literal_column("0.0").label("rank"))
         return DatabaseSearch(dialect, text_query, ranked.where(*conditions))
+    # The request's threads first (visibility and every filter), then the text matched in those
+    # threads only: a selective filter (freshness, a community) reads only its threads' posts.
+    # MATERIALIZED: computed once, whatever the three parts below do with it.
+    filtered = select(Thread.id.label("thread_id")).where(*conditions) \
+        .cte("filtered").prefix_with("MATERIALIZED")
     thread_hits = select(Thread.id.label("thread_id"),
                          func.ts_rank_cd(PG_THREAD_VECTOR, query).label("rank")) \
+        .join(filtered, filtered.c.thread_id == Thread.id) \
         .where(PG_THREAD_VECTOR.op("@@")(query))
     post_hits = select(Post.thread_id.label("thread_id"),
                        (func.ts_rank_cd(PG_POST_VECTOR, query) * 0.5).label("rank")) \
-        .where(PG_POST_VECTOR.op("@@")(query), Post.deleted_at.is_(None))
+        .where(Post.thread_id.in_(select(filtered.c.thread_id)),
+               PG_POST_VECTOR.op("@@")(query), Post.deleted_at.is_(None))
+    if tag_hits is not None:
+        tag_hits = tag_hits.where(ThreadTag.thread_id.in_(select(filtered.c.thread_id)))
     hits = (thread_hits.union_all(post_hits) if tag_hits is None
             else thread_hits.union_all(post_hits, tag_hits)).subquery("hits")
-    best = (select(hits.c.thread_id, func.max(hits.c.rank).label("rank"))
-            .group_by(hits.c.thread_id).subquery("best"))
-    ranked = (select(Thread.id.label("thread_id"), best.c.rank)
-              .join(best, best.c.thread_id == Thread.id).where(*conditions))
+    ranked = (select(hits.c.thread_id, func.max(hits.c.rank).label("rank"))
+              .group_by(hits.c.thread_id))
     return DatabaseSearch(dialect, text_query, ranked, tsquery=query)
 
 
@@ -679,31 +705,46 @@ def database_sort_values(row, sort: str) -> tuple:
     return (float(row.rank or 0.0), row.thread_id)
 
 
-def database_total(search: DatabaseSearch) -> Select:
-    return select(func.count()).select_from(search.ranked.subquery())
+FACET_SIZES = {CHALLENGE_FACET: None, "community": FACET_SIZE, "kind": None, "status": None,
+               "tags": FACET_SIZE, "audience": None}
 
 
-def database_facets(search: DatabaseSearch, visible_challenge_ids: list[int] | None = None
-                    ) -> dict[str, Select]:
-    ids = select(search.ranked.subquery().c.thread_id)
-    count = func.count(func.distinct(Thread.id)).label("count")
-    in_ids = Thread.id.in_(ids)
-    return {
-        CHALLENGE_FACET: select(ChallengeIdea.challenge_id, count)
-        .join(Thread, Thread.id == ChallengeIdea.thread_id)
-        .where(in_ids, ChallengeIdea.challenge_id.in_(visible_challenge_ids or []))
-        .group_by(ChallengeIdea.challenge_id).order_by(desc("count"), ChallengeIdea.challenge_id),
-        "community": select(Community.slug, count).join(Thread, Thread.community_id == Community.id)
-        .where(in_ids).group_by(Community.slug).order_by(desc("count")).limit(20),
-        "kind": select(Thread.kind, count).where(in_ids).group_by(Thread.kind)
-        .order_by(desc("count")),
-        "status": select(Thread.status, count).where(in_ids).group_by(Thread.status)
-        .order_by(desc("count")),
-        "tags": select(ThreadTag.tag, count).join(Thread, Thread.id == ThreadTag.thread_id)
-        .where(in_ids).group_by(ThreadTag.tag).order_by(desc("count"), ThreadTag.tag).limit(20),
-        "audience": select(User.audience, count).join(Thread, Thread.author_id == User.id)
-        .where(in_ids).group_by(User.audience).order_by(desc("count")),
+def database_summary(search: DatabaseSearch, visible_challenge_ids: list[int] | None = None
+                     ) -> Select:
+    """The total and every facet in one statement over the matches computed once (a MATERIALIZED
+    CTE on PostgreSQL): rows (facet, value, count) in each facet's order (count, then value); the
+    total is the row whose facet is "total"."""
+    matches = select(search.ranked.subquery("ranked").c.thread_id).cte("matches")
+    if search.dialect == "postgresql":
+        matches = matches.prefix_with("MATERIALIZED")
+    in_ids = Thread.id.in_(select(matches.c.thread_id))
+    count = func.count(func.distinct(Thread.id))
+    facets = {  # name: (the grouped column, the rows it is read from)
+        CHALLENGE_FACET: (ChallengeIdea.challenge_id,
+                          join(ChallengeIdea, Thread, Thread.id == ChallengeIdea.thread_id),
+                          [ChallengeIdea.challenge_id.in_(visible_challenge_ids or [])]),
+        "community": (Community.slug, join(Community, Thread, Thread.community_id == Community.id),
+                      []),
+        "kind": (Thread.kind, Thread.__table__, []),
+        "status": (Thread.status, Thread.__table__, []),
+        "tags": (ThreadTag.tag, join(ThreadTag, Thread, Thread.id == ThreadTag.thread_id), []),
+        "audience": (User.audience, join(User, Thread, Thread.author_id == User.id), []),
     }
+    parts = [select(literal("total").label("facet"), cast(None, String).label("value"),
+                    func.count().label("count"), literal(1).label("position"))
+             .select_from(matches)]
+    for name, (key, rows, conditions) in facets.items():
+        facet = (select(literal(name).label("facet"), cast(key, String).label("value"),
+                        count.label("count"),
+                        func.row_number().over(order_by=(desc(count), key)).label("position"))
+                 .select_from(rows).where(in_ids, *conditions).group_by(key).subquery(name))
+        part = select(facet.c.facet, facet.c.value, facet.c["count"], facet.c.position)
+        if FACET_SIZES[name] is not None:
+            part = part.where(facet.c.position <= FACET_SIZES[name])
+        parts.append(part)
+    summary = union_all(*parts).subquery("summary")
+    return select(summary.c.facet, summary.c.value, summary.c["count"]) \
+        .order_by(summary.c.facet, summary.c.position)
 
 
 def database_highlights(search: DatabaseSearch, thread_ids: list[int]) -> Select | None:
@@ -977,9 +1018,10 @@ def database_expert_sample(dialect: str, text_query: QueryText, filters: Filters
     conditions = _thread_filters(filters, visible_ids)
     if created_since is not None:
         conditions.append(Thread.created_at >= created_since)
-    excluded = _excluded_threads(dialect, text_query)
+    excluded = (_excluded_threads(dialect, text_query) if dialect == "sqlite"
+                else _pg_not_excluded(text_query))
     if excluded is not None:
-        conditions.append(Thread.id.not_in(excluded))
+        conditions.append(Thread.id.not_in(excluded) if dialect == "sqlite" else excluded)
     if dialect == "sqlite":
         expression = fts5_expression(text_query)
         text_match = false() if expression is None else Thread.id.in_(

@@ -335,15 +335,18 @@ def _search_database(viewer, args, text_query, filters, page) -> dict:
               "highlight": highlights.get(row.thread_id, {}),
               "best_post": best_posts.get(row.thread_id)}
              for row in rows if row.thread_id in views]
-    facet_statements = queries.database_facets(statement, filters.visible_challenge_ids)
-    challenge_statement = facet_statements.pop(queries.CHALLENGE_FACET)
-    facets = {name: [{"value": str(value), "count": count}
-                     for value, count in db.session.execute(facet)]
-              for name, facet in facet_statements.items()}
-    _challenge_facets(facets, [tuple(row) for row in db.session.execute(challenge_statement)],
-                      filters.challenge_phases)
+    total, facets, challenge_buckets = 0, {name: [] for name in queries.FACET_FIELDS}, []
+    for row in db.session.execute(queries.database_summary(statement,
+                                                           filters.visible_challenge_ids)):
+        if row.facet == "total":
+            total = row.count
+        elif row.facet == queries.CHALLENGE_FACET:
+            challenge_buckets.append((int(row.value), row.count))
+        else:
+            facets[row.facet].append({"value": str(row.value), "count": row.count})
+    _challenge_facets(facets, challenge_buckets, filters.challenge_phases)
     last = queries.database_sort_values(rows[-1], args["sort"]) if rows else None
-    return {"engine": DATABASE, "total": db.session.scalar(queries.database_total(statement)),
+    return {"engine": DATABASE, "total": total,
             "items": items, "facets": facets,
             "next_cursor": _next_cursor(args, DATABASE, page, has_more, last)}
 
