@@ -456,11 +456,11 @@ def similar_knn_body(vector: list[float], visible_community_ids: list[int], size
 # The database (no Elasticsearch) ---------------------------------------------------
 
 ENGLISH = literal_column("'english'::regconfig")
-# Must match the expression indexes of migration 0002 exactly.
-PG_THREAD_VECTOR = literal_column(
-    "(setweight(to_tsvector('english'::regconfig, threads.title), 'A')"
-    " || setweight(to_tsvector('english'::regconfig, threads.body), 'B'))")
-PG_POST_VECTOR = literal_column("to_tsvector('english'::regconfig, posts.body)")
+# The stored vectors of migration 0032 (generated columns, GIN-indexed; PostgreSQL only): the
+# title weighted A over the body weighted B, and a post's body. Not mapped on the models, since
+# SQLite has no such columns (its FTS5 tables instead); never parsed again at query time.
+PG_THREAD_VECTOR = literal_column("threads.search_vector")
+PG_POST_VECTOR = literal_column("posts.search_vector")
 
 
 def _fts5_string(value: str) -> str:
@@ -872,11 +872,12 @@ def database_suggest_titles(dialect: str, prefix: str, visible_ids: Select, size
                 .join(hits, hits.c.thread_id == Thread.id)
                 .join(Community, Community.id == Thread.community_id)
                 .where(*conditions).order_by(desc(hits.c.rank), desc(Thread.id)).limit(size))
-    tsquery = " & ".join(tokens[:-1] + [tokens[-1] + ":*"])
+    # Weight A: the title's lexemes in the stored thread vector (the body's are weight B).
+    tsquery = " & ".join([t + ":A" for t in tokens[:-1]] + [tokens[-1] + ":*A"])
     query = func.to_tsquery(ENGLISH, bindparam("prefix_query", tsquery))
     return (select(Thread.id, Thread.title, Community.slug)
             .join(Community, Community.id == Thread.community_id)
-            .where(func.to_tsvector(ENGLISH, Thread.title).op("@@")(query), *conditions)
+            .where(PG_THREAD_VECTOR.op("@@")(query), *conditions)
             .order_by(desc(Thread.upvotes - Thread.downvotes), desc(Thread.id)).limit(size))
 
 
@@ -1010,7 +1011,7 @@ def database_expert_sample(dialect: str, text_query: QueryText, filters: Filters
     `created_since` (all if None).
 
     A thread matches on its own title and body (the threads' full-text index: FTS5, or the GIN
-    expression index of migration 0002) or its tags, not on its posts: ranking every matching
+    index of the stored vector of migration 0032) or its tags, not on its posts: ranking every matching
     post cost tens of seconds on 1M posts drawn from a small vocabulary. The evidence is then
     the posts of these threads (database_expert_replies), so the work is bounded by `size`; the
     window (index ix_threads_live_created) keeps a common word from visiting every thread.

@@ -236,3 +236,33 @@ def test_best_posts_and_highlights_follow_the_vectors(app, corpus):
             else:
                 assert best is None
             assert bool(item["highlight"]) == own, (q, thread_id)
+
+
+def test_title_suggestions_match_titles_only(app, corpus):
+    """Typeahead matches the title's words (a prefix for the last one), never the body's: on
+    PostgreSQL the stored vector's weight A, compared with the title's own vector (before 0032)."""
+    reader = corpus["reader"]
+    with app.app_context():
+        dialect = db.session.get_bind().dialect.name
+        viewer = db.session.get(User, reader.id)
+        visible = visible_community_ids(viewer)
+        db.session.remove()
+    checked = 0
+    for prefix in ("kaf", "consumer", "memory le", "bud", "replica backup", "team", "zeb"):
+        answer = reader.get(f"{API}/search/suggest", query_string={"q": prefix, "limit": 20})
+        assert answer.status_code == 200
+        found = [t["thread_id"] for t in answer.get_json()["titles"]]
+        if dialect != "postgresql":
+            continue
+        tokens = queries.words(prefix)
+        with app.app_context():
+            query = func.to_tsquery(queries.ENGLISH, " & ".join(tokens[:-1] + [tokens[-1] + ":*"]))
+            expected = db.session.scalars(
+                select(Thread.id).where(
+                    func.to_tsvector(queries.ENGLISH, Thread.title).op("@@")(query),
+                    *queries._thread_filters(queries.Filters(visible_community_ids=[]), visible))
+                .order_by(desc(Thread.upvotes - Thread.downvotes), desc(Thread.id))).all()
+            db.session.remove()
+        assert found == expected[:20], prefix
+        checked += bool(expected)
+    assert dialect != "postgresql" or checked >= 4
