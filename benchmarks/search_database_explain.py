@@ -1,5 +1,5 @@
 """EXPLAIN (ANALYZE, BUFFERS) of every statement of one database-engine search (the fallback when
-Elasticsearch is not configured): the page, the total and facets, the highlights and the best posts,
+Elasticsearch is not configured): the page with the total and facets (one statement), the highlights and the best posts,
 as `collab.search.service` runs them for a caller, with each statement's execution time.
 
     python3 benchmarks/search_database_explain.py --database postgresql+psycopg://...:54394/search_fts \
@@ -61,12 +61,12 @@ def main() -> None:
         print(f"q={args.q!r} freshness={args.freshness} community={args.community} "
               f"caller={args.handle}")
         began = time.perf_counter()
-        page = queries.database_page(search, "relevance", queries.Page(limit=20))
-        ids = [row.thread_id for row in db.session.execute(page).all()][:20]
-        timings = [("page", explain(page, args.plans))]
-        for name, statement in [("total and facets",
-                                 queries.database_summary(search, filters.visible_challenge_ids)),
-                                ("highlights", queries.database_highlights(search, ids)),
+        page = queries.database_results(search, "relevance", queries.Page(limit=20),
+                                        filters.visible_challenge_ids)
+        ids = [row.thread_id for row in db.session.execute(page).all()
+               if row.facet == "page"][:20]
+        timings = [("page, total and facets", explain(page, args.plans))]
+        for name, statement in [("highlights", queries.database_highlights(search, ids)),
                                 ("best posts", queries.database_best_posts(search, ids))]:
             if statement is not None:
                 timings.append((name, explain(statement, args.plans)))

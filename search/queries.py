@@ -24,6 +24,8 @@ from sqlalchemy import (
     or_,
     select,
     text,
+    Float,
+    Integer,
     String,
     union,
     union_all,
@@ -546,13 +548,24 @@ def _database_freshness(filters: Filters) -> ColumnElement:
     return and_(current, or_(Thread.last_read_at.is_(None), ~old_and_read))
 
 
+def _thread_columns(source=None) -> list[ColumnElement]:
+    """What the page and the facets read of a matching thread."""
+    if source is not None:
+        return [source.c.community_id, source.c.kind, source.c.status, source.c.author_id,
+                source.c.votes]
+    return [Thread.community_id, Thread.kind, Thread.status, Thread.author_id,
+            (Thread.upvotes - Thread.downvotes).label("votes")]
+
+
 @dataclass
 class DatabaseSearch:
     """The statements of one database search: matching threads with a rank, and per-page extras."""
 
     dialect: str
     text_query: QueryText
-    ranked: Select  # columns: thread_id, rank (higher is better)
+    # columns: thread_id, rank (higher is better), then THREAD_COLUMNS' (for the page's order and
+    # the facets, so neither reads the threads again)
+    ranked: Select
     fts5: str | None = None
     tsquery: ColumnElement | None = None
 
@@ -619,7 +632,8 @@ def database_search(dialect: str, text_query: QueryText, filters: Filters,
             conditions.append(Thread.id.not_in(excluded))
         expression = fts5_expression(text_query)
         if expression is None:
-            ranked = select(Thread.id.label("thread_id"), literal_column("0.0").label("rank"))
+            ranked = select(Thread.id.label("thread_id"), literal_column("0.0").label("rank"),
+                            *_thread_columns())
             return DatabaseSearch(dialect, text_query, ranked.where(*conditions))
         thread_hits = text(
             "SELECT rowid AS thread_id, -bm25(threads_fts, 3.0, 1.0) AS rank "
@@ -640,7 +654,7 @@ def database_search(dialect: str, text_query: QueryText, filters: Filters,
                 else hits.union_all(post_ranked, tag_hits)).subquery("hits")
         best = (select(hits.c.thread_id, func.max(hits.c.rank).label("rank"))
                 .group_by(hits.c.thread_id).subquery("best"))
-        ranked = (select(Thread.id.label("thread_id"), best.c.rank)
+        ranked = (select(Thread.id.label("thread_id"), best.c.rank, *_thread_columns())
                   .join(best, best.c.thread_id == Thread.id).where(*conditions))
         return DatabaseSearch(dialect, text_query, ranked, fts5=expression)
     not_excluded = _pg_not_excluded(text_query)
@@ -648,45 +662,51 @@ def database_search(dialect: str, text_query: QueryText, filters: Filters,
         conditions.append(not_excluded)
     query = pg_tsquery(text_query)
     if query is None:
-        ranked = select(Thread.id.label("thread_id"), literal_column("0.0").label("rank"))
+        ranked = select(Thread.id.label("thread_id"), literal_column("0.0").label("rank"),
+                        *_thread_columns())
         return DatabaseSearch(dialect, text_query, ranked.where(*conditions))
-    # The request's threads first (visibility and every filter), then the text matched in those
-    # threads only: a selective filter (freshness, a community) reads only its threads' posts.
-    # MATERIALIZED: computed once, whatever the three parts below do with it.
-    filtered = select(Thread.id.label("thread_id")).where(*conditions) \
-        .cte("filtered").prefix_with("MATERIALIZED")
-    thread_hits = select(Thread.id.label("thread_id"),
-                         func.ts_rank_cd(PG_THREAD_VECTOR, query).label("rank")) \
-        .join(filtered, filtered.c.thread_id == Thread.id) \
-        .where(PG_THREAD_VECTOR.op("@@")(query))
+    # The request's threads first (visibility and every filter), each with its own text's rank
+    # (NULL: no match) from its stored vector, read with the row; then the text matched in those
+    # threads' posts only: a selective filter (freshness, a community) reads only its threads'
+    # posts. MATERIALIZED: computed once, whatever the parts below do with it.
+    filtered = select(Thread.id.label("thread_id"), *_thread_columns(),
+                      case((PG_THREAD_VECTOR.op("@@")(query),
+                            func.ts_rank_cd(PG_THREAD_VECTOR, query))).label("thread_rank")) \
+        .where(*conditions).cte("filtered").prefix_with("MATERIALIZED")
+    thread_hits = select(filtered.c.thread_id, filtered.c.thread_rank.label("rank")) \
+        .where(filtered.c.thread_rank.is_not(None))
+    # Joins, not IN: the planner then weighs the CTE's estimated rows (a few thousand threads:
+    # their posts by thread; every thread: the GIN index's matches, hashed against them).
     post_hits = select(Post.thread_id.label("thread_id"),
                        (func.ts_rank_cd(PG_POST_VECTOR, query) * 0.5).label("rank")) \
-        .where(Post.thread_id.in_(select(filtered.c.thread_id)),
-               PG_POST_VECTOR.op("@@")(query), Post.deleted_at.is_(None))
+        .join(filtered, filtered.c.thread_id == Post.thread_id) \
+        .where(PG_POST_VECTOR.op("@@")(query), Post.deleted_at.is_(None))
     if tag_hits is not None:
-        tag_hits = tag_hits.where(ThreadTag.thread_id.in_(select(filtered.c.thread_id)))
+        tag_hits = tag_hits.join(filtered, filtered.c.thread_id == ThreadTag.thread_id)
     hits = (thread_hits.union_all(post_hits) if tag_hits is None
             else thread_hits.union_all(post_hits, tag_hits)).subquery("hits")
-    ranked = (select(hits.c.thread_id, func.max(hits.c.rank).label("rank"))
-              .group_by(hits.c.thread_id))
+    best = (select(hits.c.thread_id, func.max(hits.c.rank).label("rank"))
+            .group_by(hits.c.thread_id).subquery("best"))
+    ranked = (select(best.c.thread_id, best.c.rank, *_thread_columns(filtered))
+              .join(filtered, filtered.c.thread_id == best.c.thread_id))
     return DatabaseSearch(dialect, text_query, ranked, tsquery=query)
 
 
-def database_page(search: DatabaseSearch, sort: str, page: Page) -> Select:
-    """A page in the sort's order, after the previous page's last item (a keyset, like search_after)."""
-    matches = search.ranked.subquery("matches")
-    statement = select(matches.c.thread_id, matches.c.rank,
-                       (Thread.upvotes - Thread.downvotes).label("votes")).join(
-        Thread, Thread.id == matches.c.thread_id)
+def _page(matches, sort: str, page: Page) -> Select:
+    """A page of `matches` (DatabaseSearch.ranked's columns) in the sort's order, after the
+    previous page's last item (a keyset, like search_after); `position` numbers its rows."""
+    statement = select(matches.c.thread_id, matches.c.rank, matches.c.votes)
     if sort == "new":
         keys = [matches.c.thread_id]
     elif sort == "top":
-        keys = [Thread.upvotes - Thread.downvotes, matches.c.thread_id]
+        keys = [matches.c.votes, matches.c.thread_id]
     else:
         keys = [matches.c.rank, matches.c.thread_id]
     if page.after is not None:
         statement = statement.where(_after(keys, list(page.after)))
-    return statement.order_by(*[desc(key) for key in keys]).limit(page.limit + 1)
+    order = [desc(key) for key in keys]
+    return (statement.add_columns(func.row_number().over(order_by=order).label("position"))
+            .order_by(*order).limit(page.limit + 1))
 
 
 def _after(keys: list, values: list) -> ColumnElement:
@@ -709,42 +729,69 @@ FACET_SIZES = {CHALLENGE_FACET: None, "community": FACET_SIZE, "kind": None, "st
                "tags": FACET_SIZE, "audience": None}
 
 
-def database_summary(search: DatabaseSearch, visible_challenge_ids: list[int] | None = None
-                     ) -> Select:
-    """The total and every facet in one statement over the matches computed once (a MATERIALIZED
-    CTE on PostgreSQL): rows (facet, value, count) in each facet's order (count, then value); the
-    total is the row whose facet is "total"."""
-    matches = select(search.ranked.subquery("ranked").c.thread_id).cte("matches")
-    if search.dialect == "postgresql":
-        matches = matches.prefix_with("MATERIALIZED")
-    in_ids = Thread.id.in_(select(matches.c.thread_id))
-    count = func.count(func.distinct(Thread.id))
-    facets = {  # name: (the grouped column, the rows it is read from)
+def _matches(search: DatabaseSearch):
+    matches = search.ranked.cte("matches")
+    return matches.prefix_with("MATERIALIZED") if search.dialect == "postgresql" else matches
+
+
+def _summary_parts(matches, visible_challenge_ids: list[int] | None) -> list[Select]:
+    """The total, then each facet: (facet, value, count, position) in the facet's order (count,
+    then value), from the columns of `matches` (one row per thread)."""
+    threads = func.count()
+    distinct_threads = func.count(func.distinct(matches.c.thread_id))
+    facets = {  # name: (the grouped column, the rows it is read from, conditions, count)
         CHALLENGE_FACET: (ChallengeIdea.challenge_id,
-                          join(ChallengeIdea, Thread, Thread.id == ChallengeIdea.thread_id),
-                          [ChallengeIdea.challenge_id.in_(visible_challenge_ids or [])]),
-        "community": (Community.slug, join(Community, Thread, Thread.community_id == Community.id),
-                      []),
-        "kind": (Thread.kind, Thread.__table__, []),
-        "status": (Thread.status, Thread.__table__, []),
-        "tags": (ThreadTag.tag, join(ThreadTag, Thread, Thread.id == ThreadTag.thread_id), []),
-        "audience": (User.audience, join(User, Thread, Thread.author_id == User.id), []),
+                          join(ChallengeIdea, matches, matches.c.thread_id == ChallengeIdea.thread_id),
+                          [ChallengeIdea.challenge_id.in_(visible_challenge_ids or [])],
+                          distinct_threads),
+        "community": (Community.slug,
+                      join(Community, matches, matches.c.community_id == Community.id), [],
+                      threads),
+        "kind": (matches.c.kind, matches, [], threads),
+        "status": (matches.c.status, matches, [], threads),
+        "tags": (ThreadTag.tag, join(ThreadTag, matches, matches.c.thread_id == ThreadTag.thread_id),
+                 [], distinct_threads),
+        "audience": (User.audience, join(User, matches, matches.c.author_id == User.id), [],
+                     threads),
     }
     parts = [select(literal("total").label("facet"), cast(None, String).label("value"),
                     func.count().label("count"), literal(1).label("position"))
              .select_from(matches)]
-    for name, (key, rows, conditions) in facets.items():
+    for name, (key, rows, conditions, count) in facets.items():
         facet = (select(literal(name).label("facet"), cast(key, String).label("value"),
                         count.label("count"),
                         func.row_number().over(order_by=(desc(count), key)).label("position"))
-                 .select_from(rows).where(in_ids, *conditions).group_by(key).subquery(name))
+                 .select_from(rows).where(*conditions).group_by(key).subquery(name))
         part = select(facet.c.facet, facet.c.value, facet.c["count"], facet.c.position)
         if FACET_SIZES[name] is not None:
             part = part.where(facet.c.position <= FACET_SIZES[name])
         parts.append(part)
-    summary = union_all(*parts).subquery("summary")
-    return select(summary.c.facet, summary.c.value, summary.c["count"]) \
-        .order_by(summary.c.facet, summary.c.position)
+    return parts
+
+
+def database_results(search: DatabaseSearch, sort: str, page: Page,
+                     visible_challenge_ids: list[int] | None = None) -> Select:
+    """The page, the total and every facet in one statement over the matches computed once (a
+    MATERIALIZED CTE on PostgreSQL): rows (facet, value, count, thread_id, rank, votes) where
+    facet is "page" for the page's rows (in its order), "total" for the total (count), and a
+    facet's name for its buckets (in the facet's order)."""
+    matches = _matches(search)
+    page_rows = _page(matches, sort, page).subquery("page")
+    none = {"value": cast(None, String), "count": cast(None, Integer),
+            "thread_id": cast(None, Integer), "rank": cast(None, Float),
+            "votes": cast(None, Integer)}
+    parts = [select(literal("page").label("facet"), none["value"].label("value"),
+                    none["count"].label("count"), page_rows.c.thread_id,
+                    cast(page_rows.c.rank, Float).label("rank"), page_rows.c.votes,
+                    page_rows.c.position)]
+    for part in _summary_parts(matches, visible_challenge_ids):
+        summary = part.subquery()
+        parts.append(select(summary.c.facet, summary.c.value, summary.c["count"],
+                            none["thread_id"].label("thread_id"), none["rank"].label("rank"),
+                            none["votes"].label("votes"), summary.c.position))
+    results = union_all(*parts).subquery("results")
+    return select(results.c.facet, results.c.value, results.c["count"], results.c.thread_id,
+                  results.c.rank, results.c.votes).order_by(results.c.facet, results.c.position)
 
 
 def database_highlights(search: DatabaseSearch, thread_ids: list[int]) -> Select | None:

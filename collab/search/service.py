@@ -307,7 +307,18 @@ def _dialect() -> str:
 def _search_database(viewer, args, text_query, filters, page) -> dict:
     visible = visible_community_ids(viewer)
     statement = queries.database_search(_dialect(), text_query, filters, visible)
-    rows = db.session.execute(queries.database_page(statement, args["sort"], page)).all()
+    # One statement: the page, the total and the facets over the matches computed once.
+    rows, total, facets, challenge_buckets = [], 0, {name: [] for name in queries.FACET_FIELDS}, []
+    for row in db.session.execute(queries.database_results(
+            statement, args["sort"], page, filters.visible_challenge_ids)):
+        if row.facet == "page":
+            rows.append(row)
+        elif row.facet == "total":
+            total = row.count
+        elif row.facet == queries.CHALLENGE_FACET:
+            challenge_buckets.append((int(row.value), row.count))
+        else:
+            facets[row.facet].append({"value": str(row.value), "count": row.count})
     has_more = len(rows) > page.limit
     rows = rows[:page.limit]
     ids = [row.thread_id for row in rows]
@@ -335,15 +346,6 @@ def _search_database(viewer, args, text_query, filters, page) -> dict:
               "highlight": highlights.get(row.thread_id, {}),
               "best_post": best_posts.get(row.thread_id)}
              for row in rows if row.thread_id in views]
-    total, facets, challenge_buckets = 0, {name: [] for name in queries.FACET_FIELDS}, []
-    for row in db.session.execute(queries.database_summary(statement,
-                                                           filters.visible_challenge_ids)):
-        if row.facet == "total":
-            total = row.count
-        elif row.facet == queries.CHALLENGE_FACET:
-            challenge_buckets.append((int(row.value), row.count))
-        else:
-            facets[row.facet].append({"value": str(row.value), "count": row.count})
     _challenge_facets(facets, challenge_buckets, filters.challenge_phases)
     last = queries.database_sort_values(rows[-1], args["sort"]) if rows else None
     return {"engine": DATABASE, "total": total,
