@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from elasticsearch import BadRequestError, NotFoundError
 from flask import current_app
 from markupsafe import escape
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import joinedload
 
 from collab import outbox, time
@@ -307,6 +307,11 @@ def _dialect() -> str:
 def _search_database(viewer, args, text_query, filters, page) -> dict:
     visible = visible_community_ids(viewer)
     statement = queries.database_search(_dialect(), text_query, filters, visible)
+    if statement.dialect == "postgresql":
+        # The app's generic plans (POSTGRES_PLAN_CACHE_MODE) would plan every search alike; how many
+        # threads the filters keep decides whether their posts are read by thread or the text's
+        # matches are hashed against them, so this transaction plans with the request's values.
+        db.session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
     # One statement: the page, the total and the facets over the matches computed once.
     rows, total, facets, challenge_buckets = [], 0, {name: [] for name in queries.FACET_FIELDS}, []
     for row in db.session.execute(queries.database_results(
