@@ -52,6 +52,8 @@ PEOPLE_PER_AUDIENCE = 50
 DAYS = 365
 RISING_TAG, RISING_WORD = "outage", "outage"
 FUNNEL = ("new", "under_review", "planned", "in_progress", "done")
+# Rows of endpoints under RATELIMIT_SEARCH: each (row, engine) gets a token of its own.
+SEARCH_LIMITED = "GET /search"
 TOPICS = ("kafka consumer", "sso login", "postgres replica backup", "memory leak", "rate limit")
 
 
@@ -256,7 +258,10 @@ def callers(app) -> dict:
 
 
 def measure(call, requests: int, rate: float, budget: float, label: str) -> list[float]:
-    """Open loop at a fixed rate, one request at a time; stops early past `budget` seconds."""
+    """Open loop at a fixed rate, one request at a time; stops early past `budget` seconds.
+
+    A request is a sample only when `call` says it was answered: a 429 (rate limited) is an
+    error, never a fast sample."""
     interval = 1.0 / rate
     latencies = []
     start = time.perf_counter()
@@ -268,8 +273,8 @@ def measure(call, requests: int, rate: float, budget: float, label: str) -> list
             if pause > 0:
                 time.sleep(pause)
             began = time.perf_counter()
-            call(i)
-            latencies.append(time.perf_counter() - began)
+            if call(i):
+                latencies.append(time.perf_counter() - began)
     return latencies
 
 
@@ -411,6 +416,15 @@ def main() -> None:
     clients = {"elasticsearch": app.test_client(), "database": fallback.test_client()}
     headers = {name: {"Authorization": f"Bearer {token}"}
                for name, token in seeded["tokens"].items()}
+
+    def own_headers(caller: str) -> dict:
+        """A token of the caller's own for one row and engine: the search endpoints' limit
+        (RATELIMIT_SEARCH, 60 a minute per token) would otherwise answer 429 to a shared one."""
+        with app.app_context():
+            token = people.issue_token(None, seeded["ids"][caller], "bench")[1]
+            db.session.remove()
+        return {"Authorization": f"Bearer {token}"}
+
     figures = []
     for name, caller, engines, path, query in endpoints(seeded["ids"], args.communities, now):
         if args.only and args.only not in name:
@@ -419,20 +433,25 @@ def main() -> None:
             client = clients[engine]
 
             errors = []
+            row_headers = own_headers(caller) if name.startswith(SEARCH_LIMITED) \
+                else headers[caller]
 
-            def call(i, client=client, engine=engine, caller=caller, path=path, query=query,
-                     errors=errors):
+            def call(i, client=client, engine=engine, row_headers=row_headers, path=path,
+                     query=query, errors=errors) -> bool:
                 """Counts a failure or an answer from the other engine (Elasticsearch timed
-                out, the fallback answered) instead of stopping the run."""
-                response = client.get(path(i), headers=headers[caller], query_string=query(i))
+                out, the fallback answered) instead of stopping the run; a 429 is no sample."""
+                response = client.get(path(i), headers=row_headers, query_string=query(i))
                 seen = _engines_seen(response.get_json()) if response.is_json else set()
                 if response.status_code != 200 or (seen and seen != {engine}):
                     errors.append((response.status_code, sorted(seen)))
+                return response.status_code != 429
 
             call(0)  # warm caches
             errors.clear()
             samples = measure(call, args.requests, args.rate, args.budget, f"{name} [{engine}]")
-            figures.append((name, engine, len(samples), *percentiles(samples), len(errors)))
+            figures.append((name, engine, len(samples),
+                            *(percentiles(samples) if samples else (float("nan"),) * 3),
+                            len(errors)))
             print(f"\n  -> {name} [{engine}]: n {len(samples)}, p50 {figures[-1][3]:.1f}, "
                   f"p95 {figures[-1][4]:.1f}, p99 {figures[-1][5]:.1f} ms, "
                   f"errors/fallbacks {len(errors)} {errors[:2]}", flush=True)
@@ -445,7 +464,7 @@ def main() -> None:
         verdict = "met" if p95 <= TARGET_MS else "MISSED"
         print(f"{name:46} {engine:13} {n:4d} {p50:8.1f} {p95:8.1f} {p99:8.1f}  {verdict:6}  "
               f"{errors}")
-    missed = sum(1 for f in figures if f[4] > TARGET_MS)
+    missed = sum(1 for f in figures if not f[4] <= TARGET_MS)  # NaN: no answer at all
     print(f"{len(figures) - missed} of {len(figures)} met the target")
     if not args.keep:
         with app.app_context():

@@ -14,15 +14,21 @@ from sqlalchemy import (
     and_,
     bindparam,
     case,
+    cast,
     desc,
     false,
     func,
+    join,
     literal,
     literal_column,
     or_,
     select,
     text,
+    Float,
+    Integer,
+    String,
     union,
+    union_all,
 )
 
 from collab.challenges.models import ChallengeIdea
@@ -452,11 +458,11 @@ def similar_knn_body(vector: list[float], visible_community_ids: list[int], size
 # The database (no Elasticsearch) ---------------------------------------------------
 
 ENGLISH = literal_column("'english'::regconfig")
-# Must match the expression indexes of migration 0002 exactly.
-PG_THREAD_VECTOR = literal_column(
-    "(setweight(to_tsvector('english'::regconfig, threads.title), 'A')"
-    " || setweight(to_tsvector('english'::regconfig, threads.body), 'B'))")
-PG_POST_VECTOR = literal_column("to_tsvector('english'::regconfig, posts.body)")
+# The stored vectors of migration 0032 (generated columns, GIN-indexed; PostgreSQL only): the
+# title weighted A over the body weighted B, and a post's body. Not mapped on the models, since
+# SQLite has no such columns (its FTS5 tables instead); never parsed again at query time.
+PG_THREAD_VECTOR = literal_column("threads.search_vector")
+PG_POST_VECTOR = literal_column("posts.search_vector")
 
 
 def _fts5_string(value: str) -> str:
@@ -542,44 +548,67 @@ def _database_freshness(filters: Filters) -> ColumnElement:
     return and_(current, or_(Thread.last_read_at.is_(None), ~old_and_read))
 
 
+def _thread_columns(source=None) -> list[ColumnElement]:
+    """What the page and the facets read of a matching thread."""
+    if source is not None:
+        return [source.c.community_id, source.c.kind, source.c.status, source.c.author_id,
+                source.c.votes]
+    return [Thread.community_id, Thread.kind, Thread.status, Thread.author_id,
+            (Thread.upvotes - Thread.downvotes).label("votes")]
+
+
 @dataclass
 class DatabaseSearch:
     """The statements of one database search: matching threads with a rank, and per-page extras."""
 
     dialect: str
     text_query: QueryText
-    ranked: Select  # columns: thread_id, rank (higher is better)
+    # columns: thread_id, rank (higher is better), then THREAD_COLUMNS' (for the page's order and
+    # the facets, so neither reads the threads again)
+    ranked: Select
     fts5: str | None = None
     tsquery: ColumnElement | None = None
 
 
 def _excluded_threads(dialect: str, text_query: QueryText) -> Select | None:
-    """Threads an excluded word or phrase touches: in the title, body, a tag or a live post."""
+    """Threads an excluded word or phrase touches: in the title, body, a tag or a live post
+    (SQLite's FTS5 tables; PostgreSQL checks each candidate thread, _pg_not_excluded)."""
     excluded = [" ".join(words(value)) for value in text_query.excluded if words(value)]
     if not excluded:
         return None
     tags = select(ThreadTag.thread_id).where(ThreadTag.tag.in_(
         sorted({value.lower() for value in text_query.excluded} | set(excluded))))
-    if dialect == "sqlite":
-        expression = " OR ".join(_fts5_string(value) for value in excluded)
-        in_threads = select(literal_column("thread_id")).select_from(text(
-            "SELECT rowid AS thread_id FROM threads_fts WHERE threads_fts MATCH :fts_not_threads")
-            .bindparams(fts_not_threads=expression).columns(thread_id=Thread.id.type)
-            .subquery("excluded_threads"))
-        in_posts = select(literal_column("thread_id")).select_from(text(
-            "SELECT posts.thread_id AS thread_id FROM posts_fts JOIN posts ON posts.id = "
-            "posts_fts.rowid WHERE posts_fts MATCH :fts_not_posts AND posts.deleted_at IS NULL")
-            .bindparams(fts_not_posts=expression).columns(thread_id=Thread.id.type)
-            .subquery("excluded_posts"))
-    else:
-        query = None
-        for index, value in enumerate(text_query.excluded):
-            part = func.phraseto_tsquery(ENGLISH, bindparam(f"not_{index}", value))
-            query = part if query is None else func.tsquery_or(query, part)
-        in_threads = select(Thread.id).where(PG_THREAD_VECTOR.op("@@")(query))
-        in_posts = select(Post.thread_id).where(PG_POST_VECTOR.op("@@")(query),
-                                                Post.deleted_at.is_(None))
+    expression = " OR ".join(_fts5_string(value) for value in excluded)
+    in_threads = select(literal_column("thread_id")).select_from(text(
+        "SELECT rowid AS thread_id FROM threads_fts WHERE threads_fts MATCH :fts_not_threads")
+        .bindparams(fts_not_threads=expression).columns(thread_id=Thread.id.type)
+        .subquery("excluded_threads"))
+    in_posts = select(literal_column("thread_id")).select_from(text(
+        "SELECT posts.thread_id AS thread_id FROM posts_fts JOIN posts ON posts.id = "
+        "posts_fts.rowid WHERE posts_fts MATCH :fts_not_posts AND posts.deleted_at IS NULL")
+        .bindparams(fts_not_posts=expression).columns(thread_id=Thread.id.type)
+        .subquery("excluded_posts"))
     return in_threads.union(in_posts, tags)
+
+
+def _pg_not_excluded(text_query: QueryText) -> ColumnElement | None:
+    """No excluded word or phrase in the thread's title, body, tags or live posts: checked on
+    each candidate thread (its own vector, its tags and posts by index), so the work follows the
+    filtered threads instead of reading every post an excluded word touches."""
+    excluded = [" ".join(words(value)) for value in text_query.excluded if words(value)]
+    if not excluded:
+        return None
+    tags = sorted({value.lower() for value in text_query.excluded} | set(excluded))
+    query = None
+    for index, value in enumerate(text_query.excluded):
+        part = func.phraseto_tsquery(ENGLISH, bindparam(f"not_{index}", value))
+        query = part if query is None else func.tsquery_or(query, part)
+    return and_(
+        ~PG_THREAD_VECTOR.op("@@")(query),
+        ~select(ThreadTag.thread_id).where(ThreadTag.thread_id == Thread.id,
+                                           ThreadTag.tag.in_(tags)).exists(),
+        ~select(Post.id).where(Post.thread_id == Thread.id, Post.deleted_at.is_(None),
+                               PG_POST_VECTOR.op("@@")(query)).exists())
 
 
 def _tag_hits(text_query: QueryText) -> Select | None:
@@ -596,14 +625,15 @@ def _tag_hits(text_query: QueryText) -> Select | None:
 def database_search(dialect: str, text_query: QueryText, filters: Filters,
                     visible_ids: Select) -> DatabaseSearch:
     conditions = _thread_filters(filters, visible_ids)
-    excluded = _excluded_threads(dialect, text_query)
-    if excluded is not None:
-        conditions.append(Thread.id.not_in(excluded))
     tag_hits = _tag_hits(text_query)
     if dialect == "sqlite":
+        excluded = _excluded_threads(dialect, text_query)
+        if excluded is not None:
+            conditions.append(Thread.id.not_in(excluded))
         expression = fts5_expression(text_query)
         if expression is None:
-            ranked = select(Thread.id.label("thread_id"), literal_column("0.0").label("rank"))
+            ranked = select(Thread.id.label("thread_id"), literal_column("0.0").label("rank"),
+                            *_thread_columns())
             return DatabaseSearch(dialect, text_query, ranked.where(*conditions))
         thread_hits = text(
             "SELECT rowid AS thread_id, -bm25(threads_fts, 3.0, 1.0) AS rank "
@@ -624,43 +654,59 @@ def database_search(dialect: str, text_query: QueryText, filters: Filters,
                 else hits.union_all(post_ranked, tag_hits)).subquery("hits")
         best = (select(hits.c.thread_id, func.max(hits.c.rank).label("rank"))
                 .group_by(hits.c.thread_id).subquery("best"))
-        ranked = (select(Thread.id.label("thread_id"), best.c.rank)
+        ranked = (select(Thread.id.label("thread_id"), best.c.rank, *_thread_columns())
                   .join(best, best.c.thread_id == Thread.id).where(*conditions))
         return DatabaseSearch(dialect, text_query, ranked, fts5=expression)
+    not_excluded = _pg_not_excluded(text_query)
+    if not_excluded is not None:
+        conditions.append(not_excluded)
     query = pg_tsquery(text_query)
     if query is None:
-        ranked = select(Thread.id.label("thread_id"), literal_column("0.0").label("rank"))
+        ranked = select(Thread.id.label("thread_id"), literal_column("0.0").label("rank"),
+                        *_thread_columns())
         return DatabaseSearch(dialect, text_query, ranked.where(*conditions))
-    thread_hits = select(Thread.id.label("thread_id"),
-                         func.ts_rank_cd(PG_THREAD_VECTOR, query).label("rank")) \
-        .where(PG_THREAD_VECTOR.op("@@")(query))
+    # The request's threads first (visibility and every filter), each with its own text's rank
+    # (NULL: no match) from its stored vector, read with the row; then the text matched in those
+    # threads' posts only: a selective filter (freshness, a community) reads only its threads'
+    # posts. MATERIALIZED: computed once, whatever the parts below do with it.
+    filtered = select(Thread.id.label("thread_id"), *_thread_columns(),
+                      case((PG_THREAD_VECTOR.op("@@")(query),
+                            func.ts_rank_cd(PG_THREAD_VECTOR, query))).label("thread_rank")) \
+        .where(*conditions).cte("filtered").prefix_with("MATERIALIZED")
+    thread_hits = select(filtered.c.thread_id, filtered.c.thread_rank.label("rank")) \
+        .where(filtered.c.thread_rank.is_not(None))
+    # Joins, not IN: the planner then weighs the CTE's estimated rows (a few thousand threads:
+    # their posts by thread; every thread: the GIN index's matches, hashed against them).
     post_hits = select(Post.thread_id.label("thread_id"),
                        (func.ts_rank_cd(PG_POST_VECTOR, query) * 0.5).label("rank")) \
+        .join(filtered, filtered.c.thread_id == Post.thread_id) \
         .where(PG_POST_VECTOR.op("@@")(query), Post.deleted_at.is_(None))
+    if tag_hits is not None:
+        tag_hits = tag_hits.join(filtered, filtered.c.thread_id == ThreadTag.thread_id)
     hits = (thread_hits.union_all(post_hits) if tag_hits is None
             else thread_hits.union_all(post_hits, tag_hits)).subquery("hits")
     best = (select(hits.c.thread_id, func.max(hits.c.rank).label("rank"))
             .group_by(hits.c.thread_id).subquery("best"))
-    ranked = (select(Thread.id.label("thread_id"), best.c.rank)
-              .join(best, best.c.thread_id == Thread.id).where(*conditions))
+    ranked = (select(best.c.thread_id, best.c.rank, *_thread_columns(filtered))
+              .join(filtered, filtered.c.thread_id == best.c.thread_id))
     return DatabaseSearch(dialect, text_query, ranked, tsquery=query)
 
 
-def database_page(search: DatabaseSearch, sort: str, page: Page) -> Select:
-    """A page in the sort's order, after the previous page's last item (a keyset, like search_after)."""
-    matches = search.ranked.subquery("matches")
-    statement = select(matches.c.thread_id, matches.c.rank,
-                       (Thread.upvotes - Thread.downvotes).label("votes")).join(
-        Thread, Thread.id == matches.c.thread_id)
+def _page(matches, sort: str, page: Page) -> Select:
+    """A page of `matches` (DatabaseSearch.ranked's columns) in the sort's order, after the
+    previous page's last item (a keyset, like search_after); `position` numbers its rows."""
+    statement = select(matches.c.thread_id, matches.c.rank, matches.c.votes)
     if sort == "new":
         keys = [matches.c.thread_id]
     elif sort == "top":
-        keys = [Thread.upvotes - Thread.downvotes, matches.c.thread_id]
+        keys = [matches.c.votes, matches.c.thread_id]
     else:
         keys = [matches.c.rank, matches.c.thread_id]
     if page.after is not None:
         statement = statement.where(_after(keys, list(page.after)))
-    return statement.order_by(*[desc(key) for key in keys]).limit(page.limit + 1)
+    order = [desc(key) for key in keys]
+    return (statement.add_columns(func.row_number().over(order_by=order).label("position"))
+            .order_by(*order).limit(page.limit + 1))
 
 
 def _after(keys: list, values: list) -> ColumnElement:
@@ -679,31 +725,73 @@ def database_sort_values(row, sort: str) -> tuple:
     return (float(row.rank or 0.0), row.thread_id)
 
 
-def database_total(search: DatabaseSearch) -> Select:
-    return select(func.count()).select_from(search.ranked.subquery())
+FACET_SIZES = {CHALLENGE_FACET: None, "community": FACET_SIZE, "kind": None, "status": None,
+               "tags": FACET_SIZE, "audience": None}
 
 
-def database_facets(search: DatabaseSearch, visible_challenge_ids: list[int] | None = None
-                    ) -> dict[str, Select]:
-    ids = select(search.ranked.subquery().c.thread_id)
-    count = func.count(func.distinct(Thread.id)).label("count")
-    in_ids = Thread.id.in_(ids)
-    return {
-        CHALLENGE_FACET: select(ChallengeIdea.challenge_id, count)
-        .join(Thread, Thread.id == ChallengeIdea.thread_id)
-        .where(in_ids, ChallengeIdea.challenge_id.in_(visible_challenge_ids or []))
-        .group_by(ChallengeIdea.challenge_id).order_by(desc("count"), ChallengeIdea.challenge_id),
-        "community": select(Community.slug, count).join(Thread, Thread.community_id == Community.id)
-        .where(in_ids).group_by(Community.slug).order_by(desc("count")).limit(20),
-        "kind": select(Thread.kind, count).where(in_ids).group_by(Thread.kind)
-        .order_by(desc("count")),
-        "status": select(Thread.status, count).where(in_ids).group_by(Thread.status)
-        .order_by(desc("count")),
-        "tags": select(ThreadTag.tag, count).join(Thread, Thread.id == ThreadTag.thread_id)
-        .where(in_ids).group_by(ThreadTag.tag).order_by(desc("count"), ThreadTag.tag).limit(20),
-        "audience": select(User.audience, count).join(Thread, Thread.author_id == User.id)
-        .where(in_ids).group_by(User.audience).order_by(desc("count")),
+def _matches(search: DatabaseSearch):
+    matches = search.ranked.cte("matches")
+    return matches.prefix_with("MATERIALIZED") if search.dialect == "postgresql" else matches
+
+
+def _summary_parts(matches, visible_challenge_ids: list[int] | None) -> list[Select]:
+    """The total, then each facet: (facet, value, count, position) in the facet's order (count,
+    then value), from the columns of `matches` (one row per thread)."""
+    threads = func.count()
+    distinct_threads = func.count(func.distinct(matches.c.thread_id))
+    facets = {  # name: (the grouped column, the rows it is read from, conditions, count)
+        CHALLENGE_FACET: (ChallengeIdea.challenge_id,
+                          join(ChallengeIdea, matches, matches.c.thread_id == ChallengeIdea.thread_id),
+                          [ChallengeIdea.challenge_id.in_(visible_challenge_ids or [])],
+                          distinct_threads),
+        "community": (Community.slug,
+                      join(Community, matches, matches.c.community_id == Community.id), [],
+                      threads),
+        "kind": (matches.c.kind, matches, [], threads),
+        "status": (matches.c.status, matches, [], threads),
+        "tags": (ThreadTag.tag, join(ThreadTag, matches, matches.c.thread_id == ThreadTag.thread_id),
+                 [], distinct_threads),
+        "audience": (User.audience, join(User, matches, matches.c.author_id == User.id), [],
+                     threads),
     }
+    parts = [select(literal("total").label("facet"), cast(None, String).label("value"),
+                    func.count().label("count"), literal(1).label("position"))
+             .select_from(matches)]
+    for name, (key, rows, conditions, count) in facets.items():
+        facet = (select(literal(name).label("facet"), cast(key, String).label("value"),
+                        count.label("count"),
+                        func.row_number().over(order_by=(desc(count), key)).label("position"))
+                 .select_from(rows).where(*conditions).group_by(key).subquery(name))
+        part = select(facet.c.facet, facet.c.value, facet.c["count"], facet.c.position)
+        if FACET_SIZES[name] is not None:
+            part = part.where(facet.c.position <= FACET_SIZES[name])
+        parts.append(part)
+    return parts
+
+
+def database_results(search: DatabaseSearch, sort: str, page: Page,
+                     visible_challenge_ids: list[int] | None = None) -> Select:
+    """The page, the total and every facet in one statement over the matches computed once (a
+    MATERIALIZED CTE on PostgreSQL): rows (facet, value, count, thread_id, rank, votes) where
+    facet is "page" for the page's rows (in its order), "total" for the total (count), and a
+    facet's name for its buckets (in the facet's order)."""
+    matches = _matches(search)
+    page_rows = _page(matches, sort, page).subquery("page")
+    none = {"value": cast(None, String), "count": cast(None, Integer),
+            "thread_id": cast(None, Integer), "rank": cast(None, Float),
+            "votes": cast(None, Integer)}
+    parts = [select(literal("page").label("facet"), none["value"].label("value"),
+                    none["count"].label("count"), page_rows.c.thread_id,
+                    cast(page_rows.c.rank, Float).label("rank"), page_rows.c.votes,
+                    page_rows.c.position)]
+    for part in _summary_parts(matches, visible_challenge_ids):
+        summary = part.subquery()
+        parts.append(select(summary.c.facet, summary.c.value, summary.c["count"],
+                            none["thread_id"].label("thread_id"), none["rank"].label("rank"),
+                            none["votes"].label("votes"), summary.c.position))
+    results = union_all(*parts).subquery("results")
+    return select(results.c.facet, results.c.value, results.c["count"], results.c.thread_id,
+                  results.c.rank, results.c.votes).order_by(results.c.facet, results.c.position)
 
 
 def database_highlights(search: DatabaseSearch, thread_ids: list[int]) -> Select | None:
@@ -831,11 +919,12 @@ def database_suggest_titles(dialect: str, prefix: str, visible_ids: Select, size
                 .join(hits, hits.c.thread_id == Thread.id)
                 .join(Community, Community.id == Thread.community_id)
                 .where(*conditions).order_by(desc(hits.c.rank), desc(Thread.id)).limit(size))
-    tsquery = " & ".join(tokens[:-1] + [tokens[-1] + ":*"])
+    # Weight A: the title's lexemes in the stored thread vector (the body's are weight B).
+    tsquery = " & ".join([t + ":A" for t in tokens[:-1]] + [tokens[-1] + ":*A"])
     query = func.to_tsquery(ENGLISH, bindparam("prefix_query", tsquery))
     return (select(Thread.id, Thread.title, Community.slug)
             .join(Community, Community.id == Thread.community_id)
-            .where(func.to_tsvector(ENGLISH, Thread.title).op("@@")(query), *conditions)
+            .where(PG_THREAD_VECTOR.op("@@")(query), *conditions)
             .order_by(desc(Thread.upvotes - Thread.downvotes), desc(Thread.id)).limit(size))
 
 
@@ -969,7 +1058,7 @@ def database_expert_sample(dialect: str, text_query: QueryText, filters: Filters
     `created_since` (all if None).
 
     A thread matches on its own title and body (the threads' full-text index: FTS5, or the GIN
-    expression index of migration 0002) or its tags, not on its posts: ranking every matching
+    index of the stored vector of migration 0032) or its tags, not on its posts: ranking every matching
     post cost tens of seconds on 1M posts drawn from a small vocabulary. The evidence is then
     the posts of these threads (database_expert_replies), so the work is bounded by `size`; the
     window (index ix_threads_live_created) keeps a common word from visiting every thread.
@@ -977,9 +1066,10 @@ def database_expert_sample(dialect: str, text_query: QueryText, filters: Filters
     conditions = _thread_filters(filters, visible_ids)
     if created_since is not None:
         conditions.append(Thread.created_at >= created_since)
-    excluded = _excluded_threads(dialect, text_query)
+    excluded = (_excluded_threads(dialect, text_query) if dialect == "sqlite"
+                else _pg_not_excluded(text_query))
     if excluded is not None:
-        conditions.append(Thread.id.not_in(excluded))
+        conditions.append(Thread.id.not_in(excluded) if dialect == "sqlite" else excluded)
     if dialect == "sqlite":
         expression = fts5_expression(text_query)
         text_match = false() if expression is None else Thread.id.in_(

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from elasticsearch import BadRequestError, NotFoundError
 from flask import current_app
 from markupsafe import escape
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import joinedload
 
 from collab import outbox, time
@@ -307,7 +307,23 @@ def _dialect() -> str:
 def _search_database(viewer, args, text_query, filters, page) -> dict:
     visible = visible_community_ids(viewer)
     statement = queries.database_search(_dialect(), text_query, filters, visible)
-    rows = db.session.execute(queries.database_page(statement, args["sort"], page)).all()
+    if statement.dialect == "postgresql":
+        # The app's generic plans (POSTGRES_PLAN_CACHE_MODE) would plan every search alike; how many
+        # threads the filters keep decides whether their posts are read by thread or the text's
+        # matches are hashed against them, so this transaction plans with the request's values.
+        db.session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
+    # One statement: the page, the total and the facets over the matches computed once.
+    rows, total, facets, challenge_buckets = [], 0, {name: [] for name in queries.FACET_FIELDS}, []
+    for row in db.session.execute(queries.database_results(
+            statement, args["sort"], page, filters.visible_challenge_ids)):
+        if row.facet == "page":
+            rows.append(row)
+        elif row.facet == "total":
+            total = row.count
+        elif row.facet == queries.CHALLENGE_FACET:
+            challenge_buckets.append((int(row.value), row.count))
+        else:
+            facets[row.facet].append({"value": str(row.value), "count": row.count})
     has_more = len(rows) > page.limit
     rows = rows[:page.limit]
     ids = [row.thread_id for row in rows]
@@ -335,15 +351,9 @@ def _search_database(viewer, args, text_query, filters, page) -> dict:
               "highlight": highlights.get(row.thread_id, {}),
               "best_post": best_posts.get(row.thread_id)}
              for row in rows if row.thread_id in views]
-    facet_statements = queries.database_facets(statement, filters.visible_challenge_ids)
-    challenge_statement = facet_statements.pop(queries.CHALLENGE_FACET)
-    facets = {name: [{"value": str(value), "count": count}
-                     for value, count in db.session.execute(facet)]
-              for name, facet in facet_statements.items()}
-    _challenge_facets(facets, [tuple(row) for row in db.session.execute(challenge_statement)],
-                      filters.challenge_phases)
+    _challenge_facets(facets, challenge_buckets, filters.challenge_phases)
     last = queries.database_sort_values(rows[-1], args["sort"]) if rows else None
-    return {"engine": DATABASE, "total": db.session.scalar(queries.database_total(statement)),
+    return {"engine": DATABASE, "total": total,
             "items": items, "facets": facets,
             "next_cursor": _next_cursor(args, DATABASE, page, has_more, last)}
 
