@@ -148,7 +148,7 @@ class Blueprint(flask_smorest.Blueprint):
         return super().response(status_code, schema, **kwargs)
 
 
-# Set by tests (tests/api/conftest.py): every compiled dump is compared with marshmallow's.
+# Set by tests (tests/conftest.py, every test): every compiled dump is compared with marshmallow's.
 CHECK_DUMPS = False
 
 
