@@ -77,18 +77,18 @@ class _DriverLookup:
             for column in _TOKEN_LOOKUP.selected_columns)
 
     def first(self, connection, token_hash: str):
-        parameters = {"token_hash": token_hash}
+        sql, parameters = self.sql, {"token_hash": token_hash}
         events = connection._has_events or connection.engine._has_events
         dbapi_connection = connection.connection.dbapi_connection
         cursor = dbapi_connection.cursor()
         try:
-            if events:
-                connection.dispatch.before_cursor_execute(
-                    connection, cursor, self.sql, parameters, None, False)
-            cursor.execute(self.sql, parameters)
+            if events:  # as Core calls them: each listener may answer a changed statement
+                for listener in connection.dispatch.before_cursor_execute:
+                    sql, parameters = listener(connection, cursor, sql, parameters, None, False)
+            cursor.execute(sql, parameters)
             if events:
                 connection.dispatch.after_cursor_execute(
-                    connection, cursor, self.sql, parameters, None, False)
+                    connection, cursor, sql, parameters, None, False)
             row = cursor.fetchone()
         except Exception:
             if dbapi_connection.closed or dbapi_connection.broken:
