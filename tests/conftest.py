@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from collab import create_app
+from collab import blueprints, create_app
 from collab.db import db
 from collab.integrations.ratelimits import UNTHROTTLED
 from tests.es_node import elasticsearch_url  # noqa: F401  (session fixture: a real Elasticsearch node)
@@ -90,6 +90,13 @@ def _clean_tables(request):
             else:
                 for table in tables:
                     connection.execute(text(f"DELETE FROM {table}"))
+
+
+@pytest.fixture(autouse=True)
+def _compare_compiled_dumps(monkeypatch):
+    """Every compiled response dump (collab.blueprints.compiled_dump) is compared with
+    marshmallow's own dump of the same object: a difference fails the test."""
+    monkeypatch.setattr(blueprints, "CHECK_DUMPS", True)
 
 
 @pytest.fixture
