@@ -231,9 +231,10 @@ def listen(session_class: type[Session]) -> None:
                      prepare=_fold_versions)
 
 
-# Full-text structures of the database search engine (migration 0002), unknown to the ORM.
-FULL_TEXT_STRUCTURES = ("threads_fts", "posts_fts", "ix_threads_search_vector",
-                        "ix_posts_search_vector")
+# Full-text structures of the database search engine, unknown to the ORM (name prefixes): the
+# FTS5 tables (migration 0002), the stored vectors and their GIN indexes (migration 0032).
+FULL_TEXT_STRUCTURES = ("threads_fts", "posts_fts", "ix_threads_search", "ix_posts_search",
+                        "search_vector")
 
 
 def _include_in_autogenerate(obj, name, type_, reflected, compare_to) -> bool:
