@@ -204,15 +204,7 @@ def _thread_out(schema: "ThreadOut", view) -> dict:
     if type(thread) is ListedThread:
         return _listed_thread_out(schema, view, thread)
     return {
-        "score": _number(int, view.score),
-        "upvotes": _number(int, thread.upvotes),
-        "downvotes": _number(int, thread.downvotes),
-        "my_vote": _number(int, view.my_vote),
-        "votes_by_audience": None if view.votes_by_audience is None else {
-            str(audience): {"up": _number(int, counts["up"]), "down": _number(int, counts["down"])}
-            for audience, counts in view.votes_by_audience.items()},
-        "top_score": _number(float, thread.top_score),
-        "trending_score": _number(float, thread.trending_score),
+        **_tally(view, thread),
         "id": _number(int, thread.id),
         "community": _text(thread.community.slug),
         "community_id": _number(int, thread.community_id),
@@ -234,9 +226,9 @@ def _thread_out(schema: "ThreadOut", view) -> dict:
     }
 
 
-def _votes_out(view: ThreadView) -> dict:
-    """VotesOut's fields as marshmallow serializes them (the tally of _thread_out)."""
-    thread = view.thread
+def _tally(view, thread) -> dict:
+    """VoteTally's fields as marshmallow serializes them (the first fields of ThreadOut and
+    VotesOut)."""
     return {
         "score": _number(int, view.score),
         "upvotes": _number(int, thread.upvotes),
@@ -247,8 +239,12 @@ def _votes_out(view: ThreadView) -> dict:
             for audience, counts in view.votes_by_audience.items()},
         "top_score": _number(float, thread.top_score),
         "trending_score": _number(float, thread.trending_score),
-        "thread_id": _number(int, thread.id),
     }
+
+
+def _votes_out(view: ThreadView) -> dict:
+    """VotesOut's fields as marshmallow serializes them."""
+    return {**_tally(view, view.thread), "thread_id": _number(int, view.thread.id)}
 
 
 def _listed_thread_out(schema: "ThreadOut", view: ThreadView, thread: ListedThread) -> dict:
