@@ -8,7 +8,7 @@ from collab.db import db
 from collab.ideas import service as ideas
 from collab.people.models import User
 from collab.threads import service
-from collab.threads.api import PostPage, ThreadPage
+from collab.threads.api import ThreadPage
 from collab.threads.models import Thread
 from collab.threads.schemas import (
     PostOut,
@@ -124,8 +124,6 @@ def test_fast_post_payloads_equal_marshmallows(app, make_user, make_community):
             assert fast == _marshmallow_dump(PostOut(), view)
             assert list(fast) == list(_marshmallow_dump(PostOut(), view))
             dumps.append(fast)
-        page = service.list_posts(viewer, question["id"], {"limit": 20, "cursor": None})
-        assert PostPage().dump(page) == marshmallow.Schema.dump(PostPage(), page)
         db.session.remove()
     assert len(dumps) == 8
     by_id = {dump["id"]: dump for dump in dumps}
