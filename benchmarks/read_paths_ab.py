@@ -10,7 +10,7 @@ WSGI app, once per variant, the variants alternated round after round in one pro
 
 A variant's name switches off: `nogeneric` the generic plans (POSTGRES_PLAN_CACHE_MODE empty),
 `noauto` the reads without a transaction (collab.auth.READS_WITHOUT_TRANSACTION), `nofast` the
-direct thread dump (collab.threads.schemas._FAST_DUMPS). App CPU is this process's
+direct dumps (collab.threads.schemas._DIRECT_DUMPS). App CPU is this process's
 `time.process_time`; database CPU is the session's backend's utime+stime from /proc (one
 connection: a single thread reuses it). Prints CPU ms per request per variant.
 
@@ -58,7 +58,7 @@ def main() -> None:
         path, _, query = target.partition("?")
         environs.append(EnvironBuilder(path=path, query_string=query, method=method, headers={
             "Authorization": f"Bearer {token}"}).get_environ())
-    fast_dumps = dict(thread_schemas._FAST_DUMPS)
+    fast_dumps = dict(thread_schemas._DIRECT_DUMPS)
     reads = auth.READS_WITHOUT_TRANSACTION
     apps = {}
     for variant in args.variants:
@@ -69,9 +69,9 @@ def main() -> None:
 
     def run(variant: str, batch: list) -> None:
         auth.READS_WITHOUT_TRANSACTION = frozenset() if "noauto" in variant else reads
-        thread_schemas._FAST_DUMPS.clear()
+        thread_schemas._DIRECT_DUMPS.clear()
         if "nofast" not in variant:
-            thread_schemas._FAST_DUMPS.update(fast_dumps)
+            thread_schemas._DIRECT_DUMPS.update(fast_dumps)
         app = apps[variant]
         for environ in batch:
             status = []

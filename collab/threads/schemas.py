@@ -109,6 +109,21 @@ class StatusChangeOut(StrictSchema):
     created_at = fields.DateTime()
 
 
+class DirectDump:
+    """A schema whose answer is built directly for its service's view (_DIRECT_DUMPS): a hot
+    request spent a twentieth (a vote's, a reply's answer) to 40% (a 20-thread page) of its CPU in
+    marshmallow's generic field machinery. Anything else (another object, a subclass not listed,
+    `many`, `only`, `exclude`) is dumped marshmallow's way; tests/api/test_thread_payloads.py
+    compares both outputs."""
+
+    def dump(self, obj, *, many=None):
+        many = self.many if many is None else many
+        direct = _DIRECT_DUMPS.get(type(self))
+        if many or self.only or self.exclude or direct is None or type(obj) is not direct[0]:
+            return super().dump(obj, many=many)
+        return direct[1](self, obj)
+
+
 class VoteTally(StrictSchema):
     """The counts, the caller's vote and the stored ranks, as every thread payload carries them."""
 
@@ -121,24 +136,13 @@ class VoteTally(StrictSchema):
     trending_score = fields.Float()
 
 
-class VotesOut(VoteTally):
+class VotesOut(DirectDump, VoteTally):
     """What a vote changes."""
 
     thread_id = fields.Integer(attribute="id")
 
-    def dump(self, obj, *, many=None):
-        """What marshmallow dumps, built directly for a ThreadView (a vote's answer: its dump was
-        about a twentieth of a PUT /threads/{id}/vote's CPU), like ThreadOut.dump; anything else,
-        and the schema with `only` or `exclude`, marshmallow's way.
-        tests/api/test_thread_payloads.py compares both outputs."""
-        many = self.many if many is None else many
-        if many or self.only or self.exclude or type(self) is not VotesOut \
-                or type(obj) is not ThreadView:
-            return super().dump(obj, many=many)
-        return _votes_out(obj)
 
-
-class ThreadOut(VoteTally):
+class ThreadOut(DirectDump, VoteTally):
     id = fields.Integer()
     community = fields.String(attribute="community.slug")
     community_id = fields.Integer()
@@ -165,15 +169,6 @@ class ThreadOut(VoteTally):
         described = describe_freshness(thread)
         return None if described is None else _ANSWER_FRESHNESS.dump(described)
 
-    def dump(self, obj, *, many=None):
-        """What marshmallow dumps, built directly: a 20-thread page spent about 40% of its CPU in
-        marshmallow's generic field machinery. Only for ThreadViews and the schema as declared
-        (no `only`, `exclude`; the schemas have no hooks); tests/api/test_thread_payloads.py compares both outputs."""
-        many = self.many if many is None else many
-        if (many or self.only or self.exclude or type(self) not in _FAST_DUMPS
-                or type(obj) is not ThreadView):  # search hits, bare threads: marshmallow's way
-            return super().dump(obj, many=many)
-        return _FAST_DUMPS[type(self)](self, obj)
 
 
 def _user_ref(user) -> dict | None:
@@ -242,7 +237,7 @@ def _tally(view, thread) -> dict:
     }
 
 
-def _votes_out(view: ThreadView) -> dict:
+def _votes_out(schema: "VotesOut", view: ThreadView) -> dict:
     """VotesOut's fields as marshmallow serializes them."""
     return {**_tally(view, view.thread), "thread_id": _number(int, view.thread.id)}
 
@@ -307,7 +302,6 @@ def _thread_detail_out(schema: ThreadDetailOut, view) -> dict:
 _STATUS_CHANGES = StatusChangeOut(many=True)
 
 
-_FAST_DUMPS = {ThreadOut: _thread_out, ThreadDetailOut: _thread_detail_out}
 
 
 class PostCreate(StrictSchema):
@@ -320,7 +314,7 @@ class PostUpdate(StrictSchema):
     body = fields.String(required=True, validate=BODY)
 
 
-class PostOut(StrictSchema):
+class PostOut(DirectDump, StrictSchema):
     id = fields.Integer()
     thread_id = fields.Integer()
     parent_id = fields.Integer(allow_none=True)
@@ -334,19 +328,9 @@ class PostOut(StrictSchema):
     downvotes = fields.Integer()
     my_vote = fields.Integer(allow_none=True, metadata={"description": "1, -1 or null"})
 
-    def dump(self, obj, *, many=None):
-        """What marshmallow dumps, built directly for a PostView (a reply's answer: its dump was
-        about a twentieth of a POST /threads/{id}/posts' CPU), like ThreadOut.dump; anything else,
-        and the schema with `only` or `exclude`, marshmallow's way.
-        tests/api/test_thread_payloads.py compares both outputs."""
-        many = self.many if many is None else many
-        if many or self.only or self.exclude or type(self) is not PostOut \
-                or type(obj) is not PostView:
-            return super().dump(obj, many=many)
-        return _post_out(obj)
 
 
-def _post_out(view: PostView) -> dict:
+def _post_out(schema: PostOut, view: PostView) -> dict:
     """PostOut's fields as marshmallow serializes them (see _thread_out)."""
     post = view.post
     return {
@@ -363,6 +347,12 @@ def _post_out(view: PostView) -> dict:
         "downvotes": _number(int, post.downvotes),
         "my_vote": _number(int, view.my_vote),
     }
+
+
+# Each schema's view and direct dump (DirectDump); subclasses not listed dump marshmallow's way.
+_DIRECT_DUMPS = {ThreadOut: (ThreadView, _thread_out),
+                 ThreadDetailOut: (ThreadView, _thread_detail_out),
+                 VotesOut: (ThreadView, _votes_out), PostOut: (PostView, _post_out)}
 
 
 class PostListArgs(PageArgs):
