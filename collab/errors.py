@@ -1,10 +1,13 @@
 """Domain errors and the one mapping that turns every error into problem+json."""
 import logging
+from datetime import datetime
+from math import ceil
 
 from flask import Flask, Response, json
 from sqlalchemy.exc import DataError, IntegrityError
 from werkzeug.exceptions import HTTPException
 
+from collab import time
 from collab.db import db
 
 log = logging.getLogger(__name__)
@@ -60,22 +63,27 @@ class Conflict(DomainError):
     title = "Conflict"
 
 
-class TooSoon(DomainError):
-    """Asked again before a cool-down ended; `retry_at` says when asking is possible again."""
-
-    status = 429
-    slug = "too-soon"
-    title = "Too soon"
-
-
 class TooManyRequests(DomainError):
+    """Asked too often or too soon: the answer's `Retry-After` says in how many seconds to ask again."""
+
     status = 429
     slug = "too-many-requests"
     title = "Too many requests"
 
-    def __init__(self, detail: str, retry_after: int):
-        super().__init__(detail)
+    def __init__(self, detail: str, retry_after: int, extensions: dict | None = None):
+        super().__init__(detail, extensions=extensions)
         self.retry_after = max(1, int(retry_after))
+
+
+class TooSoon(TooManyRequests):
+    """Asked again before a cool-down ended; `retry_at` says when asking is possible again."""
+
+    slug = "too-soon"
+    title = "Too soon"
+
+    def __init__(self, detail: str, retry_at: datetime):
+        super().__init__(detail, ceil((retry_at - time.now()).total_seconds()),
+                         extensions={"retry_at": retry_at.isoformat()})
 
 
 def problem(status: int, title: str, detail: str, slug: str, errors: dict | None = None,

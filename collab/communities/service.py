@@ -344,7 +344,7 @@ def _require_cooled_down(user: User, community: Community) -> None:
         seconds=current_app.config["MEMBERSHIP_REQUEST_COOLDOWN"])
     if time.now() < retry_at:
         raise TooSoon(f"Your request to join was declined; you may ask again from "
-                      f"{retry_at.isoformat()}.", extensions={"retry_at": retry_at.isoformat()})
+                      f"{retry_at.isoformat()}.", retry_at)
 
 
 def _join(user: User, community: Community) -> tuple[Membership, bool]:

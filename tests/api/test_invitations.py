@@ -194,6 +194,7 @@ def test_a_rejected_user_waits_for_the_cool_down(app, make_user, make_community,
     body = response.get_json()
     retry_at = (rejected_at + timedelta(hours=1)).isoformat()
     assert body["retry_at"] == retry_at and retry_at in body["detail"]
+    assert body["type"].endswith("too-soon") and response.headers["Retry-After"] == "60"
     assert _count(app, Membership) == before
 
     clock["now"] = rejected_at + timedelta(hours=1, seconds=1)
