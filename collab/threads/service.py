@@ -495,6 +495,75 @@ def find_thread_to_change(actor: User, thread_id: int) -> Thread:
     return thread
 
 
+# What a reply reads of its thread, its community and the caller's membership (the write rules,
+# the counters) under the lock: plain columns, no ORM objects (find_thread_to_reply).
+_REPLY_THREAD_COLUMNS = ("id", "community_id", "locked", "merged_into_id", "reply_count",
+                         "trending_score")
+_REPLY_COMMUNITY_COLUMNS = ("id", "slug", "visibility", "archived")
+_REPLY_MEMBERSHIP_COLUMNS = ("user_id", "community_id", "status", "role")
+# find_thread_to_reply's statement per shape of caller (permissions.viewer_shape), built once.
+_REPLY_STATEMENTS: dict[tuple, Select] = {}
+
+
+def _reply_statement(actor: User) -> Select:
+    shape = viewer_shape(actor)
+    statement = _REPLY_STATEMENTS.get(shape)
+    if statement is None:
+        bound = bound_viewer(actor)
+        threads, communities = Thread.__table__, Community.__table__
+        mine = Membership.__table__.alias("mine")  # the visibility filter's subqueries stay apart
+        statement = _REPLY_STATEMENTS[shape] = (
+            select(*(threads.c[name] for name in _REPLY_THREAD_COLUMNS),
+                   *(communities.c[name] for name in _REPLY_COMMUNITY_COLUMNS),
+                   *(mine.c[name] for name in _REPLY_MEMBERSHIP_COLUMNS),
+                   subscribers.active_column(), *concerns.COLUMNS)
+            .select_from(threads)
+            .join(communities, communities.c.id == threads.c.community_id)
+            .outerjoin(mine, and_(mine.c.community_id == threads.c.community_id,
+                                  mine.c.user_id == bound.id))
+            .outerjoin(concerns.TABLE, concerns.join_condition(threads.c.id))
+            .where(threads.c.id == bindparam("thread_id", type_=Integer),
+                   threads.c.deleted_at.is_(None), visible_communities(bound))
+            .with_for_update(of=threads))
+    return statement
+
+
+_THREAD_AT = len(_REPLY_THREAD_COLUMNS)
+_MEMBERSHIP_AT = _THREAD_AT + len(_REPLY_COMMUNITY_COLUMNS)
+_SUBSCRIPTIONS_AT = _MEMBERSHIP_AT + len(_REPLY_MEMBERSHIP_COLUMNS)
+
+
+def find_thread_to_reply(actor: User, thread_id: int) -> Columns:
+    """find_thread_to_change for a reply, whose answer shows nothing of the thread: the same
+    statement's reads (the thread locked until commit, its community, the caller's membership
+    remembered, the active webhook subscriptions, the thread's concern) as plain columns of one
+    Core row, without the ORM's loading. Returns the thread's columns the write rules and the
+    counters read (`_REPLY_THREAD_COLUMNS`), with `community` (Columns of its write rules')."""
+    row = db.session.connection().execute(
+        _reply_statement(actor), {"thread_id": thread_id, **viewer_parameters(actor)}).first()
+    if row is None:
+        raise NotFound(f"No thread {thread_id}.")
+    thread = Columns(**dict(zip(_REPLY_THREAD_COLUMNS, row)))
+    thread.community = Columns(**dict(zip(_REPLY_COMMUNITY_COLUMNS, row[_THREAD_AT:])))
+    membership = None if row[_MEMBERSHIP_AT] is None else Columns(
+        **dict(zip(_REPLY_MEMBERSHIP_COLUMNS, row[_MEMBERSHIP_AT:])))
+    session = db.session()
+    remember_membership(actor, thread.community_id, membership)
+    subscribers.remember(session, row[_SUBSCRIPTIONS_AT])
+    concerns.remember(session, thread.id, *row[_SUBSCRIPTIONS_AT + 1:])
+    return thread
+
+
+def _reread_reply_thread(thread: Columns) -> None:
+    """reread_thread for find_thread_to_reply's columns (SQLite, after the first write)."""
+    row = db.session.connection().execute(_REREAD_REPLY_THREAD, {"thread_id": thread.id}).one()
+    thread.__dict__.update(zip(_REPLY_THREAD_COLUMNS, row))
+
+
+_REREAD_REPLY_THREAD = select(*(Thread.__table__.c[name] for name in _REPLY_THREAD_COLUMNS)).where(
+    Thread.__table__.c.id == bindparam("thread_id", type_=Integer))  # built once
+
+
 def lock_thread(thread: Thread) -> None:
     """Re-read the thread's columns under a row lock (held until commit) before changing its counters."""
     db.session.refresh(thread, attribute_names=THREAD_COLUMNS, with_for_update=True)
@@ -533,6 +602,9 @@ def write_counters(thread: Thread, **values) -> None:
                      **({"version": table.c.version + 1} if bump else {})}))
     session.connection().execute(statement, {"thread_id": thread.id,
                                              **{f"new_{name}": v for name, v in values.items()}})
+    if not isinstance(thread, Thread):  # plain columns (find_thread_to_reply)
+        thread.__dict__.update(values)
+        return
     for name, value in values.items():
         set_committed_value(thread, name, value)
     if bump:
@@ -610,7 +682,7 @@ def post_views(viewer: User, posts: list[Post]) -> list[PostView]:
 
 def create_post(actor: User, thread_id: int, fields: dict) -> PostView:
     """A reply: the thread is read and locked once, and the answer is built from what was written."""
-    thread = find_thread_to_change(actor, thread_id)
+    thread = find_thread_to_reply(actor, thread_id)
     require_can_write(actor, thread)
     parent_id = fields.get("parent_id")
     if parent_id is not None and db.session.scalar(select(Post.id).where(
@@ -621,11 +693,11 @@ def create_post(actor: User, thread_id: int, fields: dict) -> PostView:
                        body=fields["body"], created_at=now, updated_at=now)
     set_committed_value(post, "author", actor)
     if not row_locks():  # SQLite: the counters are current only after the first write
-        reread_thread(thread)
+        _reread_reply_thread(thread)
     write_counters(thread, reply_count=thread.reply_count + 1, last_activity_at=now,
                    trending_score=ranking.add_activity(thread.trending_score,
                                                        ranking.REPLY_WEIGHT, now))
-    commit_keeping(post, thread, actor)
+    commit_keeping(actor)
     return PostView(post, accepted=False, my_vote=None)  # a new reply: not accepted, no votes
 
 
