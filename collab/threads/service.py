@@ -495,27 +495,29 @@ def find_thread_to_change(actor: User, thread_id: int) -> Thread:
     return thread
 
 
-# What a reply reads of its thread, its community and the caller's membership (the write rules,
-# the counters) under the lock: plain columns, no ORM objects (find_thread_to_reply).
-_REPLY_THREAD_COLUMNS = ("id", "community_id", "locked", "merged_into_id", "reply_count",
-                         "trending_score")
-_REPLY_COMMUNITY_COLUMNS = ("id", "slug", "visibility", "archived")
-_REPLY_MEMBERSHIP_COLUMNS = ("user_id", "community_id", "status", "role")
-# find_thread_to_reply's statement per shape of caller (permissions.viewer_shape), built once.
-_REPLY_STATEMENTS: dict[tuple, Select] = {}
+# What a reply and a vote read of their thread (the write rules, the counters, the answer) under
+# the lock, as plain columns (find_thread_columns); with the community's and the membership's.
+REPLY_COLUMNS = ("id", "community_id", "locked", "merged_into_id", "reply_count",
+                 "trending_score")
+VOTE_COLUMNS = ("id", "community_id", "author_id", "deleted_at", "kind", "status", "locked",
+                "merged_into_id", "upvotes", "downvotes", "top_score", "trending_score")
+_COMMUNITY_COLUMNS = ("id", "slug", "visibility", "archived")
+_MEMBERSHIP_COLUMNS = ("user_id", "community_id", "status", "role")
+# find_thread_columns' statements per (shape of caller, columns), built once.
+_COLUMNS_STATEMENTS: dict[tuple, Select] = {}
 
 
-def _reply_statement(actor: User) -> Select:
-    shape = viewer_shape(actor)
-    statement = _REPLY_STATEMENTS.get(shape)
+def _columns_statement(actor: User, columns: tuple) -> Select:
+    key = (viewer_shape(actor), columns)
+    statement = _COLUMNS_STATEMENTS.get(key)
     if statement is None:
         bound = bound_viewer(actor)
         threads, communities = Thread.__table__, Community.__table__
         mine = Membership.__table__.alias("mine")  # the visibility filter's subqueries stay apart
-        statement = _REPLY_STATEMENTS[shape] = (
-            select(*(threads.c[name] for name in _REPLY_THREAD_COLUMNS),
-                   *(communities.c[name] for name in _REPLY_COMMUNITY_COLUMNS),
-                   *(mine.c[name] for name in _REPLY_MEMBERSHIP_COLUMNS),
+        statement = _COLUMNS_STATEMENTS[key] = (
+            select(*(threads.c[name] for name in columns),
+                   *(communities.c[name] for name in _COMMUNITY_COLUMNS),
+                   *(mine.c[name] for name in _MEMBERSHIP_COLUMNS),
                    subscribers.active_column(), *concerns.COLUMNS)
             .select_from(threads)
             .join(communities, communities.c.id == threads.c.community_id)
@@ -528,40 +530,53 @@ def _reply_statement(actor: User) -> Select:
     return statement
 
 
-_THREAD_AT = len(_REPLY_THREAD_COLUMNS)
-_MEMBERSHIP_AT = _THREAD_AT + len(_REPLY_COMMUNITY_COLUMNS)
-_SUBSCRIPTIONS_AT = _MEMBERSHIP_AT + len(_REPLY_MEMBERSHIP_COLUMNS)
+class LockedThread(Columns):
+    """A thread's columns read under its row lock (find_thread_columns), with `community`."""
+
+    @property
+    def score(self) -> int:
+        return self.upvotes - self.downvotes
 
 
-def find_thread_to_reply(actor: User, thread_id: int) -> Columns:
-    """find_thread_to_change for a reply, whose answer shows nothing of the thread: the same
-    statement's reads (the thread locked until commit, its community, the caller's membership
+def find_thread_columns(actor: User, thread_id: int, columns: tuple) -> LockedThread:
+    """find_thread_to_change for a write whose answer needs no ORM Thread (a reply, a vote): the
+    same statement's reads (the thread locked until commit, its community, the caller's membership
     remembered, the active webhook subscriptions, the thread's concern) as plain columns of one
-    Core row, without the ORM's loading. Returns the thread's columns the write rules and the
-    counters read (`_REPLY_THREAD_COLUMNS`), with `community` (Columns of its write rules')."""
+    Core row, without the ORM's loading. Returns the thread's `columns`, with `community` (the
+    columns of the write rules); kept for the transaction (written.remember_locked) for the flush
+    listeners that would have found the Thread loaded."""
     row = db.session.connection().execute(
-        _reply_statement(actor), {"thread_id": thread_id, **viewer_parameters(actor)}).first()
+        _columns_statement(actor, columns), {"thread_id": thread_id, **viewer_parameters(actor)}
+    ).first()
     if row is None:
         raise NotFound(f"No thread {thread_id}.")
-    thread = Columns(**dict(zip(_REPLY_THREAD_COLUMNS, row)))
-    thread.community = Columns(**dict(zip(_REPLY_COMMUNITY_COLUMNS, row[_THREAD_AT:])))
-    membership = None if row[_MEMBERSHIP_AT] is None else Columns(
-        **dict(zip(_REPLY_MEMBERSHIP_COLUMNS, row[_MEMBERSHIP_AT:])))
+    at = len(columns)
+    thread = LockedThread(**dict(zip(columns, row)))
+    thread.community = Columns(**dict(zip(_COMMUNITY_COLUMNS, row[at:])))
+    at += len(_COMMUNITY_COLUMNS)
+    membership = None if row[at] is None else Columns(**dict(zip(_MEMBERSHIP_COLUMNS, row[at:])))
+    at += len(_MEMBERSHIP_COLUMNS)
     session = db.session()
     remember_membership(actor, thread.community_id, membership)
-    subscribers.remember(session, row[_SUBSCRIPTIONS_AT])
-    concerns.remember(session, thread.id, *row[_SUBSCRIPTIONS_AT + 1:])
+    subscribers.remember(session, row[at])
+    concerns.remember(session, thread.id, *row[at + 1:])
+    written.remember_locked(session, thread)
     return thread
 
 
-def _reread_reply_thread(thread: Columns) -> None:
-    """reread_thread for find_thread_to_reply's columns (SQLite, after the first write)."""
-    row = db.session.connection().execute(_REREAD_REPLY_THREAD, {"thread_id": thread.id}).one()
-    thread.__dict__.update(zip(_REPLY_THREAD_COLUMNS, row))
+_REREAD_STATEMENTS: dict[tuple, Select] = {}
 
 
-_REREAD_REPLY_THREAD = select(*(Thread.__table__.c[name] for name in _REPLY_THREAD_COLUMNS)).where(
-    Thread.__table__.c.id == bindparam("thread_id", type_=Integer))  # built once
+def reread_columns(thread: LockedThread) -> None:
+    """reread_thread for find_thread_columns' thread (SQLite, after the first write)."""
+    columns = tuple(name for name in thread.__dict__ if name != "community")
+    statement = _REREAD_STATEMENTS.get(columns)
+    if statement is None:
+        table = Thread.__table__
+        statement = _REREAD_STATEMENTS[columns] = select(*(table.c[name] for name in columns)).where(
+            table.c.id == bindparam("thread_id", type_=Integer))
+    row = db.session.connection().execute(statement, {"thread_id": thread.id}).one()
+    thread.__dict__.update(zip(columns, row))
 
 
 def lock_thread(thread: Thread) -> None:
@@ -602,7 +617,7 @@ def write_counters(thread: Thread, **values) -> None:
                      **({"version": table.c.version + 1} if bump else {})}))
     session.connection().execute(statement, {"thread_id": thread.id,
                                              **{f"new_{name}": v for name, v in values.items()}})
-    if not isinstance(thread, Thread):  # plain columns (find_thread_to_reply)
+    if not isinstance(thread, Thread):  # plain columns (find_thread_columns)
         thread.__dict__.update(values)
         return
     for name, value in values.items():
@@ -682,7 +697,7 @@ def post_views(viewer: User, posts: list[Post]) -> list[PostView]:
 
 def create_post(actor: User, thread_id: int, fields: dict) -> PostView:
     """A reply: the thread is read and locked once, and the answer is built from what was written."""
-    thread = find_thread_to_reply(actor, thread_id)
+    thread = find_thread_columns(actor, thread_id, REPLY_COLUMNS)
     require_can_write(actor, thread)
     parent_id = fields.get("parent_id")
     if parent_id is not None and db.session.scalar(select(Post.id).where(
@@ -693,7 +708,7 @@ def create_post(actor: User, thread_id: int, fields: dict) -> PostView:
                        body=fields["body"], created_at=now, updated_at=now)
     set_committed_value(post, "author", actor)
     if not row_locks():  # SQLite: the counters are current only after the first write
-        _reread_reply_thread(thread)
+        reread_columns(thread)
     write_counters(thread, reply_count=thread.reply_count + 1, last_activity_at=now,
                    trending_score=ranking.add_activity(thread.trending_score,
                                                        ranking.REPLY_WEIGHT, now))
