@@ -18,7 +18,7 @@ from sqlalchemy import (
     true,
     update,
 )
-from sqlalchemy.orm import aliased, contains_eager, lazyload, load_only, undefer
+from sqlalchemy.orm import aliased, undefer
 from sqlalchemy.orm.attributes import set_committed_value
 
 from collab import outbox, time
@@ -440,61 +440,6 @@ def row_locks() -> bool:
     return db.session.get_bind().dialect.name != "sqlite"
 
 
-# What the write rules read of a community (require_contributor): not its texts or allow-lists.
-_WRITE_RULES_ONLY = (load_only(Community.id, Community.slug, Community.visibility,
-                               Community.archived),
-                     lazyload(Community.audience_rows), lazyload(Community.organization_rows))
-# find_thread_to_change's statement per shape of caller (permissions.viewer_shape), built once.
-_CHANGE_STATEMENTS: dict[tuple, Select] = {}
-
-
-def _change_statement(actor: User) -> Select:
-    shape = viewer_shape(actor)
-    statement = _CHANGE_STATEMENTS.get(shape)
-    if statement is None:
-        bound = bound_viewer(actor)
-        # An alias, so the membership subqueries of the visibility filter stay uncorrelated.
-        mine = aliased(Membership)
-        statement = _CHANGE_STATEMENTS[shape] = (
-            select(Thread, mine, subscribers.active_column(), *concerns.COLUMNS)
-            .join(Community, Community.id == Thread.community_id)
-            .outerjoin(mine, and_(mine.community_id == Thread.community_id,
-                                  mine.user_id == bound.id))
-            .outerjoin(concerns.TABLE, concerns.join_condition(Thread.id))
-            .where(Thread.id == bindparam("thread_id", type_=Integer),
-                   Thread.deleted_at.is_(None), visible_communities(bound))
-            .options(contains_eager(Thread.community).options(*_WRITE_RULES_ONLY),
-                     lazyload(Thread.tag_rows), lazyload(Thread.author),
-                     lazyload(Thread.answer_verified_by), lazyload(mine.user))
-            .with_for_update(of=Thread)
-            .execution_options(populate_existing=True))
-    return statement
-
-
-def find_thread_to_change(actor: User, thread_id: int) -> Thread:
-    """find_visible_thread and lock_thread in one statement: the thread, locked until commit.
-
-    Its community comes along (the write rules need it), and the caller's membership of it,
-    remembered for the transaction (permissions.remember_membership), so the write rules look it
-    up no more; its tags, author and the community's audiences and allow-list stay unloaded
-    until something asks. The active webhook subscriptions come along too, for the write's
-    deliveries (webhooks.subscribers), and the thread's concern, for scoring a new reply
-    (concerns.remembered). The statement is built once per shape of caller. SQLite
-    has no row lock: there the caller reads the thread again after its first write
-    (reread_thread).
-    """
-    row = db.session.execute(_change_statement(actor),
-                             {"thread_id": thread_id, **viewer_parameters(actor)}).first()
-    if row is None:
-        raise NotFound(f"No thread {thread_id}.")
-    thread, membership, subscriptions, *concern = row
-    session = db.session()
-    remember_membership(actor, thread.community_id, membership)
-    subscribers.remember(session, subscriptions)
-    concerns.remember(session, thread.id, *concern)
-    return thread
-
-
 # What a reply and a vote read of their thread (the write rules, the counters, the answer) under
 # the lock, as plain columns (find_thread_columns); with the community's and the membership's.
 REPLY_COLUMNS = ("id", "community_id", "locked", "merged_into_id", "reply_count",
@@ -539,12 +484,19 @@ class LockedThread(Columns):
 
 
 def find_thread_columns(actor: User, thread_id: int, columns: tuple) -> LockedThread:
-    """find_thread_to_change for a write whose answer needs no ORM Thread (a reply, a vote): the
-    same statement's reads (the thread locked until commit, its community, the caller's membership
-    remembered, the active webhook subscriptions, the thread's concern) as plain columns of one
-    Core row, without the ORM's loading. Returns the thread's `columns`, with `community` (the
-    columns of the write rules); kept for the transaction (written.remember_locked) for the flush
-    listeners that would have found the Thread loaded."""
+    """find_visible_thread and lock_thread in one statement, for a write whose answer needs no ORM
+    Thread (a reply, a vote): the thread, locked until commit, as plain columns of one Core row
+    (the ORM's loading of the Thread and its community was about a sixth of a reply's CPU).
+
+    Its community's columns come along (`community`: what the write rules read), and the
+    caller's membership of it, remembered for the transaction (permissions.remember_membership),
+    so the write rules look it up no more. The active webhook subscriptions come along too, for
+    the write's deliveries (webhooks.subscribers), and the thread's concern, for scoring a new
+    reply (concerns.remembered). The thread is kept for the transaction
+    (written.remember_locked) for the flush listeners that would have found it loaded. The
+    statement is built once per shape of caller and set of columns. SQLite has no row lock:
+    there the caller reads the columns again after its first write (reread_columns).
+    """
     row = db.session.connection().execute(
         _columns_statement(actor, columns), {"thread_id": thread_id, **viewer_parameters(actor)}
     ).first()
