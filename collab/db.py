@@ -239,6 +239,18 @@ def listen_as_outbox(session_class, collect, write, pending_key: str, wake_exten
 _OUTBOX_LISTENERS: dict[str, tuple] = {}
 
 
+def collect_outside_flush(session: Session, pending_key: str, collect) -> None:
+    """What a Core write outside the unit of work (collab.threads.written) adds to an outbox's
+    changes (listen_as_outbox): `collect(changes)` (None before the first) returns them, as the
+    outbox's after_flush does, and its before_commit writes them with the rest."""
+    changes_key = f"{pending_key}_changes"
+    held = session.info.get(changes_key)
+    root = session.get_transaction()
+    changes = collect(held[1] if held is not None and held[0] is root else None)
+    if changes is not None:
+        session.info[changes_key] = (root, changes)
+
+
 def commit_keeping(*kept) -> None:
     """Commit, leaving `kept` loaded as this transaction wrote them; everything else expires as usual.
 

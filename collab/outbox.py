@@ -22,9 +22,10 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from collab import time
 from collab.communities.models import Community, CommunityAudience, CommunityOrganization
-from collab.db import UTCDateTime, changed_columns, db, listen_as_outbox
+from collab.db import UTCDateTime, changed_columns, collect_outside_flush, db, listen_as_outbox
 from collab.ideas.models import Vote
 from collab.people.models import User
+from collab.threads import written
 from collab.threads.models import Post, Thread, ThreadTag
 
 PENDING_KEY = "search_outbox_pending"
@@ -158,6 +159,22 @@ def thread_versioned(session: Session, thread_id: int) -> bool:
     return first
 
 
+@written.listen
+def _post_written(session: Session, post) -> None:
+    """A reply inserted by a Core statement (threads.service.create_post): its thread's document
+    is queued, as for a new Post in a flush. The INSERT wrote the post's version already bumped
+    (NEW_POST_VERSION, as _fold_versions bumps a new one), so the post is not noted for a bump."""
+    def collect(changes: _Changes | None) -> _Changes:
+        changes = _Changes() if changes is None else changes
+        changes.threads.add(post.thread_id)
+        return changes
+    collect_outside_flush(session, PENDING_KEY, collect)
+
+
+# A new post's version as the commit writes it: the column's default, bumped (_fold_versions).
+NEW_POST_VERSION = 2
+
+
 def _versioned(session: Session) -> set[int]:
     held = session.info.get(CHANGES_KEY)
     return held[1].versioned if held is not None and held[0] is session.get_transaction() else set()
@@ -173,7 +190,7 @@ def _fold_versions(session: Session) -> list:
     versioned = _versioned(session)
     for obj in session.new:
         if isinstance(obj, (Thread, Post)):
-            obj.version = (obj.version or 1) + 1  # the column's default, bumped
+            obj.version = (obj.version or 1) + 1  # the column's default, bumped (NEW_POST_VERSION)
             folded.append(obj)
     for obj in session.dirty:
         if isinstance(obj, (Thread, Post)):

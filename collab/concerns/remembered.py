@@ -1,5 +1,5 @@
 """A thread's concern, read with the thread by the statement that loads and locks it for a write
-(threads.service.find_thread_to_change), so scoring a new reply (concerns.service._record) asks
+(threads.service.find_thread_columns), so scoring a new reply (concerns.service._record) asks
 no more: most threads have none, and a reply below the threshold then writes nothing.
 
 The row read is a snapshot: an update made from it only applies if the concern still holds the

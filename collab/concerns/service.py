@@ -26,6 +26,7 @@ from collab.permissions import (
     visible_community_ids,
 )
 from collab.threads import service as threads
+from collab.threads import written
 from collab.threads.models import Post, Thread
 
 TRANSITIONS = {
@@ -42,10 +43,11 @@ concern_opened = Namespace().signal("concern-opened")
 # Scoring (session events) ----------------------------------------------------------------
 
 @event.listens_for(Session, "after_flush")
-def _assess_new_content(session: Session, flush_context) -> None:
-    """Scores each new thread and post; the worst score per thread may open its concern."""
+def _assess_new_content(session: Session, flush_context, new=None) -> None:
+    """Scores each new thread and post (`new`: a post written outside a flush, threads.written);
+    the worst score per thread may open its concern."""
     worst: dict[int, classifier.Assessment] = {}
-    for item in session.new:
+    for item in session.new if new is None else new:
         if isinstance(item, Thread):
             thread_id, text = item.id, f"{item.title}. {item.body}"
         elif isinstance(item, Post):
@@ -61,6 +63,9 @@ def _assess_new_content(session: Session, flush_context) -> None:
         thread = session.identity_map.get(identity_key(Thread, thread_id))
         community_id = thread.__dict__.get("community_id") if thread is not None else None
         _record(session, thread_id, assessment, flags=None, community_id=community_id)
+
+
+written.listen(lambda session, post: _assess_new_content(session, None, new=(post,)))
 
 
 # Every new post asks (built once): the thread's concern, if any.

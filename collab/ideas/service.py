@@ -19,10 +19,13 @@ from collab.ideas.models import IdeaStatusChange, Vote
 from collab.people.models import Audience, User
 from collab.threads.models import Thread, ThreadKind, ThreadStatus
 from collab.threads.service import (
+    VOTE_COLUMNS,
+    LockedThread,
     ThreadView,
-    find_thread_to_change,
+    find_thread_columns,
     find_visible_thread,
     lock_thread,
+    reread_columns,
     reread_thread,
     row_locks,
     require_can_write,
@@ -117,7 +120,7 @@ def _votes(actor: User, thread: Thread) -> tuple[Vote | None, dict[str, dict[str
     return mine, tallies
 
 
-def _set_vote(actor: User, thread: Thread, value: int | None) -> ThreadView:
+def _set_vote(actor: User, thread: LockedThread, value: int | None) -> ThreadView:
     """The caller's vote becomes `value` (None: withdrawn); counters recounted under the lock.
 
     PostgreSQL: the thread was read under its row lock, so the votes read now are current and
@@ -141,7 +144,7 @@ def _set_vote(actor: User, thread: Thread, value: int | None) -> ThreadView:
     if changed and not row_locks():
         write()
         db.session.flush()
-        reread_thread(thread)
+        reread_columns(thread)
         _require_votable(actor, thread)
         _, tallies = _votes(actor, thread)
     if value is not None:
@@ -175,14 +178,14 @@ def vote(actor: User, thread_id: int, value: int) -> ThreadView:
 
 
 def _vote(actor: User, thread_id: int, value: int) -> ThreadView:
-    thread = find_thread_to_change(actor, thread_id)
+    thread = find_thread_columns(actor, thread_id, VOTE_COLUMNS)
     _require_votable(actor, thread)
     return _set_vote(actor, thread, value)
 
 
 def withdraw_vote(actor: User, thread_id: int) -> ThreadView:
     """Remove the caller's vote (if any); past activity still counts, decaying, for trending."""
-    thread = find_thread_to_change(actor, thread_id)
+    thread = find_thread_columns(actor, thread_id, VOTE_COLUMNS)
     _require_votable(actor, thread)
     return _set_vote(actor, thread, None)
 

@@ -22,6 +22,7 @@ from collab.ideas.models import IdeaStatusChange
 from collab.insights import periods
 from collab.insights.models import ORGANIZATION, InsightDay, ThreadFact
 from collab.people.models import Audience, User
+from collab.threads import written
 from collab.threads.models import Post, Thread
 
 AUDIENCES = [a.value for a in Audience]
@@ -348,7 +349,8 @@ def utc_day(value) -> date:
 
 
 @event.listens_for(Session, "after_flush")
-def _touched(session: Session, flush_context) -> None:
+def _touched(session: Session, flush_context, new=None) -> None:
+    """The flush's changes; `new`: a post written outside a flush (threads.written) instead."""
     cells: set[tuple[int, date]] = set()
     thread_days: dict[int, set[date]] = {}   # a post's thread: the days it touches there
     whole_threads: set[int] = set()          # every post of these threads (moved, hidden...)
@@ -356,9 +358,10 @@ def _touched(session: Session, flush_context) -> None:
     facts: set[int] = set()
     new_threads, new_posts = [], []
     post_threads: dict[int, int] = {}  # new post -> its thread
-    for item in (*session.new, *session.dirty, *session.deleted):
-        dirty = item in session.dirty
-        if item in session.new and isinstance(item, (Thread, Post)):
+    added = session.new if new is None else new
+    for item in (*session.new, *session.dirty, *session.deleted) if new is None else new:
+        dirty = new is None and item in session.dirty
+        if item in added and isinstance(item, (Thread, Post)):
             (new_threads if isinstance(item, Thread) else new_posts).append(item.id)
             if isinstance(item, Post):
                 post_threads[item.id] = item.thread_id
@@ -405,6 +408,9 @@ def _touched(session: Session, flush_context) -> None:
     refresh_days(connection, cells)
     if facts:
         refresh_threads(connection, facts)
+
+
+written.listen(lambda session, post: _touched(session, None, new=(post,)))
 
 
 def _communities(session: Session, connection, thread_ids: set[int]) -> dict[int, set[int]]:

@@ -37,6 +37,7 @@ from collab.people.models import User
 from collab.permissions import find_visible_community, visible_community_ids
 from collab.reputation import rules
 from collab.reputation.models import ReputationDay
+from collab.threads import written
 from collab.threads.models import Post, Thread, ThreadStatus
 
 PERIODS = {"week": 7, "month": 30, "year": 365, "all": None}
@@ -166,6 +167,8 @@ POST_EVENT_COLUMNS = {"deleted_at", "created_at", "author_id", "thread_id"}
 def _pair_of_loaded_thread(session: Session, thread_id: int) -> tuple[int, int, bool] | None:
     """(community, author, live) of a thread the session holds loaded, without a statement."""
     thread = session.identity_map.get(identity_key(Thread, thread_id))
+    if thread is None:  # or read as plain columns by the write (threads.written)
+        thread = written.locked_thread(session, thread_id)
     loaded = thread.__dict__ if thread is not None else {}
     if "community_id" in loaded and "author_id" in loaded and "deleted_at" in loaded:
         return loaded["community_id"], loaded["author_id"], loaded["deleted_at"] is None

@@ -18,8 +18,9 @@ from sqlalchemy.orm import Session
 from collab import time
 from collab.communities.models import Community, Membership, MembershipStatus
 from collab.concerns.models import Concern, ConcernState
-from collab.db import changed_columns, db, listen_as_outbox
+from collab.db import changed_columns, collect_outside_flush, db, listen_as_outbox
 from collab.ideas.models import IdeaStatusChange, Vote
+from collab.threads import written
 from collab.threads.models import Post, Thread
 from collab.webhooks import subscribers
 from collab.webhooks.models import EventType, WebhookDelivery, WebhookSubscription
@@ -46,6 +47,12 @@ def _concern_data(concern_id: int, thread_id: int, score: float, reasons: list[s
                         "reopened": reopened}}
 
 
+def _post_created(post) -> tuple:
+    return (EventType.POST_CREATED, None, post.thread_id, {"post": {
+        "id": post.id, "thread_id": post.thread_id, "author_id": post.author_id,
+        "parent_id": post.parent_id, "body": post.body}})
+
+
 def _events(session: Session) -> list[tuple[str, int | None, int | None, dict]]:
     """(type, community id, thread id, data) for each change in this flush."""
     found = []
@@ -56,9 +63,7 @@ def _events(session: Session) -> list[tuple[str, int | None, int | None, dict]]:
             found.append((EventType.THREAD_CREATED, obj.community_id, obj.id,
                           {"thread": _thread_data(obj)}))
         elif isinstance(obj, Post):
-            found.append((EventType.POST_CREATED, None, obj.thread_id, {"post": {
-                "id": obj.id, "thread_id": obj.thread_id, "author_id": obj.author_id,
-                "parent_id": obj.parent_id, "body": obj.body}}))
+            found.append(_post_created(obj))
         elif isinstance(obj, IdeaStatusChange):
             found.append((EventType.IDEA_STATUS_CHANGED, None, obj.thread_id, {
                 "thread_id": obj.thread_id, "from_status": obj.from_status,
@@ -108,7 +113,16 @@ def _events(session: Session) -> list[tuple[str, int | None, int | None, dict]]:
 
 def _collect_flush(session: Session, events: dict | None) -> dict | None:
     """After each flush: the transaction's events, one per entity (a later change replaces it)."""
-    found = _events(session)
+    return _add_events(events, _events(session))
+
+
+@written.listen
+def _post_written(session: Session, post) -> None:
+    """A reply inserted by a Core statement (threads.service.create_post): as a new Post in a flush."""
+    collect_outside_flush(session, PENDING_KEY, lambda events: _add_events(events, [_post_created(post)]))
+
+
+def _add_events(events: dict | None, found: list) -> dict | None:
     if not found:
         return events
     events = {} if events is None else events

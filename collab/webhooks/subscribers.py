@@ -2,7 +2,7 @@
 
 Every write's transaction asks which subscriptions are active before it writes its deliveries
 (events.py). A write that starts by reading its thread under lock (threads.service's
-find_thread_to_change) reads them in that same statement, as one aggregated string
+find_thread_columns) reads them in that same statement, as one aggregated string
 (`active_column`), and remembers them for its transaction (`remember`); the deliveries then use
 them (`remembered`) and skip their own SELECT. Nothing outlives the transaction: this is the
 read the transaction would do anyway, done earlier in it (no cache). A transaction that itself

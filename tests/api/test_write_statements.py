@@ -46,8 +46,9 @@ def _loads(seen, table):
 
 
 def _thread_loads(seen):
-    """Statements that read a thread's row (not the reputation events that join threads)."""
-    return [s for s in _selects(seen, "threads") if "threads.title" in s]
+    """Statements that read a thread's row, its write rules at least (not the reputation events
+    that join threads; a reply or a vote reads only what its rules, counters and answer need)."""
+    return [s for s in _selects(seen, "threads") if "threads.merged_into_id" in s]
 
 
 def _membership_read_with_the_thread(seen) -> bool:

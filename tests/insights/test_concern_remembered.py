@@ -85,7 +85,7 @@ def test_a_concern_changed_after_the_thread_was_read_is_read_again(app, make_use
     opened = _concern(app, thread["id"])
     with app.test_request_context():
         actor = db.session.get(User, owner.id)
-        locked = threads.find_thread_to_change(actor, thread["id"])
+        locked = threads.find_thread_columns(actor, thread["id"], threads.REPLY_COLUMNS)
         assert locked.id == thread["id"]
         with db.engine.connect() as other:  # another transaction, committed meanwhile
             other.execute(update(Concern).where(Concern.thread_id == thread["id"]).values(
