@@ -75,11 +75,35 @@ def cannot_be_negative(text: str) -> bool:
             and _negative_tokens().isdisjoint(_tokens(text)))
 
 
+def compound(text: str) -> float:
+    """VADER's compound score (SentimentIntensityAnalyzer.polarity_scores), without its first
+    pass on ASCII text: that pass copies the text character by character to replace emoji by
+    their descriptions, and no emoji is ASCII."""
+    analyzer = _analyzer()
+    if not text.isascii():
+        return analyzer.polarity_scores(text)["compound"]
+    from vaderSentiment.vaderSentiment import BOOSTER_DICT, SentiText
+
+    text = text.strip()
+    sentitext = SentiText(text)
+    sentiments = []
+    words = sentitext.words_and_emoticons
+    for i, item in enumerate(words):
+        lower = item.lower()
+        if lower in BOOSTER_DICT or (i < len(words) - 1 and lower == "kind"
+                                     and words[i + 1].lower() == "of"):
+            sentiments.append(0)
+            continue
+        sentiments = analyzer.sentiment_valence(0, sentitext, item, i, sentiments)
+    sentiments = analyzer._but_check(words, sentiments)
+    return analyzer.score_valence(sentiments, text)["compound"]
+
+
 def negativity(text: str) -> float:
     """The negative part of VADER's compound score (0..1); VADER runs only when it can be > 0."""
     if cannot_be_negative(text):
         return 0.0
-    return max(0.0, -_analyzer().polarity_scores(text)["compound"])
+    return max(0.0, -compound(text))
 
 
 def assess(text: str) -> Assessment:

@@ -53,6 +53,7 @@ EVERYTHING = MOSTLY_SAFE + NEGATIVE[:400] + SPECIAL + EMOJI
 @given(texts(MOSTLY_SAFE))
 def test_skip_gives_vaders_assessment_on_mostly_positive_texts(text):
     assert classifier.assess(text) == vader_assessment(text)
+    assert classifier.compound(text) == analyzer.polarity_scores(text)["compound"]
     if classifier.cannot_be_negative(text):
         assert analyzer.polarity_scores(text)["compound"] >= 0
 
@@ -61,12 +62,14 @@ def test_skip_gives_vaders_assessment_on_mostly_positive_texts(text):
 @given(texts(EVERYTHING))
 def test_skip_gives_vaders_assessment_on_any_words(text):
     assert classifier.assess(text) == vader_assessment(text)
+    assert classifier.compound(text) == analyzer.polarity_scores(text)["compound"]
 
 
 @settings(max_examples=1000, deadline=None)
 @given(st.text(alphabet=string.printable + "😀😡é", max_size=200))
 def test_skip_gives_vaders_assessment_on_arbitrary_characters(text):
     assert classifier.assess(text) == vader_assessment(text)
+    assert classifier.compound(text) == analyzer.polarity_scores(text)["compound"]
 
 
 REALISTIC = [
@@ -99,6 +102,7 @@ def test_skip_on_realistic_texts():
     skipped = [text for text in REALISTIC if classifier.cannot_be_negative(text)]
     for text in REALISTIC:
         assert classifier.assess(text) == vader_assessment(text), text
+        assert classifier.compound(text) == analyzer.polarity_scores(text)["compound"], text
     # The skip is taken where it can be, and refused wherever VADER could turn negative.
     assert "Great work on the release, the new dashboard is really helpful. Thanks!" in skipped
     assert "Sure, happy to help with the roadmap review on Friday." in skipped
