@@ -20,6 +20,18 @@ RISK_TERMS = (
     "weeks without", "deadline missed", "penalt", "fine us",
 )
 _RISK = re.compile(r"\b(" + "|".join(re.escape(t.strip()) for t in RISK_TERMS) + r")", re.I)
+_RISK_STEMS = tuple(t.strip().lower() for t in RISK_TERMS)
+
+
+def risk_terms(text: str) -> list[str]:
+    """The risk terms `text` holds (sorted, lower-case). An ASCII text that holds none of them
+    as a substring (lower-cased) cannot match, so the regular expression is not run: re.I's
+    case folding equals str.lower's on ASCII (not on all Unicode: "ſ" matches "s")."""
+    if text.isascii():
+        lower = text.lower()
+        if not any(stem in lower for stem in _RISK_STEMS):
+            return []
+    return sorted({match.lower() for match in _RISK.findall(text)})
 
 
 @dataclass
@@ -109,6 +121,6 @@ def negativity(text: str) -> float:
 def assess(text: str) -> Assessment:
     text = text[:5000]
     negative = negativity(text)
-    terms = sorted({match.lower() for match in _RISK.findall(text)})
+    terms = risk_terms(text)
     score = SENTIMENT_WEIGHT * negative + min(RISK_CAP, RISK_WEIGHT * len(terms))
     return Assessment(round(score, 4), negative, terms)

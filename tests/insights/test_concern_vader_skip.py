@@ -1,5 +1,6 @@
-"""The classifier skips VADER only where its compound score provably cannot be negative: the
-skip must give exactly VADER's own assessment, on generated and realistic texts."""
+"""The classifier skips VADER only where its compound score provably cannot be negative, and the
+risk terms' regular expression where no term is in the text: the skips must give exactly the
+assessment of VADER and the regular expression, on generated and realistic texts."""
 import string
 
 from hypothesis import HealthCheck, given, settings
@@ -17,6 +18,8 @@ SPECIAL = sorted(vader.SPECIAL_CASES) + sorted(vader.SENTIMENT_LADEN_IDIOMS)
 STRUCTURE = ["but", "BUT", "never", "so", "this", "at", "least", "very", "no", "or", "nor",
              "without", "doubt", "kind", "of", "sort", "just", "enough", "yeah", "right", "kiss",
              "death", "bus", "stop", "the", "isn't", "don't", "wasn't", "aint", "n't", "won't"]
+RISK = [t.strip() for t in classifier.RISK_TERMS] + ["quite", "leaks", "Sue", "GDPR", "ſue",
+                                                    "threats", "resigned", "K"]
 NEUTRAL = ["export", "report", "team", "the", "a", "we", "it", "is", "to", "quarterly", "csv",
            "release", "meeting", "roadmap", "and", "with", "for", "on", "today", "I'm"]
 EMOJI = ["😀", "😡", "💘", "😢", "👍", "😭", "é", "—"]
@@ -46,7 +49,7 @@ def texts(pools, max_size=25):
 
 
 MOSTLY_SAFE = POSITIVE[:400] + NEUTRAL * 20 + BOOSTERS + STRUCTURE + PUNCTUATION
-EVERYTHING = MOSTLY_SAFE + NEGATIVE[:400] + SPECIAL + EMOJI
+EVERYTHING = MOSTLY_SAFE + NEGATIVE[:400] + SPECIAL + EMOJI + RISK
 
 
 @settings(max_examples=3000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -66,7 +69,7 @@ def test_skip_gives_vaders_assessment_on_any_words(text):
 
 
 @settings(max_examples=1000, deadline=None)
-@given(st.text(alphabet=string.printable + "😀😡é", max_size=200))
+@given(st.text(alphabet=string.printable + "😀😡éſK", max_size=200))
 def test_skip_gives_vaders_assessment_on_arbitrary_characters(text):
     assert classifier.assess(text) == vader_assessment(text)
     assert classifier.compound(text) == analyzer.polarity_scores(text)["compound"]
@@ -121,3 +124,16 @@ def test_every_token_that_can_turn_a_valence_negative_refuses_the_skip():
         if list(classifier._tokens(token)) != [token.lower()]:
             continue  # e.g. "^urs": VADER's tokens never hold it (stripped to "urs")
         assert not classifier.cannot_be_negative(f"good {token} great"), token
+
+
+@settings(max_examples=2000, deadline=None)
+@given(texts(RISK + NEUTRAL + POSITIVE[:100], max_size=12))
+def test_risk_terms_skip_gives_the_regular_expressions_terms(text):
+    assert classifier.risk_terms(text) == sorted({m.lower() for m in classifier._RISK.findall(text)})
+
+
+def test_risk_terms_found_whatever_the_case():
+    assert classifier.risk_terms("We will SUE you. Data Loss again!") == ["data loss", "sue"]
+    assert classifier.risk_terms("Thanks, the export works fine") == []
+    assert classifier.risk_terms("quite") == ["quit"]  # terms match as a word's start
+    assert classifier.risk_terms("ſue them") == classifier._RISK.findall("ſue them") != []
