@@ -129,7 +129,8 @@ def test_every_token_that_can_turn_a_valence_negative_refuses_the_skip():
 @settings(max_examples=2000, deadline=None)
 @given(texts(RISK + NEUTRAL + POSITIVE[:100], max_size=12))
 def test_risk_terms_skip_gives_the_regular_expressions_terms(text):
-    assert classifier.risk_terms(text) == sorted({m.lower() for m in classifier._RISK.findall(text)})
+    expected = sorted({match.lower() for match in classifier._RISK.findall(text)})
+    assert classifier.risk_terms(text) == expected
 
 
 def test_risk_terms_found_whatever_the_case():
