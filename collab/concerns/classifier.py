@@ -49,6 +49,15 @@ def _analyzer():
 
 
 @lru_cache(maxsize=1)
+def _known_vader() -> bool:
+    """The skips below follow vaderSentiment 3.3.2's source (pinned); another version runs
+    VADER's own polarity_scores on every text until they are checked against it."""
+    from importlib.metadata import version
+
+    return version("vaderSentiment") == "3.3.2"
+
+
+@lru_cache(maxsize=1)
 def _negative_tokens() -> frozenset[str]:
     """Every token through which VADER (vaderSentiment 3.3.2) can give a word a negative valence.
 
@@ -83,7 +92,7 @@ def _tokens(text: str):
 def cannot_be_negative(text: str) -> bool:
     """True when VADER's compound score of `text` is provably >= 0 (no need to run it): ASCII
     (VADER replaces emoji by descriptions; no emoji is ASCII) and no token of _negative_tokens."""
-    return (text.isascii() and "n't" not in text.lower()
+    return (_known_vader() and text.isascii() and "n't" not in text.lower()
             and _negative_tokens().isdisjoint(_tokens(text)))
 
 
@@ -92,7 +101,7 @@ def compound(text: str) -> float:
     pass on ASCII text: that pass copies the text character by character to replace emoji by
     their descriptions, and no emoji is ASCII."""
     analyzer = _analyzer()
-    if not text.isascii():
+    if not (text.isascii() and _known_vader()):
         return analyzer.polarity_scores(text)["compound"]
     from vaderSentiment.vaderSentiment import BOOSTER_DICT, SentiText
 

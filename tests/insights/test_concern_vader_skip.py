@@ -138,3 +138,9 @@ def test_risk_terms_found_whatever_the_case():
     assert classifier.risk_terms("Thanks, the export works fine") == []
     assert classifier.risk_terms("quite") == ["quit"]  # terms match as a word's start
     assert classifier.risk_terms("ſue them") == classifier._RISK.findall("ſue them") != []
+
+
+def test_no_emoji_is_ascii():
+    """What the skip and the emoji pass's removal rest on: VADER leaves ASCII text as it is."""
+    assert analyzer.emojis and not any(emoji.isascii() for emoji in analyzer.emojis)
+    assert classifier._known_vader()
