@@ -135,6 +135,25 @@ def _add_new_statement(dialect: str, one_post: bool = False):
     return _built[key]
 
 
+_rendered: dict[tuple, str] = {}
+
+
+def _execute_rendered(connection, key: tuple, parameters: dict) -> None:
+    """A built statement (`_built[key]`) run as its SQL, rendered once: executing the Core
+    statement made SQLAlchemy walk its whole tree for the cache key at every reply (the roll-up
+    statement's hundreds of elements: about a third of its Python time). The same SQL text and
+    bind casts, so the same prepared statement; psycopg's named placeholders take the same
+    parameters. Other drivers run the Core statement."""
+    if connection.dialect.driver != "psycopg":
+        connection.execute(_built[key], parameters)
+        return
+    if key not in _rendered:
+        compiled = _built[key].compile(dialect=connection.dialect)
+        assert set(compiled.params) == set(parameters)  # every value bound at execution
+        _rendered[key] = compiled.string
+    connection.exec_driver_sql(_rendered[key], parameters)
+
+
 def add_new(connection, thread_ids: list[int], post_ids: list[int],
             fact_posts: list[int] | None = None) -> None:
     """New threads and posts: add their counts to their days and the organisation's in one
@@ -148,7 +167,7 @@ def add_new(connection, thread_ids: list[int], post_ids: list[int],
             if key not in _built:
                 _built[key] = _add_new_statement(dialect, one_post=True).add_cte(
                     _added_facts_statement(dialect, one_post=True).cte("first_reply"))
-            connection.execute(_built[key], {"post_id": post_ids[0]})
+            _execute_rendered(connection, key, {"post_id": post_ids[0]})
             return
         connection.execute(_add_new_statement(dialect, one_post=True), {"post_id": post_ids[0]})
     else:

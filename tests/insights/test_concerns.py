@@ -28,7 +28,7 @@ def queue(caller, slug="eng", **params):
 def test_classifier_separates_complaints_from_questions():
     angry, calm = classifier.assess(ANGRY), classifier.assess(CALM)
     assert angry.score >= classifier.THRESHOLD > calm.score
-    assert "unacceptable" in angry.risk_terms and angry.sentiment < 0
+    assert "unacceptable" in angry.risk_terms and angry.negativity > 0
 
 
 def test_negative_thread_opens_concern_and_the_lifecycle(eng):
