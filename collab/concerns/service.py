@@ -8,7 +8,6 @@ flagged it see their concern's state and the response note, never the queue.
 from blinker import Namespace
 from sqlalchemy import Integer, bindparam, event, insert, or_, select, update
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.util import identity_key
 
 from collab import time
 from collab.communities.models import Community
@@ -60,7 +59,7 @@ def _assess_new_content(session: Session, flush_context, new=None) -> None:
     if not worst:
         return
     for thread_id, assessment in worst.items():
-        thread = session.identity_map.get(identity_key(Thread, thread_id))
+        thread = written.loaded_thread(session, thread_id)
         community_id = thread.__dict__.get("community_id") if thread is not None else None
         _record(session, thread_id, assessment, flags=None, community_id=community_id)
 

@@ -25,7 +25,6 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.util import identity_key
 
 from collab import time
 from collab.communities.models import Community
@@ -166,9 +165,7 @@ POST_EVENT_COLUMNS = {"deleted_at", "created_at", "author_id", "thread_id"}
 
 def _pair_of_loaded_thread(session: Session, thread_id: int) -> tuple[int, int, bool] | None:
     """(community, author, live) of a thread the session holds loaded, without a statement."""
-    thread = session.identity_map.get(identity_key(Thread, thread_id))
-    if thread is None:  # or read as plain columns by the write (threads.written)
-        thread = written.locked_thread(session, thread_id)
+    thread = written.loaded_thread(session, thread_id)
     loaded = thread.__dict__ if thread is not None else {}
     if "community_id" in loaded and "author_id" in loaded and "deleted_at" in loaded:
         return loaded["community_id"], loaded["author_id"], loaded["deleted_at"] is None

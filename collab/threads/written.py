@@ -10,7 +10,10 @@ object with the row's columns as attributes (`id`, `thread_id`, `author_id`, `pa
 """
 from collections.abc import Callable
 
+from sqlalchemy.orm.util import identity_key
+
 from collab.db import keep_for_transaction, kept_for_transaction
+from collab.threads.models import Thread
 
 _LISTENERS: list[Callable] = []
 
@@ -46,3 +49,10 @@ def locked_thread(session, thread_id: int):
     """The thread remember_locked kept in this transaction, or None."""
     threads = kept_for_transaction(session, LOCKED_KEY)
     return None if threads is None else threads.get(thread_id)
+
+
+def loaded_thread(session, thread_id: int):
+    """The thread as this transaction already holds it, without a statement: loaded in the
+    session (an ORM Thread), or read as plain columns by the write (remember_locked); or None."""
+    thread = session.identity_map.get(identity_key(Thread, thread_id))
+    return thread if thread is not None else locked_thread(session, thread_id)
