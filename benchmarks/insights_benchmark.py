@@ -390,6 +390,11 @@ def main() -> None:
     app = create_app(config)
     fallback = create_app({**config, "ELASTICSEARCH_URL": None})
     print(f"database {database.split('@')[-1]}, index prefix {prefix}")
+    if database.startswith("postgresql"):  # the figures depend on the server's buffer cache
+        with create_engine(database).connect() as connection:
+            print("PostgreSQL shared_buffers "
+                  f"{connection.execute(text('SHOW shared_buffers')).scalar()} "
+                  "(scripts/postgres.sh: COLLAB_PG_SHARED_BUFFERS)")
     if args.reuse:
         seeded = callers(app)
     else:

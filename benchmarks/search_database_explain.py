@@ -16,7 +16,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import select  # noqa: E402
+from sqlalchemy import func, select  # noqa: E402
 
 from collab import create_app  # noqa: E402
 from collab.db import db  # noqa: E402
@@ -47,11 +47,16 @@ def main() -> None:
     parser.add_argument("--community", help="a community slug")
     parser.add_argument("--handle", default="employee-0", help="the caller")
     parser.add_argument("--plans", action="store_true", help="print the plans too")
+    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                        help="a planner setting for the search's transaction (SET LOCAL)")
     args = parser.parse_args()
     app = create_app({"SQLALCHEMY_DATABASE_URI": args.database, "AUTO_MIGRATE": False,
                       "ELASTICSEARCH_URL": None, "SEARCH_OUTBOX": False})
     with app.app_context():
         viewer = db.session.scalar(select(User).where(User.handle == args.handle))
+        for setting in args.set:
+            name, value = setting.split("=", 1)
+            db.session.execute(select(func.set_config(name, value, True)))
         request = {"q": args.q, "freshness": args.freshness, "community": args.community,
                    "sort": "relevance"}
         text_query = queries.parse(args.q)

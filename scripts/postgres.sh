@@ -33,7 +33,13 @@ case "$action" in
       as_owner "$bin/initdb" -D "$dir" -U postgres --auth=trust -E UTF8 >/dev/null
     fi
     if ! as_owner "$bin/pg_ctl" -D "$dir" status >/dev/null 2>&1; then
-      as_owner "$bin/pg_ctl" -D "$dir" -l "$dir/server.log" -w -o "-p $port -k /tmp -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200" start >/dev/null
+      # COLLAB_PG_SHARED_BUFFERS (e.g. 1GB): a production-sized buffer cache for benchmarks at 1M
+      # posts; PostgreSQL's default (128MB) otherwise. Applies when the cluster starts.
+      options="-p $port -k /tmp -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200"
+      if [ -n "${COLLAB_PG_SHARED_BUFFERS:-}" ]; then
+        options="$options -c shared_buffers=$COLLAB_PG_SHARED_BUFFERS"
+      fi
+      as_owner "$bin/pg_ctl" -D "$dir" -l "$dir/server.log" -w -o "$options" start >/dev/null
     fi
     echo "postgresql+psycopg://postgres@127.0.0.1:$port/postgres"
     ;;

@@ -563,11 +563,32 @@ class DatabaseSearch:
 
     dialect: str
     text_query: QueryText
-    # columns: thread_id, rank (higher is better), then THREAD_COLUMNS' (for the page's order and
-    # the facets, so neither reads the threads again)
+    # columns: thread_id, rank (higher is better; tiered_rank's), then THREAD_COLUMNS' (for the
+    # page's order and the facets, so neither reads the threads again)
     ranked: Select
     fts5: str | None = None
     tsquery: ColumnElement | None = None
+    # PostgreSQL: a thread matched only by its replies has rank NULL in `ranked`; the page ranks
+    # those threads (replies_rank) only when it reaches them.
+    replies_unranked: bool = False
+
+
+def tiered_rank(own_rank, replies_rank):
+    """The database engine's relevance (docs/search.md): a thread whose own text (title, body) or
+    tags match ranks 1 + that rank, above every thread matched only by its replies, which ranks
+    r / (1 + r) of its best reply's rank r (below 1). The second tier's threads need their posts
+    read to be ranked, the first tier's do not: the first page rarely reads a reply's rank."""
+    if own_rank is None:
+        return replies_rank / (1.0 + replies_rank)
+    return 1.0 + own_rank
+
+
+def replies_rank(tsquery: ColumnElement, thread_id: ColumnElement) -> ColumnElement:
+    """A thread's second-tier rank from its best live matching reply (PostgreSQL)."""
+    best = func.max(cast(func.ts_rank_cd(PG_POST_VECTOR, tsquery), Float) * 0.5)
+    return (select(tiered_rank(None, best))  # one aggregate, however often it is named
+            .where(Post.thread_id == thread_id, Post.deleted_at.is_(None),
+                   PG_POST_VECTOR.op("@@")(tsquery)).scalar_subquery())
 
 
 def _excluded_threads(dialect: str, text_query: QueryText) -> Select | None:
@@ -619,7 +640,7 @@ def _tag_hits(text_query: QueryText) -> Select | None:
     return (select(ThreadTag.thread_id.label("thread_id"),
                    literal_column(str(TAGS_BOOST)).label("rank"))
             .where(ThreadTag.tag.in_(wanted)).group_by(ThreadTag.thread_id)
-            .having(func.count(ThreadTag.tag.distinct()) == len(wanted)))
+            .having(func.count() == len(wanted)))  # (thread_id, tag) is the key
 
 
 def database_search(dialect: str, text_query: QueryText, filters: Filters,
@@ -644,17 +665,23 @@ def database_search(dialect: str, text_query: QueryText, filters: Filters,
             "FROM posts_fts JOIN posts ON posts.id = posts_fts.rowid "
             "WHERE posts_fts MATCH :fts_posts AND posts.deleted_at IS NULL").bindparams(
             fts_posts=expression)
-        hits = (select(literal_column("thread_id"), literal_column("rank"))
+        own = literal(True).label("own")
+        hits = (select(literal_column("thread_id"), literal_column("rank"), own)
                 .select_from(thread_hits.columns(thread_id=Thread.id.type,
                                                  rank=Thread.top_score.type).subquery()))
-        post_ranked = (select(literal_column("thread_id"), literal_column("rank"))
+        post_ranked = (select(literal_column("thread_id"), literal_column("rank"),
+                              literal(False).label("own"))
                        .select_from(post_hits.columns(thread_id=Thread.id.type,
                                                       rank=Thread.top_score.type).subquery()))
         hits = (hits.union_all(post_ranked) if tag_hits is None
-                else hits.union_all(post_ranked, tag_hits)).subquery("hits")
-        best = (select(hits.c.thread_id, func.max(hits.c.rank).label("rank"))
+                else hits.union_all(post_ranked, tag_hits.add_columns(own))).subquery("hits")
+        best = (select(hits.c.thread_id,
+                       func.max(case((hits.c.own, hits.c.rank))).label("own_rank"),
+                       func.max(case((~hits.c.own, hits.c.rank))).label("replies_rank"))
                 .group_by(hits.c.thread_id).subquery("best"))
-        ranked = (select(Thread.id.label("thread_id"), best.c.rank, *_thread_columns())
+        rank = case((best.c.own_rank.is_not(None), tiered_rank(best.c.own_rank, None)),
+                    else_=tiered_rank(None, best.c.replies_rank))
+        ranked = (select(Thread.id.label("thread_id"), rank.label("rank"), *_thread_columns())
                   .join(best, best.c.thread_id == Thread.id).where(*conditions))
         return DatabaseSearch(dialect, text_query, ranked, fts5=expression)
     not_excluded = _pg_not_excluded(text_query)
@@ -667,34 +694,36 @@ def database_search(dialect: str, text_query: QueryText, filters: Filters,
         return DatabaseSearch(dialect, text_query, ranked.where(*conditions))
     # The request's threads first (visibility and every filter), each with its own text's rank
     # (NULL: no match) from its stored vector, read with the row; then the text matched in those
-    # threads' posts only: a selective filter (freshness, a community) reads only its threads'
-    # posts. MATERIALIZED: computed once, whatever the parts below do with it.
+    # threads' posts only, and only for a thread whose own text and tags did not match: one live
+    # matching reply decides it (EXISTS stops there), and its rank waits for the page
+    # (replies_rank). MATERIALIZED: computed once, whatever the parts below do with it.
     filtered = select(Thread.id.label("thread_id"), *_thread_columns(),
                       case((PG_THREAD_VECTOR.op("@@")(query),
-                            func.ts_rank_cd(PG_THREAD_VECTOR, query))).label("thread_rank")) \
+                            cast(func.ts_rank_cd(PG_THREAD_VECTOR, query), Float)))
+                      .label("thread_rank")) \
         .where(*conditions).cte("filtered").prefix_with("MATERIALIZED")
-    thread_hits = select(filtered.c.thread_id, filtered.c.thread_rank.label("rank")) \
-        .where(filtered.c.thread_rank.is_not(None))
-    # Joins, not IN: the planner then weighs the CTE's estimated rows (a few thousand threads:
-    # their posts by thread; every thread: the GIN index's matches, hashed against them).
-    post_hits = select(Post.thread_id.label("thread_id"),
-                       (func.ts_rank_cd(PG_POST_VECTOR, query) * 0.5).label("rank")) \
-        .join(filtered, filtered.c.thread_id == Post.thread_id) \
-        .where(PG_POST_VECTOR.op("@@")(query), Post.deleted_at.is_(None))
-    if tag_hits is not None:
-        tag_hits = tag_hits.join(filtered, filtered.c.thread_id == ThreadTag.thread_id)
-    hits = (thread_hits.union_all(post_hits) if tag_hits is None
-            else thread_hits.union_all(post_hits, tag_hits)).subquery("hits")
-    best = (select(hits.c.thread_id, func.max(hits.c.rank).label("rank"))
-            .group_by(hits.c.thread_id).subquery("best"))
-    ranked = (select(best.c.thread_id, best.c.rank, *_thread_columns(filtered))
-              .join(filtered, filtered.c.thread_id == best.c.thread_id))
-    return DatabaseSearch(dialect, text_query, ranked, tsquery=query)
+    by_reply = select(Post.id).where(Post.thread_id == filtered.c.thread_id,
+                                     Post.deleted_at.is_(None),
+                                     PG_POST_VECTOR.op("@@")(query)).exists()
+    rows, own_rank = filtered, filtered.c.thread_rank
+    matched = [filtered.c.thread_rank.is_not(None)]
+    if tag_hits is not None:  # read by tag (the words' threads), hashed against the filtered
+        tagged = tag_hits.subquery("tagged")
+        rows = filtered.outerjoin(tagged, tagged.c.thread_id == filtered.c.thread_id)
+        own_rank = func.greatest(own_rank, tagged.c.rank)  # NULLs ignored
+        matched.append(tagged.c.thread_id.is_not(None))
+    # OR evaluates left to right: the reply check runs only for threads not matched already.
+    ranked = (select(filtered.c.thread_id, tiered_rank(own_rank, None).label("rank"),
+                     *_thread_columns(filtered))
+              .select_from(rows).where(or_(*matched, by_reply)))
+    return DatabaseSearch(dialect, text_query, ranked, tsquery=query, replies_unranked=True)
 
 
-def _page(matches, sort: str, page: Page) -> Select:
+def _page(search: DatabaseSearch, matches, sort: str, page: Page) -> Select:
     """A page of `matches` (DatabaseSearch.ranked's columns) in the sort's order, after the
     previous page's last item (a keyset, like search_after); `position` numbers its rows."""
+    if search.replies_unranked and sort == "relevance":
+        return _tiered_page(search, matches, page)
     statement = select(matches.c.thread_id, matches.c.rank, matches.c.votes)
     if sort == "new":
         keys = [matches.c.thread_id]
@@ -702,11 +731,38 @@ def _page(matches, sort: str, page: Page) -> Select:
         keys = [matches.c.votes, matches.c.thread_id]
     else:
         keys = [matches.c.rank, matches.c.thread_id]
+    return _keyset(statement, keys, page)
+
+
+def _keyset(statement: Select, keys: list, page: Page) -> Select:
     if page.after is not None:
         statement = statement.where(_after(keys, list(page.after)))
     order = [desc(key) for key in keys]
     return (statement.add_columns(func.row_number().over(order_by=order).label("position"))
             .order_by(*order).limit(page.limit + 1))
+
+
+def _tiered_page(search: DatabaseSearch, matches, page: Page) -> Select:
+    """The relevance page when the threads matched only by replies are not ranked yet: the
+    first tier's page, then, only if it is short (PostgreSQL runs a part whose condition holds no
+    row's value once, before the part, and skips the part when it fails), the second tier ranked
+    from its replies. Every second-tier rank is below every first-tier one (tiered_rank)."""
+    size = page.limit + 1
+    own = select(matches.c.thread_id, matches.c.rank, matches.c.votes) \
+        .where(matches.c.rank.is_not(None))
+    own = _keyset(own, [matches.c.rank, matches.c.thread_id], page).cte("own_page")
+    short = select(func.count()).select_from(own).scalar_subquery() < size
+    by_replies = select(matches.c.thread_id,
+                        replies_rank(search.tsquery, matches.c.thread_id).label("rank"),
+                        matches.c.votes).where(matches.c.rank.is_(None), short) \
+        .subquery("by_replies")
+    replies = _keyset(select(by_replies.c.thread_id, by_replies.c.rank, by_replies.c.votes),
+                      [by_replies.c.rank, by_replies.c.thread_id], page).subquery("replies_page")
+    both = union_all(select(own.c.thread_id, own.c.rank, own.c.votes),
+                     select(replies.c.thread_id, replies.c.rank, replies.c.votes)) \
+        .subquery("tiers")
+    return _keyset(select(both.c.thread_id, both.c.rank, both.c.votes),
+                   [both.c.rank, both.c.thread_id], Page(limit=page.limit))
 
 
 def _after(keys: list, values: list) -> ColumnElement:
@@ -750,7 +806,7 @@ def _summary_parts(matches, visible_challenge_ids: list[int] | None) -> list[Sel
         "kind": (matches.c.kind, matches, [], threads),
         "status": (matches.c.status, matches, [], threads),
         "tags": (ThreadTag.tag, join(ThreadTag, matches, matches.c.thread_id == ThreadTag.thread_id),
-                 [], distinct_threads),
+                 [], threads),  # (thread_id, tag) is the key: a thread once per tag
         "audience": (User.audience, join(User, matches, matches.c.author_id == User.id), [],
                      threads),
     }
@@ -776,13 +832,16 @@ def database_results(search: DatabaseSearch, sort: str, page: Page,
     facet is "page" for the page's rows (in its order), "total" for the total (count), and a
     facet's name for its buckets (in the facet's order)."""
     matches = _matches(search)
-    page_rows = _page(matches, sort, page).subquery("page")
+    page_rows = _page(search, matches, sort, page).subquery("page")
+    rank = page_rows.c.rank
+    if search.replies_unranked:  # `new` and `top`: the page's threads matched by a reply only
+        rank = func.coalesce(rank, replies_rank(search.tsquery, page_rows.c.thread_id))
     none = {"value": cast(None, String), "count": cast(None, Integer),
             "thread_id": cast(None, Integer), "rank": cast(None, Float),
             "votes": cast(None, Integer)}
     parts = [select(literal("page").label("facet"), none["value"].label("value"),
                     none["count"].label("count"), page_rows.c.thread_id,
-                    cast(page_rows.c.rank, Float).label("rank"), page_rows.c.votes,
+                    cast(rank, Float).label("rank"), page_rows.c.votes,
                     page_rows.c.position)]
     for part in _summary_parts(matches, visible_challenge_ids):
         summary = part.subquery()

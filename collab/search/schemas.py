@@ -60,7 +60,10 @@ class BestPost(Schema):
 
 class SearchItem(Schema):
     thread = fields.Nested(ThreadOut)
-    score = fields.Float(allow_none=True)
+    score = fields.Float(allow_none=True, metadata={"description": (
+        "Relevance, higher first; each engine has its own scale (docs/search.md). Database "
+        "engine: 1 + rank when the thread's own title, body or tags match, below 1 when only "
+        "its replies do.")})
     highlight = fields.Nested(Highlight)
     best_post = fields.Nested(BestPost, allow_none=True)
 
