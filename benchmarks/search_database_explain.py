@@ -48,12 +48,14 @@ def main() -> None:
     parser.add_argument("--handle", default="employee-0", help="the caller")
     parser.add_argument("--plans", action="store_true", help="print the plans too")
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
-                        help="a planner setting for the search's transaction (SET LOCAL)")
+                        help="a planner setting for the search's transaction (SET LOCAL), "
+                             "after the search's own (collab.search.service.plan_database_search)")
     args = parser.parse_args()
     app = create_app({"SQLALCHEMY_DATABASE_URI": args.database, "AUTO_MIGRATE": False,
                       "ELASTICSEARCH_URL": None, "SEARCH_OUTBOX": False})
     with app.app_context():
         viewer = db.session.scalar(select(User).where(User.handle == args.handle))
+        service.plan_database_search()  # as the search's transaction plans
         for setting in args.set:
             name, value = setting.split("=", 1)
             db.session.execute(select(func.set_config(name, value, True)))

@@ -304,18 +304,25 @@ def _dialect() -> str:
     return db.session.get_bind().dialect.name
 
 
+def plan_database_search() -> None:
+    """The planner settings of a database search's transaction (PostgreSQL; SET LOCAL).
+
+    - plan_cache_mode: the app's generic plans (POSTGRES_PLAN_CACHE_MODE) would plan every
+      search alike; how many threads the filters keep decides whether their posts are read by
+      thread or the text's matches are hashed against them, so the search plans with its values.
+    - random_page_cost: whether a thread's replies are probed by thread or the text's matching
+      posts hashed against the threads turns on the price of a random read; 4 (the default,
+      spinning disks) hashes ~50,000 posts to spare ~10,000 probes that read mostly cached pages.
+    """
+    db.session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
+    db.session.execute(text("SET LOCAL random_page_cost = 1.1"))
+
+
 def _search_database(viewer, args, text_query, filters, page) -> dict:
     visible = visible_community_ids(viewer)
     statement = queries.database_search(_dialect(), text_query, filters, visible)
     if statement.dialect == "postgresql":
-        # The app's generic plans (POSTGRES_PLAN_CACHE_MODE) would plan every search alike; how many
-        # threads the filters keep decides whether their posts are read by thread or the text's
-        # matches are hashed against them, so this transaction plans with the request's values.
-        db.session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
-        # Whether a thread's replies are probed by thread or the text's matching posts hashed
-        # against the threads turns on the price of a random read; 4 (the default, spinning disks)
-        # hashes ~50,000 posts to spare ~10,000 probes that read mostly cached pages.
-        db.session.execute(text("SET LOCAL random_page_cost = 1.1"))
+        plan_database_search()
     # One statement: the page, the total and the facets over the matches computed once.
     rows, total, facets, challenge_buckets = [], 0, {name: [] for name in queries.FACET_FIELDS}, []
     for row in db.session.execute(queries.database_results(
