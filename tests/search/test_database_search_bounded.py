@@ -211,10 +211,14 @@ def test_the_hidden_community_never_matches_nor_counts(app, corpus):
 def test_other_sorts_page_the_same_matches(app, corpus, sort):
     reader = corpus["reader"]
     for params in ({"q": "kafka"}, {"q": "memory leak", "freshness": "fresh"}):
-        expected = {row[0] for row in _reference(app, reader, params)}
+        reference = dict(_reference(app, reader, params))
         items, first = _pages(reader, {**params, "sort": sort}, limit=3)
         seen = [i["thread"]["id"] for i in items]
-        assert len(seen) == len(set(seen)) == first["total"] and set(seen) == expected
+        assert len(seen) == len(set(seen)) == first["total"] and set(seen) == set(reference)
+        # every item keeps its relevance score, the reply-only ones included (ranked per page)
+        assert [i["score"] for i in items] == pytest.approx([reference[t] for t in seen],
+                                                            rel=1e-6)
+        assert any(reference[t] < 1.0 for t in seen)
         if sort == "new":
             assert seen == sorted(seen, reverse=True)
 
