@@ -568,9 +568,12 @@ class DatabaseSearch:
     ranked: Select
     fts5: str | None = None
     tsquery: ColumnElement | None = None
-    # PostgreSQL: a thread matched only by its replies has rank NULL in `ranked`; the page ranks
-    # those threads (replies_rank) only when it reaches them.
-    replies_unranked: bool = False
+
+    @property
+    def replies_unranked(self) -> bool:
+        """PostgreSQL with words to match: a thread matched only by its replies has rank NULL in
+        `ranked`; the page ranks those threads (replies_rank) only when it reaches them."""
+        return self.tsquery is not None
 
 
 def tiered_rank(own_rank, replies_rank):
@@ -716,7 +719,7 @@ def database_search(dialect: str, text_query: QueryText, filters: Filters,
     ranked = (select(filtered.c.thread_id, tiered_rank(own_rank, None).label("rank"),
                      *_thread_columns(filtered))
               .select_from(rows).where(or_(*matched, by_reply)))
-    return DatabaseSearch(dialect, text_query, ranked, tsquery=query, replies_unranked=True)
+    return DatabaseSearch(dialect, text_query, ranked, tsquery=query)
 
 
 def _page(search: DatabaseSearch, matches, sort: str, page: Page) -> Select:
